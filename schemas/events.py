@@ -1,0 +1,186 @@
+"""The canonical dossier event (EVENTS.md §1) and its strict parser.
+
+`parse_event` is the one door into the system: it decodes, scrubs personal
+data, validates, and raises `InvalidEvent` with a reason that names the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
+
+from schemas.personal import scrub_personal_data
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# An event more than this far ahead of "now" is impossible (EVENTS.md §1).
+MAX_FUTURE = timedelta(days=1)
+
+
+class EventType(StrEnum):
+    RECEIVED = "received"
+    TRANSFERRED = "transferred"
+    SUPPLEMENT_REQUESTED = "supplement_requested"
+    SUPPLEMENT_RECEIVED = "supplement_received"
+    PAYMENT_REQUESTED = "payment_requested"
+    PAYMENT_RECEIVED = "payment_received"
+    EXTENDED = "extended"
+    RESOLVED = "resolved"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Channel(StrEnum):
+    DIRECT = "direct"
+    ONLINE = "online"
+    POSTAL = "postal"
+
+
+class Level(StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+class OnlineLevel(StrEnum):
+    NONE = "none"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+class TimeUnit(StrEnum):
+    WORKING_DAYS = "working_days"
+    DAYS = "days"
+    WORKING_HOURS = "working_hours"
+
+
+def _local_datetime(value: Any) -> datetime:
+    """ISO 8601 text → aware datetime; no offset means Asia/Ho_Chi_Minh."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date-time: {value[:40]!r}") from None
+    else:
+        raise ValueError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+
+
+LocalDatetime = Annotated[datetime, BeforeValidator(_local_datetime)]
+Text = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
+Identifier = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
+
+
+class TimeLimit(BaseModel):
+    """Statutory time limit of a procedure (thời hạn giải quyết)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: Annotated[float, Field(gt=0, le=3650, allow_inf_nan=False)]
+    unit: TimeUnit
+
+
+# Fields a `received` event must carry (EVENTS.md §1, "on received").
+RECEIVED_REQUIRED = (
+    "agency_code",
+    "agency_name",
+    "level",
+    "district_code",
+    "district_name",
+    "procedure_code",
+    "field_code",
+    "field_name",
+    "channel",
+)
+
+
+class DossierEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: Identifier
+    dossier_id: Identifier
+    type: EventType
+    at: LocalDatetime
+    agency_code: Identifier | None = None
+    agency_name: Text | None = None
+    level: Level | None = None
+    district_code: Identifier | None = None
+    district_name: Text | None = None
+    procedure_code: Identifier | None = None
+    procedure_name: Text | None = None
+    field_code: Identifier | None = None
+    field_name: Text | None = None
+    channel: Channel | None = None
+    online_level: OnlineLevel | None = None
+    due_at: LocalDatetime | None = None
+    time_limit: TimeLimit | None = None
+    fee_due: StrictBool | None = None
+    paid_online: StrictBool | None = None
+    digitized: StrictBool | None = None
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _received_is_complete(self) -> DossierEvent:
+        if self.type is EventType.RECEIVED:
+            missing = [name for name in RECEIVED_REQUIRED if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"received event lacks {', '.join(missing)}")
+        return self
+
+
+class InvalidEvent(ValueError):
+    """A message that cannot be accepted; `reason` says which field and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "event"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def parse_event(
+    raw: bytes | str | Mapping[str, Any], *, now: datetime | None = None
+) -> DossierEvent:
+    """Decode, scrub and validate one canonical event.
+
+    `now` enables the impossible-time check (`at` more than a day ahead); it is
+    left off when reading historic exports.
+    """
+    if isinstance(raw, bytes | str):
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidEvent(f"not valid JSON: {exc}") from None
+    else:
+        data = raw
+    if not isinstance(data, Mapping):
+        raise InvalidEvent(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        event = DossierEvent.model_validate(scrub_personal_data(data))
+    except ValidationError as exc:
+        raise InvalidEvent(_describe(exc)) from None
+    if now is not None and event.at > now + MAX_FUTURE:
+        raise InvalidEvent(f"at: {event.at.isoformat()} is more than a day in the future")
+    return event

@@ -1,0 +1,85 @@
+"""Personal-data scrubber: applicant data never passes ingest (EVENTS.md §1-2).
+
+Keys are compared after normalisation (lower case, letters and digits only),
+so `ChuHoSo`, `chu_ho_so` and `CHU-HO-SO` are the same key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Exact keys (normalised) that carry personal data.
+_EXACT = frozenset(
+    {
+        "chuhoso",
+        "madoituong",
+        "sodienthoai",
+        "dienthoai",
+        "email",
+        "diachi",
+        "ngaysinh",
+        "hoten",
+        "hovaten",
+        "tencongdan",
+        "tennguoinop",
+        "nguoinop",
+        "socmnd",
+        "cmnd",
+        "cccd",
+        "socccd",
+        "sodinhdanh",
+        "madinhdanh",
+        "sohochieu",
+        "name",
+        "fullname",
+        "applicant",
+        "applicantname",
+        "phone",
+        "phonenumber",
+        "mobile",
+        "address",
+        "birthdate",
+        "dateofbirth",
+        "dob",
+        "idnumber",
+        "nationalid",
+        "citizenid",
+        "passport",
+    }
+)
+# Key prefixes: families such as DiaChiThuongTru, EmailLienHe, applicant_phone.
+_PREFIXES = (
+    "chuhoso",
+    "diachi",
+    "email",
+    "sodienthoai",
+    "ngaysinh",
+    "cccd",
+    "cmnd",
+    "sodinhdanh",
+    "applicant",
+    "address",
+    "phone",
+    "birth",
+)
+_NON_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+def is_personal_key(key: str) -> bool:
+    norm = _NON_ALNUM.sub("", key.lower())
+    return norm in _EXACT or norm.startswith(_PREFIXES)
+
+
+def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `data` without personal keys, at any depth (lists included)."""
+    return {k: _scrub_value(v) for k, v in data.items() if not is_personal_key(str(k))}
+
+
+def _scrub_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return scrub_personal_data(value)
+    if isinstance(value, list):
+        return [_scrub_value(v) for v in value]
+    return value
