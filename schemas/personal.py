@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 # Exact keys (normalised) that carry personal data.
@@ -65,8 +66,10 @@ _PREFIXES = (
     "birth",
 )
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+@lru_cache(maxsize=4096)  # messages repeat the same few keys
 def is_personal_key(key: str) -> bool:
     norm = _NON_ALNUM.sub("", key.lower())
     return norm in _EXACT or norm.startswith(_PREFIXES)
@@ -78,6 +81,8 @@ def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _scrub_value(value: Any) -> Any:
+    if type(value) in _SCALARS:  # the common case, without ABC checks
+        return value
     if isinstance(value, Mapping):
         return scrub_personal_data(value)
     if isinstance(value, list):
