@@ -69,7 +69,11 @@ class TimeUnit(StrEnum):
 
 
 def _local_datetime(value: Any) -> datetime:
-    """ISO 8601 text → aware datetime; no offset means Asia/Ho_Chi_Minh."""
+    """ISO 8601 text → aware datetime; no offset means Asia/Ho_Chi_Minh.
+
+    Whole seconds only: one-stop systems record seconds, and ClickHouse's
+    DateTime stores seconds, so stream and store agree exactly.
+    """
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -79,6 +83,7 @@ def _local_datetime(value: Any) -> datetime:
             raise ValueError(f"not an ISO 8601 date-time: {value[:40]!r}") from None
     else:
         raise ValueError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
+    parsed = parsed.replace(microsecond=0)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 

@@ -20,6 +20,7 @@ from schemas.events import DossierEvent, EventType
 from streams.calendar import WorkingCalendar
 
 _RANK = {t: i for i, t in enumerate(EventType)}  # declaration order = lifecycle order
+_FLAGS = ("fee_due", "paid_online", "digitized")
 
 
 class Outcome(StrEnum):
@@ -90,16 +91,22 @@ def dossier_state(
     events: Iterable[DossierEvent], as_of: datetime, calendar: WorkingCalendar
 ) -> DossierState | None:
     """The state just before `as_of`, or None if not received by then."""
-    unique = {e.event_id: e for e in sorted(events, key=event_order, reverse=True)}
-    ordered = sorted((e for e in unique.values() if e.at < as_of), key=event_order)
-    fold = _Fold(calendar)
-    for event in ordered:
+    fold = Fold(calendar)
+    for event in ordered_events(events):
+        if event.at >= as_of:
+            break
         fold.apply(event)
     return fold.state(as_of)
 
 
-class _Fold:
-    """Mutable accumulator behind `dossier_state`; events arrive in order."""
+def ordered_events(events: Iterable[DossierEvent]) -> list[DossierEvent]:
+    """Distinct events (by event_id) in application order."""
+    unique = {e.event_id: e for e in sorted(events, key=event_order, reverse=True)}
+    return sorted(unique.values(), key=event_order)
+
+
+class Fold:
+    """Mutable accumulator behind `dossier_state`; events must come in `ordered_events` order."""
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.cal = calendar
@@ -115,18 +122,18 @@ class _Fold:
         self.outcome: Outcome | None = None
         self.judged_at: datetime | None = None
         self.returned_at: datetime | None = None
-        self.apology = False
-        self.flags = {"fee_due": False, "paid_online": False, "digitized": False}
+        self.apology_at: datetime | None = None
+        # first moment each flag was reported true
+        self.flags_at: dict[str, datetime | None] = dict.fromkeys(_FLAGS)
 
     def apply(self, e: DossierEvent) -> None:
         if self.received is None:
             if e.type is EventType.RECEIVED:
                 self._receive(e)
             return  # nothing exists before the receipt
-        for flag in self.flags:
-            self.flags[flag] |= bool(getattr(e, flag))
+        self._note_flags(e)
         if e.type is EventType.EXTENDED:
-            self.apology = True
+            self.apology_at = self.apology_at or e.at
             if e.due_at is not None:
                 self.promised_due = self.cal.normalize_due(e.due_at)
         if e.type is EventType.RETURNED and self.returned_at is None:
@@ -154,8 +161,12 @@ class _Fold:
             self.due = self.cal.normalize_due(e.due_at)
         elif e.time_limit is not None:
             self.due = self.cal.due_from_limit(e.at, e.time_limit)
-        for flag in self.flags:
-            self.flags[flag] = bool(getattr(e, flag))
+        self._note_flags(e)
+
+    def _note_flags(self, e: DossierEvent) -> None:
+        for flag in _FLAGS:
+            if self.flags_at[flag] is None and getattr(e, flag):
+                self.flags_at[flag] = e.at
 
     def _restart(self, e: DossierEvent) -> None:
         if e.type is EventType.SUPPLEMENT_RECEIVED:
@@ -174,7 +185,7 @@ class _Fold:
         """Late at a judged moment: 2+ supplement requests or past the due."""
         return self.supplements >= 2 or (self.due is not None and moment > self.due)
 
-    def _standing(self, as_of: datetime) -> tuple[Standing, bool]:
+    def standing(self, as_of: datetime) -> tuple[Standing, bool]:
         if self.judged_at is not None:
             if self._judge(self.judged_at):
                 return Standing.LATE, True
@@ -195,7 +206,7 @@ class _Fold:
     def state(self, as_of: datetime) -> DossierState | None:
         if self.received is None:
             return None
-        standing, late = self._standing(as_of)
+        standing, late = self.standing(as_of)
         return DossierState(
             dossier_id=self.received.dossier_id,
             as_of=as_of,
@@ -211,8 +222,8 @@ class _Fold:
             outcome=self.outcome,
             returned_at=self.returned_at,
             judged_at=self.judged_at,
-            apology=self.apology,
+            apology=self.apology_at is not None,
             standing=standing,
             late=late,
-            **self.flags,
+            **{flag: at is not None for flag, at in self.flags_at.items()},
         )

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from reports.period import COUNT_COLUMNS, UnitKind, period_report
 from schemas.events import DossierEvent, EventType
 from streams.calendar import WorkingCalendar
+from streams.facts import dossier_facts, standing_at
 from streams.lifecycle import dossier_state
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -214,3 +215,29 @@ def test_consecutive_periods_chain(histories, start: datetime, first: int, secon
     left = rows_a[0].in_progress_total + rows_a[0].waiting_supplement if rows_a else 0
     carried = rows_b[0].carried_over if rows_b else 0
     assert carried == left
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dossier_history("H44-0001"), st.lists(moments, min_size=1, max_size=5), st.integers(0, 86399)
+)
+def test_facts_give_the_state_at_any_instant(
+    events: list[DossierEvent], days: list[datetime], second: int
+) -> None:
+    facts = dossier_facts(events, CAL)
+    edges = [e.at for e in events] + ([facts.due] if facts and facts.due else [])
+    instants = [d + timedelta(seconds=second) for d in days]
+    instants += [t + timedelta(seconds=s) for t in edges for s in (0, 1)]
+    for as_of in instants:
+        state = dossier_state(events, as_of, CAL)
+        if state is None:
+            assert facts is None or standing_at(facts, as_of) is None
+            continue
+        assert facts is not None
+        assert standing_at(facts, as_of) == (state.standing, state.late)
+        assert (facts.apology_at is not None and facts.apology_at < as_of) == state.apology
+        assert (facts.paid_online_at is not None and facts.paid_online_at < as_of) == (
+            state.paid_online
+        )
+        finished = facts.end_at is not None and facts.end_at < as_of
+        assert finished == (state.end_at is not None)

@@ -1,0 +1,118 @@
+"""Per-dossier facts: everything needed to judge a dossier at *any* instant.
+
+A period report needs each dossier's state at the period's end, and boards
+need it at "now". Rather than store a state per instant, a dossier's facts
+carry its fixed parts (receipt, end, final classification, when each flag
+and the apology appeared) and a short timeline of how an unfinished dossier
+stood (within due, overdue, waiting for supplement on time/late). A change
+at `at` applies to every T > at, mirroring "the state just before T".
+
+`standing_at(facts, T)` reads them back; the ClickHouse queries do the same
+in SQL, and a property test holds it equal to `dossier_state(events, T)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from schemas.events import DossierEvent
+from streams.calendar import WorkingCalendar
+from streams.lifecycle import Fold, Outcome, Standing, ordered_events
+
+_JUST_AFTER = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    at: datetime  # applies to T > at
+    standing: Standing
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFacts:
+    dossier_id: str
+    received: DossierEvent
+    event_count: int  # distinct events known; grows with every new event
+    due: datetime | None  # effective due as of the latest event
+    end_at: datetime | None
+    outcome: Outcome | None
+    judged_at: datetime | None
+    final_standing: Standing | None  # EARLY / ON_TIME / LATE once finished
+    supplement_count: int
+    apology_at: datetime | None
+    fee_due_at: datetime | None
+    paid_online_at: datetime | None
+    digitized_at: datetime | None
+    processing_time: timedelta | None  # working time from receipt to end
+    changes: tuple[Change, ...]  # how it stood while unfinished
+
+    @property
+    def received_at(self) -> datetime:
+        return self.received.at
+
+
+def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> DossierFacts | None:
+    """The facts of one dossier from all its known events (None before receipt)."""
+    ordered = ordered_events(events)
+    fold = Fold(calendar)
+    changes: list[Change] = []
+    groups = [(at, list(group)) for at, group in groupby(ordered, key=lambda e: e.at)]
+    for i, (at, group) in enumerate(groups):
+        for event in group:
+            fold.apply(event)
+        if fold.received is None or fold.end_at is not None:
+            continue
+        following = groups[i + 1][0] if i + 1 < len(groups) else None
+        _note(changes, at, *fold.standing(at + _JUST_AFTER))
+        # the due may pass before the next event: overdue from then on
+        due = fold.due
+        running = fold.stopped_at is None and due is not None
+        if running and at < due and (following is None or due < following):
+            _note(changes, due, *fold.standing(due + _JUST_AFTER))
+    if fold.received is None:
+        return None
+    final = fold.standing(fold.end_at) if fold.end_at is not None else None
+    return DossierFacts(
+        dossier_id=fold.received.dossier_id,
+        received=fold.received,
+        event_count=len(ordered),
+        due=fold.due,
+        end_at=fold.end_at,
+        outcome=fold.outcome,
+        judged_at=fold.judged_at,
+        final_standing=final[0] if final else None,
+        supplement_count=fold.supplements,
+        apology_at=fold.apology_at,
+        fee_due_at=fold.flags_at["fee_due"],
+        paid_online_at=fold.flags_at["paid_online"],
+        digitized_at=fold.flags_at["digitized"],
+        processing_time=(
+            calendar.working_time_between(fold.received.at, fold.end_at) if fold.end_at else None
+        ),
+        changes=tuple(changes),
+    )
+
+
+def _note(changes: list[Change], at: datetime, standing: Standing, late: bool) -> None:
+    if not changes or (changes[-1].standing, changes[-1].late) != (standing, late):
+        changes.append(Change(at, standing, late))
+
+
+def standing_at(facts: DossierFacts, as_of: datetime) -> tuple[Standing, bool] | None:
+    """(standing, late) just before `as_of`; None if not yet received."""
+    if facts.received_at >= as_of:
+        return None
+    if facts.end_at is not None and facts.end_at < as_of:
+        assert facts.final_standing is not None
+        return facts.final_standing, facts.final_standing is Standing.LATE
+    current = None
+    for change in facts.changes:
+        if change.at >= as_of:
+            break
+        current = change
+    assert current is not None  # the receipt itself is the first change
+    return current.standing, current.late
