@@ -265,6 +265,7 @@ def period_report(
     if end <= start:
         raise ValueError(f"period end {end} must be after its start {start}")
     rows: dict[str, PeriodRow] = {}
+    named_at: dict[str, datetime] = {}  # a unit is named as on its latest receipt
     for s in states:
         if s.as_of != end:
             raise ValueError(f"dossier {s.dossier_id} is judged at {s.as_of}, not at {end}")
@@ -274,5 +275,7 @@ def period_report(
         row = rows.get(code)
         if row is None:
             row = rows[code] = PeriodRow(code, name)
+        if s.received_at > named_at.get(code, s.received_at) or code not in named_at:
+            row.unit_name, named_at[code] = name, s.received_at
         _count(row, s, start, end, calendar)
     return [rows[code] for code in sorted(rows)]

@@ -1,0 +1,309 @@
+"""ClickHouse: migrations, the rows the workers write, and the report query.
+
+The SQL here runs unchanged on ClickHouse 18.16 (Debian's server) and on a
+current engine (chdb): see `streams/engines.py` for the two ways to run it.
+Times are stored as DateTime('UTC'); "never" is NEVER, not NULL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+from reports.period import LEVEL_NAMES, PeriodRow, UnitKind
+from schemas.events import DossierEvent, Level
+from streams.calendar import WorkingCalendar
+from streams.facts import DossierFacts
+
+DATABASE = "motcua"
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "deploy" / "clickhouse" / "migrations"
+NEVER = datetime(2105, 12, 31, tzinfo=UTC)
+
+
+class Engine(Protocol):
+    """The few operations the project needs from a ClickHouse."""
+
+    def command(self, sql: str) -> None: ...
+
+    def rows(self, sql: str) -> list[tuple]: ...
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None: ...
+
+
+# -- migrations ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+def _statements(sql: str) -> tuple[str, ...]:
+    text = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return tuple(s.strip() for s in text.split(";") if s.strip())
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = re.fullmatch(r"(\d+)_(\w+)\.sql", path.name)
+        if not match:
+            raise ValueError(f"migration file name must be NNNN_name.sql: {path.name}")
+        statements = _statements(path.read_text(encoding="utf-8"))
+        found.append(Migration(int(match[1]), match[2], statements))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions in {directory}")
+    return found
+
+
+def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
+    """Apply the migrations not yet recorded, in order; returns those applied."""
+    engine.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+    engine.command(
+        f"CREATE TABLE IF NOT EXISTS {DATABASE}.schema_migrations "
+        "(version UInt32, name String, applied_at DateTime('UTC')) "
+        "ENGINE = ReplacingMergeTree() ORDER BY version"
+    )
+    done = {int(r[0]) for r in engine.rows(f"SELECT version FROM {DATABASE}.schema_migrations")}
+    applied = []
+    for migration in load_migrations(directory):
+        if migration.version in done:
+            continue
+        for statement in migration.statements:  # each is idempotent (IF NOT EXISTS)
+            engine.command(statement)
+        engine.insert(
+            f"{DATABASE}.schema_migrations",
+            ("version", "name", "applied_at"),
+            [(migration.version, migration.name, _utc(datetime.now(UTC)))],
+        )
+        applied.append(migration.version)
+    return applied
+
+
+# -- rows the workers write ------------------------------------------------------
+
+
+def _utc(t: datetime | None) -> datetime:
+    """Naive UTC, whole seconds: what a DateTime('UTC') column stores."""
+    t = NEVER if t is None else t
+    return t.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+
+
+RAW_EVENT_COLUMNS = ("event_id", "dossier_id", "type", "at", "payload", "stored_at")
+
+
+def raw_event_row(event: DossierEvent, stored_at: datetime) -> tuple:
+    payload = event.model_dump_json(exclude_none=True)
+    return (
+        event.event_id,
+        event.dossier_id,
+        event.type.value,
+        _utc(event.at),
+        payload,
+        _utc(stored_at),
+    )
+
+
+FACT_COLUMNS = (
+    "dossier_id",
+    "version",
+    "agency_code",
+    "agency_name",
+    "level",
+    "district_code",
+    "district_name",
+    "field_code",
+    "field_name",
+    "procedure_code",
+    "procedure_name",
+    "channel",
+    "online_level",
+    "received_at",
+    "due",
+    "end_at",
+    "outcome",
+    "judged_at",
+    "final_standing",
+    "supplement_count",
+    "apology_at",
+    "fee_due_at",
+    "paid_online_at",
+    "digitized_at",
+    "processing_seconds",
+    "change_at",
+    "change_standing",
+    "change_late",
+    "updated_at",
+)
+
+
+def fact_version(facts: DossierFacts, computed_at: datetime) -> int:
+    """More events always win; for the same events, the later computation wins."""
+    return (facts.event_count << 32) | int(computed_at.timestamp())
+
+
+def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
+    r = facts.received
+    processing = 0 if facts.processing_time is None else int(facts.processing_time.total_seconds())
+    return (
+        facts.dossier_id,
+        fact_version(facts, computed_at),
+        r.agency_code or "",
+        r.agency_name or "",
+        r.level.value if r.level else "",
+        r.district_code or "",
+        r.district_name or "",
+        r.field_code or "",
+        r.field_name or "",
+        r.procedure_code or "",
+        r.procedure_name or "",
+        r.channel.value if r.channel else "",
+        r.online_level.value if r.online_level else "",
+        _utc(r.at),
+        _utc(facts.due),
+        _utc(facts.end_at),
+        facts.outcome.value if facts.outcome else "",
+        _utc(facts.judged_at),
+        facts.final_standing.value if facts.final_standing else "",
+        facts.supplement_count,
+        _utc(facts.apology_at),
+        _utc(facts.fee_due_at),
+        _utc(facts.paid_online_at),
+        _utc(facts.digitized_at),
+        processing,
+        [_utc(c.at) for c in facts.changes],
+        [c.standing.value for c in facts.changes],
+        [int(c.late) for c in facts.changes],
+        _utc(computed_at),
+    )
+
+
+DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "original")
+
+
+def dead_letter_row(
+    dead_letter_id: str, at: datetime, source: str, reason: str, original: str
+) -> tuple:
+    return (dead_letter_id, _utc(at), source, reason, original)
+
+
+# -- the period report in SQL ------------------------------------------------------
+
+_UNIT_COLUMNS = {
+    UnitKind.AGENCY: ("agency_code", "agency_name"),
+    UnitKind.FIELD: ("field_code", "field_name"),
+    UnitKind.DISTRICT: ("district_code", "district_name"),
+    UnitKind.LEVEL: ("level", "''"),
+    UnitKind.PROCEDURE: ("procedure_code", "procedure_name"),
+    UnitKind.PROVINCE: ("'province'", "''"),
+}
+
+# Column order of the report query = PeriodRow fields it fills.
+_REPORT_FIELDS = (
+    "carried_over",
+    "received_total",
+    "received_online",
+    "received_direct_postal",
+    "finished_total",
+    "finished_early",
+    "finished_on_time",
+    "finished_late",
+    "in_progress_total",
+    "in_progress_within_due",
+    "in_progress_overdue",
+    "waiting_supplement",
+    "stopped_or_withdrawn",
+    "apologies",
+    "waiting_supplement_on_time",
+    "received_full_service",
+    "received_full_service_online",
+    "received_with_fee",
+    "received_paid_online",
+    "received_digitized",
+)
+
+
+def sql_time(t: datetime) -> str:
+    return f"toDateTime('{_utc(t):%Y-%m-%d %H:%M:%S}', 'UTC')"
+
+
+def report_sql(start: datetime, end: datetime, by: UnitKind) -> str:
+    """Per-unit II.06a counts for [start, end), judged at `end`, from the facts."""
+    code, name = _UNIT_COLUMNS[by]
+    s, e = sql_time(start), sql_time(end)
+    return f"""
+SELECT
+    unit_code,
+    argMax(unit_name, received_at) AS unit_name,
+    countIf(received_at < {s}) AS carried_over,
+    countIf(received_at >= {s}) AS received_total,
+    countIf(received_at >= {s} AND channel = 'online') AS received_online,
+    countIf(received_at >= {s} AND channel IN ('direct', 'postal')) AS received_direct_postal,
+    countIf(finished_in) AS finished_total,
+    countIf(finished_in AND final_standing = 'early') AS finished_early,
+    countIf(finished_in AND final_standing = 'on_time') AS finished_on_time,
+    countIf(finished_in AND final_standing = 'late') AS finished_late,
+    countIf(open_at_end AND standing_at_end IN ('within_due', 'overdue')) AS in_progress_total,
+    countIf(open_at_end AND standing_at_end = 'within_due') AS in_progress_within_due,
+    countIf(open_at_end AND standing_at_end = 'overdue') AS in_progress_overdue,
+    countIf(open_at_end AND standing_at_end = 'waiting_supplement') AS waiting_supplement,
+    countIf(finished_in AND outcome IN ('stopped', 'withdrawn')) AS stopped_or_withdrawn,
+    countIf(finished_in AND final_standing = 'late' AND apology_at < {e}) AS apologies,
+    countIf(open_at_end AND standing_at_end = 'waiting_supplement' AND late_at_end = 0)
+        AS waiting_supplement_on_time,
+    countIf(received_at >= {s} AND online_level = 'full') AS received_full_service,
+    countIf(received_at >= {s} AND online_level = 'full' AND channel = 'online')
+        AS received_full_service_online,
+    countIf(received_at >= {s} AND fee_due_at < {e}) AS received_with_fee,
+    countIf(received_at >= {s} AND fee_due_at < {e} AND paid_online_at < {e})
+        AS received_paid_online,
+    countIf(received_at >= {s} AND digitized_at < {e}) AS received_digitized,
+    sumIf(processing_seconds, finished_in) AS processing_seconds
+FROM
+(
+    SELECT
+        {code} AS unit_code,
+        {name} AS unit_name,
+        received_at, channel, online_level, outcome, final_standing, apology_at,
+        fee_due_at, paid_online_at, digitized_at, processing_seconds,
+        end_at < {e} AS finished_in,
+        end_at >= {e} AS open_at_end,
+        change_standing[arrayCount(x -> x < {e}, change_at)] AS standing_at_end,
+        change_late[arrayCount(x -> x < {e}, change_at)] AS late_at_end
+    FROM {DATABASE}.dossier_facts FINAL
+    WHERE received_at < {e} AND end_at >= {s}
+)
+GROUP BY unit_code
+ORDER BY unit_code
+"""
+
+
+def report_rows(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    by: UnitKind,
+    calendar: WorkingCalendar,
+    province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
+) -> list[PeriodRow]:
+    """The period report from the stored facts, as the offline report's rows."""
+    day_seconds = int(calendar.day_length.total_seconds())
+    rows = []
+    for record in engine.rows(report_sql(start, end, by)):
+        code, name, *counts, processing_seconds = record
+        if by is UnitKind.PROVINCE:
+            code, name = province
+        elif by is UnitKind.LEVEL:
+            name = LEVEL_NAMES[Level(code)]
+        row = PeriodRow(code, name, **dict(zip(_REPORT_FIELDS, map(int, counts), strict=True)))
+        row.processing_time = Fraction(int(processing_seconds), day_seconds)
+        rows.append(row)
+    return rows
