@@ -275,7 +275,7 @@ def period_report(
         row = rows.get(code)
         if row is None:
             row = rows[code] = PeriodRow(code, name)
-        if s.received_at > named_at.get(code, s.received_at) or code not in named_at:
+        if code not in named_at or s.received_at > named_at[code]:
             row.unit_name, named_at[code] = name, s.received_at
         _count(row, s, start, end, calendar)
     return [rows[code] for code in sorted(rows)]
