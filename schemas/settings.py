@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date, time
 from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streams.calendar import WorkingCalendar
@@ -34,6 +36,38 @@ class Settings(BaseSettings):
     extra_days_off: list[date] = []
     extra_working_days: list[date] = []
 
+    # -- broker (the embedded default is a local Tansu; production: a Kafka cluster)
+    app_id: str = "motcua"
+    bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str = ""
+    sasl_password: SecretStr = SecretStr("")
+    ssl_cafile: Path | None = None
+    events_topic: str = "dossier-events"
+    dead_letter_topic: str = "dossier-dead-letters"
+    alerts_topic: str = "dossier-alerts"
+    topic_partitions: int = 4
+    topic_replication_factor: int = 1
+    broker_session_timeout: float = 60.0
+    broker_heartbeat_interval: float = 3.0
+    broker_rebalance_timeout: float = 60.0
+    # -- workers
+    state_store: str = "memory://"  # production: "rocksdb://" (needs rocksdict)
+    data_dir: Path = Path(".data/worker")
+    batch_max_events: int = 5000
+    batch_max_seconds: float = 0.5
+    commit_interval: float = 1.0
+    # -- ClickHouse (native protocol); the writer may insert, the reader only read
+    clickhouse_host: str = "127.0.0.1"
+    clickhouse_port: int = 9000
+    clickhouse_admin_user: str = "default"
+    clickhouse_admin_password: SecretStr = SecretStr("")
+    clickhouse_writer_user: str = "default"
+    clickhouse_writer_password: SecretStr = SecretStr("")
+    clickhouse_reader_user: str = "default"
+    clickhouse_reader_password: SecretStr = SecretStr("")
+
     @field_validator("working_hours")
     @classmethod
     def _hours_parse(cls, spans: list[str]) -> list[str]:
@@ -53,3 +87,25 @@ class Settings(BaseSettings):
     @property
     def province(self) -> tuple[str, str]:
         return self.province_code, self.province_name
+
+    def broker_credentials(self) -> Any:
+        """faust credentials for SASL/TLS, or None for a plaintext local broker."""
+        if self.security_protocol == "PLAINTEXT":
+            return None
+        import ssl
+
+        import faust
+
+        context = (
+            ssl.create_default_context(cafile=self.ssl_cafile)
+            if "SSL" in (self.security_protocol)
+            else None
+        )
+        if self.security_protocol.startswith("SASL"):
+            return faust.SASLCredentials(
+                username=self.sasl_username,
+                password=self.sasl_password.get_secret_value(),
+                mechanism=self.sasl_mechanism,
+                ssl_context=context,
+            )
+        return faust.SSLCredentials(context)

@@ -82,7 +82,7 @@ def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
         engine.insert(
             f"{DATABASE}.schema_migrations",
             ("version", "name", "applied_at"),
-            [(migration.version, migration.name, _utc(datetime.now(UTC)))],
+            [(migration.version, migration.name, stored_time(datetime.now(UTC)))],
         )
         applied.append(migration.version)
     return applied
@@ -91,7 +91,7 @@ def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
 # -- rows the workers write ------------------------------------------------------
 
 
-def _utc(t: datetime | None) -> datetime:
+def stored_time(t: datetime | None) -> datetime:
     """Naive UTC, whole seconds: what a DateTime('UTC') column stores."""
     t = NEVER if t is None else t
     return t.astimezone(UTC).replace(tzinfo=None, microsecond=0)
@@ -106,9 +106,9 @@ def raw_event_row(event: DossierEvent, stored_at: datetime) -> tuple:
         event.event_id,
         event.dossier_id,
         event.type.value,
-        _utc(event.at),
+        stored_time(event.at),
         payload,
-        _utc(stored_at),
+        stored_time(stored_at),
     )
 
 
@@ -167,22 +167,22 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
         r.procedure_name or "",
         r.channel.value if r.channel else "",
         r.online_level.value if r.online_level else "",
-        _utc(r.at),
-        _utc(facts.due),
-        _utc(facts.end_at),
+        stored_time(r.at),
+        stored_time(facts.due),
+        stored_time(facts.end_at),
         facts.outcome.value if facts.outcome else "",
-        _utc(facts.judged_at),
+        stored_time(facts.judged_at),
         facts.final_standing.value if facts.final_standing else "",
         facts.supplement_count,
-        _utc(facts.apology_at),
-        _utc(facts.fee_due_at),
-        _utc(facts.paid_online_at),
-        _utc(facts.digitized_at),
+        stored_time(facts.apology_at),
+        stored_time(facts.fee_due_at),
+        stored_time(facts.paid_online_at),
+        stored_time(facts.digitized_at),
         processing,
-        [_utc(c.at) for c in facts.changes],
+        [stored_time(c.at) for c in facts.changes],
         [c.standing.value for c in facts.changes],
         [int(c.late) for c in facts.changes],
-        _utc(computed_at),
+        stored_time(computed_at),
     )
 
 
@@ -192,7 +192,7 @@ DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "ori
 def dead_letter_row(
     dead_letter_id: str, at: datetime, source: str, reason: str, original: str
 ) -> tuple:
-    return (dead_letter_id, _utc(at), source, reason, original)
+    return (dead_letter_id, stored_time(at), source, reason, original)
 
 
 # -- the period report in SQL ------------------------------------------------------
@@ -232,7 +232,7 @@ _REPORT_FIELDS = (
 
 
 def sql_time(t: datetime) -> str:
-    return f"toDateTime('{_utc(t):%Y-%m-%d %H:%M:%S}', 'UTC')"
+    return f"toDateTime('{stored_time(t):%Y-%m-%d %H:%M:%S}', 'UTC')"
 
 
 def report_sql(start: datetime, end: datetime, by: UnitKind) -> str:

@@ -38,7 +38,7 @@ def load_facts(engine, events, computed_at: datetime) -> int:
 @pytest.fixture(scope="module")
 def chdb_engine(tmp_path_factory):
     engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
-    assert migrate(engine) == [1]
+    assert migrate(engine) == [1, 2]
     assert migrate(engine) == []  # idempotent
     yield engine
     engine.close()

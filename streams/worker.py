@@ -1,0 +1,125 @@
+"""The faust app: dossier-events → per-dossier state → ClickHouse.
+
+Wiring only; the work is in `BatchProcessor` (pure) and `ClickHouseSink`.
+At-least-once: a batch's offsets are acknowledged only after its rows are in
+ClickHouse and its state/dead-letter messages are flushed to the broker; the
+tables make a repeat harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import Any
+
+import faust
+from faust.streams import _current_event  # see _as_current_event
+
+from schemas.settings import Settings
+from streams.engines import DriverEngine
+from streams.processor import BatchProcessor, Message, ProcessedBatch
+from streams.sink import ClickHouseSink
+from streams.store import Engine
+
+log = logging.getLogger(__name__)
+
+
+def _as_current_event(event: Any) -> None:
+    # faust's RocksDB store files a key under the partition of the "current
+    # event". In a batch that is the last event taken, which may belong to
+    # another partition, so set it to the event the key comes from.
+    _current_event.set(weakref.ref(event))
+
+
+class _TableStore:
+    """DossierStore over a faust Table, keeping each key with its event's partition."""
+
+    def __init__(self, table: faust.Table, events: dict[Message, Any]) -> None:
+        self.table = table
+        self.events = events
+
+    def get(self, dossier_id: str) -> bytes | None:
+        return self.table.get(dossier_id)
+
+    def put(self, dossier_id: str, history: bytes, message: Message) -> None:
+        _as_current_event(self.events[message])
+        self.table[dossier_id] = history
+
+
+def make_app(settings: Settings, connect: Any = None) -> faust.App:
+    """The worker app; `connect` makes the ClickHouse Engine (tests pass their own)."""
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{b}" for b in settings.bootstrap_servers.split(",")],
+        broker_credentials=settings.broker_credentials(),
+        store=settings.state_store,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication_factor,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_session_timeout=settings.broker_session_timeout,
+        broker_heartbeat_interval=settings.broker_heartbeat_interval,
+        broker_rebalance_timeout=settings.broker_rebalance_timeout,
+        broker_commit_every=settings.batch_max_events,
+        broker_commit_interval=settings.commit_interval,
+        stream_wait_empty=False,
+        web_enabled=False,
+        datadir=settings.data_dir,
+        table_cleanup_interval=3600.0,
+    )
+    events_topic = app.topic(
+        settings.events_topic, key_serializer="raw", value_serializer="raw", internal=False
+    )
+    dead_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
+    table = app.Table(
+        "dossiers",
+        default=None,
+        partitions=settings.topic_partitions,
+        schema=faust.Schema(
+            key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        ),
+        use_partitioner=True,  # changelog partition = hash(dossier_id), as on the events topic
+    )
+    processor = BatchProcessor(settings.calendar, source=settings.events_topic)
+    sink = ClickHouseSink(connect or (lambda: _driver(settings)))
+    app.motcua_sink = sink  # type: ignore[attr-defined]
+    app.motcua_last_batch = None  # type: ignore[attr-defined]
+
+    @app.agent(events_topic)
+    async def process(stream: faust.StreamT) -> None:
+        async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
+            events = {_message(e): e for e in batch}
+            processed = processor.process(list(events), _TableStore(table, events))
+            await _store(app, sink, dead_topic, processed)
+            for event in batch:
+                await stream.ack(event)
+            app.motcua_last_batch = processed  # type: ignore[attr-defined]
+
+    return app
+
+
+def _message(event: Any) -> Message:
+    m = event.message
+    return Message(m.topic, m.partition, m.offset, m.key, m.value)
+
+
+async def _store(
+    app: faust.App, sink: ClickHouseSink, dead_topic: faust.TopicT, processed: ProcessedBatch
+) -> None:
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sink.write, processed.sink)
+    for letter in processed.dead_letters:
+        await dead_topic.send(key=letter.dead_letter_id.encode(), value=letter.as_json("worker"))
+    await app.producer.flush()  # state changelog and dead letters durable before the ack
+    if processed.dead_letters:
+        log.warning("dead letters", extra={"count": len(processed.dead_letters)})
+
+
+def _driver(settings: Settings) -> Engine:
+    return DriverEngine(
+        host=settings.clickhouse_host,
+        port=settings.clickhouse_port,
+        user=settings.clickhouse_writer_user,
+        password=settings.clickhouse_writer_password.get_secret_value(),
+    )

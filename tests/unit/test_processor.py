@@ -1,0 +1,116 @@
+"""The batch processor without a broker: dedup, reordering, dead letters, scrubbing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+
+from streams.calendar import WorkingCalendar
+from streams.processor import BatchProcessor, Message, decode_history
+from streams.store import FACT_COLUMNS
+
+CAL = WorkingCalendar()
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+DOSSIER = "H44.100-260504-0001"
+RECEIVED = {
+    "event_id": "r",
+    "dossier_id": DOSSIER,
+    "type": "received",
+    "at": "2026-05-04T09:00:00",
+    "agency_code": "H44.100",
+    "agency_name": "UBND Phường Việt Trì",
+    "level": "commune",
+    "district_code": "D01",
+    "district_name": "Thành phố Việt Trì",
+    "procedure_code": "1.004227",
+    "field_code": "DD",
+    "field_name": "Đất đai",
+    "channel": "online",
+    "time_limit": {"value": 3, "unit": "working_days"},
+    "SoDienThoai": "0912345678",
+}
+RESOLVED = {"event_id": "x", "dossier_id": DOSSIER, "type": "resolved", "at": "2026-05-08T10:00:00"}
+
+
+class DictStore:
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+        self.partitions: dict[str, int] = {}
+
+    def get(self, dossier_id: str) -> bytes | None:
+        return self.data.get(dossier_id)
+
+    def put(self, dossier_id: str, history: bytes, message: Message) -> None:
+        self.data[dossier_id] = history
+        self.partitions[dossier_id] = message.partition
+
+
+def msg(offset: int, value: object, key: str | None = DOSSIER) -> Message:
+    raw = value if value is None or isinstance(value, bytes) else orjson.dumps(value)
+    return Message("dossier-events", 0, offset, None if key is None else key.encode(), raw)
+
+
+def fact(batch, name: str):
+    assert len(batch.sink.facts) == 1
+    return dict(zip(FACT_COLUMNS, batch.sink.facts[0], strict=True))[name]
+
+
+def test_out_of_order_events_are_judged_in_time_order() -> None:
+    store = DictStore()
+    processor = BatchProcessor(CAL, clock=lambda: NOW)
+    first = processor.process([msg(0, RESOLVED)], store)
+    assert first.sink.facts == []  # nothing received yet: no dossier
+    assert first.new_events == 1
+    second = processor.process([msg(1, RECEIVED)], store)
+    # Mon 05-04 09:00 + 3 working days = Thu 05-07 09:00; resolved Fri 05-08 → late
+    assert fact(second, "final_standing") == "late"
+    assert fact(second, "due") == datetime(2026, 5, 7, 2, 0)  # 09:00 +07:00 in UTC
+    assert [e.event_id for e in decode_history(store.data[DOSSIER])] == ["x", "r"]
+
+
+def test_a_repeated_event_changes_nothing_but_is_stored_again() -> None:
+    store = DictStore()
+    processor = BatchProcessor(CAL, clock=lambda: NOW)
+    once = processor.process([msg(0, RECEIVED), msg(1, RESOLVED)], store)
+    again = processor.process([msg(2, RESOLVED), msg(3, RECEIVED)], store)
+    assert (again.new_events, again.duplicates) == (0, 2)
+    assert once.sink.facts == again.sink.facts  # same row: same version, same content
+    assert len(decode_history(store.data[DOSSIER])) == 2
+
+
+def test_bad_messages_become_dead_letters_and_the_rest_flows() -> None:
+    store = DictStore()
+    processor = BatchProcessor(CAL, clock=lambda: NOW)
+    future = {**RESOLVED, "event_id": "f", "at": "2026-06-03T10:00:00+07:00"}
+    batch = processor.process(
+        [
+            msg(0, b'{"ChuHoSo": "Tr\xe1\xba\xa7n PLANTED", "type": '),  # broken JSON
+            msg(1, RECEIVED),
+            msg(2, {**RESOLVED, "type": "approved"}),
+            msg(3, RESOLVED, key="another-dossier"),
+            msg(4, future),
+            msg(5, None),
+        ],
+        store,
+    )
+    reasons = {letter.message.offset: letter.reason for letter in batch.dead_letters}
+    assert set(reasons) == {0, 2, 3, 4, 5}
+    assert reasons[0].startswith("not valid JSON")
+    assert reasons[2].startswith("type: Input should be")
+    assert "is not the dossier_id" in reasons[3]
+    assert "more than a day in the future" in reasons[4]
+    assert reasons[5] == "empty message (no value)"
+    assert batch.dead_letters[0].dead_letter_id == "dossier-events:0:0"
+    assert all("PLANTED" not in letter.original for letter in batch.dead_letters)
+    assert '"ChuHoSo": "[removed]"' in batch.dead_letters[0].original
+    assert fact(batch, "final_standing") == ""  # received, not finished: still flows
+    assert batch.sink.progress[0][:3] == ("dossier-events", 0, 5)
+
+
+def test_personal_data_is_in_no_row() -> None:
+    store = DictStore()
+    batch = BatchProcessor(CAL, clock=lambda: NOW).process([msg(0, RECEIVED)], store)
+    rows = repr(batch.sink.facts) + repr(batch.sink.raw_events) + repr(store.data)
+    assert "0912345678" not in rows
+    assert "SoDienThoai" not in rows
