@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +15,7 @@ from reports.offline import Rejected, report_from_files
 from reports.period import UnitKind
 from reports.render import rich_table, write_csv, write_xlsx
 from schemas.settings import Settings
+from streams.store import report_rows
 
 app = typer.Typer(
     help="motcua-monitor: giám sát hồ sơ TTHC — dossier monitor for one-stop centres.",
@@ -22,6 +23,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
+
+
+class Source(StrEnum):
+    FILES = "files"
+    CLICKHOUSE = "clickhouse"
 
 
 class ReportFormat(StrEnum):
@@ -39,32 +45,32 @@ def _day(text: str) -> date:
 
 @app.command()
 def report(
-    events: Annotated[
-        list[Path],
-        typer.Option("--events", exists=True, dir_okay=False, help="Canonical events, JSON lines."),
-    ],
     from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (00:00 local).")],
     to: Annotated[str, typer.Option("--to", help="Day after the last, YYYY-MM-DD (exclusive).")],
     by: Annotated[UnitKind, typer.Option(help="Unit of the rows.")] = UnitKind.AGENCY,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.CSV,
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", exists=True, dir_okay=False, help="Canonical events, JSON lines."),
+    ] = None,
+    source: Annotated[Source, typer.Option(help="Event files, or the pipeline's tables.")] = (
+        Source.FILES
+    ),
 ) -> None:
-    """Period report (Biểu II.06a) for [from, to) from event files, no server needed."""
+    """Period report (Biểu II.06a) for [from, to): from event files (no server
+    needed) or from the pipeline's ClickHouse tables (--source clickhouse)."""
     settings = Settings()
     cal = settings.calendar
-    start, end = (datetime.combine(_day(d), datetime.min.time(), cal.tz) for d in (from_, to))
-    if end <= start:
-        raise typer.BadParameter("--to must be after --from")
+    start, end = _period(from_, to, cal.tz)
     if fmt is ReportFormat.XLSX and output is None:
         raise typer.BadParameter("--format xlsx needs --output PATH")
-    rejected = 0
-
-    def on_reject(r: Rejected) -> None:
-        nonlocal rejected
-        rejected += 1
-        print(f"{r.path}:{r.line}: invalid line skipped: {r.reason}", file=sys.stderr)
-
-    rows = report_from_files(events, start, end, by, cal, settings.province, on_reject)
+    if source is Source.CLICKHOUSE:
+        rows = report_rows(_engine(settings, "reader"), start, end, by, cal, settings.province)
+    elif not events:
+        raise typer.BadParameter("--events FILE is needed (or --source clickhouse)")
+    else:
+        rows = _report_from_files(events, start, end, by, settings)
     title = f"Biểu II.06a — {from_} đến trước {to} — theo {by.value}"
     if fmt is ReportFormat.XLSX:
         assert output is not None
@@ -77,8 +83,106 @@ def report(
             write_csv(rows, out)
     else:
         write_csv(rows, sys.stdout)
+
+
+def _report_from_files(
+    events: list[Path], start: datetime, end: datetime, by: UnitKind, settings: Settings
+) -> list:
+    rejected = 0
+
+    def on_reject(r: Rejected) -> None:
+        nonlocal rejected
+        rejected += 1
+        print(f"{r.path}:{r.line}: invalid line skipped: {r.reason}", file=sys.stderr)
+
+    rows = report_from_files(
+        events, start, end, by, settings.calendar, settings.province, on_reject
+    )
     if rejected:
         print(f"{rejected} invalid line(s) skipped (dòng lỗi đã bỏ qua)", file=sys.stderr)
+    return rows
+
+
+def _period(from_: str, to: str, tz: tzinfo) -> tuple[datetime, datetime]:
+    start, end = (datetime.combine(_day(d), datetime.min.time(), tz) for d in (from_, to))
+    if end <= start:
+        raise typer.BadParameter("--to must be after --from")
+    return start, end
+
+
+def _engine(settings: Settings, role: str):
+    """A ClickHouse connection as the admin, writer or reader user."""
+    from streams.engines import DriverEngine
+
+    user = getattr(settings, f"clickhouse_{role}_user")
+    password = getattr(settings, f"clickhouse_{role}_password").get_secret_value()
+    return DriverEngine(settings.clickhouse_host, settings.clickhouse_port, user, password)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the ClickHouse schema (idempotent)."""
+    from streams.store import migrate as apply
+
+    applied = apply(_engine(Settings(), "admin"))
+    err.print(f"migrations applied: {applied or 'none (up to date)'}")
+
+
+@app.command()
+def worker() -> None:
+    """Run one stream worker (faust) until stopped; scale by running more."""
+    from faust.worker import Worker
+
+    from streams.store import migrate as apply
+    from streams.worker import make_app
+
+    settings = Settings()
+    apply(_engine(settings, "admin"))
+    faust_app = make_app(settings)
+    Worker(faust_app, loglevel="WARNING", quiet=True).execute_from_commandline()
+
+
+@app.command()
+def replay(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    wait: Annotated[bool, typer.Option(help="Return only when ClickHouse has it all.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 600.0,
+) -> None:
+    """Publish canonical events (JSON lines) to the dossier-events topic."""
+    from streams.replay import make_producer, replay_files, wait_until_stored
+
+    settings = Settings()
+    producer = make_producer(settings)
+
+    def on_reject(path: str, line: int, reason: str) -> None:
+        print(f"{path}:{line}: sent to dead letters: {reason}", file=sys.stderr)
+
+    result = replay_files(files, settings, producer, on_reject)
+    producer.close()
+    err.print(f"published {result.published} events, {result.rejected} rejected")
+    if wait and result.offsets:
+        try:
+            wait_until_stored(
+                _engine(settings, "reader"), settings.events_topic, result.offsets, timeout
+            )
+        except TimeoutError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        err.print("all replayed events are stored in ClickHouse")
+
+
+@app.command()
+def recompute(
+    from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Day after the last, YYYY-MM-DD.")],
+) -> None:
+    """Rebuild the facts of every dossier with an event in [from, to) from raw events."""
+    from streams.recompute import recompute_facts
+
+    settings = Settings()
+    start, end = _period(from_, to, settings.calendar.tz)
+    written = recompute_facts(_engine(settings, "writer"), start, end, settings.calendar)
+    err.print(f"recomputed the facts of {written} dossiers")
 
 
 @app.command()

@@ -8,7 +8,6 @@ applied in `at` order and a late event re-judges the dossier correctly.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,14 +15,12 @@ from typing import Protocol
 
 import orjson
 
+from schemas.deadletter import DeadLetter, scrubbed_original
 from schemas.events import DossierEvent, InvalidEvent, parse_event
-from schemas.personal import is_personal_key, scrub_personal_data
 from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts, dossier_facts
 from streams.sink import SinkBatch
-from streams.store import dead_letter_row, fact_row, raw_event_row, stored_time
-
-MAX_ORIGINAL = 64_000  # bytes of a rejected message kept for the record
+from streams.store import fact_row, raw_event_row, stored_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,52 +48,6 @@ def decode_history(data: bytes | None) -> list[DossierEvent]:
     if not data:
         return []
     return [DossierEvent.model_validate(item) for item in orjson.loads(data)]
-
-
-# "key": value pairs in text that is not valid JSON, for scrubbing by key name
-_PAIR = re.compile(rb'"([^"\\]{1,80})"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\]\s]+)')
-
-
-def scrubbed_original(value: bytes | None) -> str:
-    """The rejected message as text, without personal data, bounded in size."""
-    if value is None:
-        return ""
-    try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        data = None
-
-    def redact(match: re.Match[bytes]) -> bytes:
-        key = match[1].decode("utf-8", "replace")
-        return match[0] if not is_personal_key(key) else b'"' + match[1] + b'": "[removed]"'
-
-    if isinstance(data, dict):
-        text = orjson.dumps(scrub_personal_data(data))
-    else:
-        text = _PAIR.sub(redact, value)
-    return text[:MAX_ORIGINAL].decode("utf-8", "replace")
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    dead_letter_id: str  # topic:partition:offset, so a redelivery is the same letter
-    message: Message
-    reason: str
-    original: str
-
-    def as_json(self, source: str) -> bytes:
-        m = self.message
-        return orjson.dumps(
-            {
-                "dead_letter_id": self.dead_letter_id,
-                "source": source,
-                "topic": m.topic,
-                "partition": m.partition,
-                "offset": m.offset,
-                "reason": self.reason,
-                "original": self.original,
-            }
-        )
 
 
 @dataclass
@@ -135,23 +86,12 @@ class BatchProcessor:
         out = ProcessedBatch(SinkBatch())
         histories: dict[str, list[DossierEvent]] = {}
         last_message: dict[str, Message] = {}
-        progress: dict[tuple[str, int], int] = {}
         for m in messages:
-            progress[(m.topic, m.partition)] = max(
-                progress.get((m.topic, m.partition), -1), m.offset
-            )
             try:
                 event = self._parse(m, now)
             except InvalidEvent as exc:
-                letter = DeadLetter(
-                    f"{m.topic}:{m.partition}:{m.offset}", m, exc.reason, scrubbed_original(m.value)
-                )
-                out.dead_letters.append(letter)
-                out.sink.dead_letters.append(
-                    dead_letter_row(
-                        letter.dead_letter_id, now, self.source, letter.reason, letter.original
-                    )
-                )
+                letter_id = f"{m.topic}:{m.partition}:{m.offset}"
+                out.dead_letters.append(DeadLetter.of(letter_id, now, m.topic, exc.reason, m.value))
                 continue
             history = histories.get(event.dossier_id)
             if history is None:
@@ -169,5 +109,24 @@ class BatchProcessor:
             if facts is not None:
                 out.facts.append(facts)
                 out.sink.facts.append(fact_row(facts, now))
-        out.sink.progress = [(t, p, o, stored_time(now)) for (t, p), o in progress.items()]
+        out.sink.progress = progress_rows(messages, now)
         return out
+
+
+def progress_rows(messages: Sequence[Message], now: datetime) -> list[tuple]:
+    """(topic, partition, highest offset, time) for the stream_progress table."""
+    highest: dict[tuple[str, int], int] = {}
+    for m in messages:
+        highest[(m.topic, m.partition)] = max(highest.get((m.topic, m.partition), -1), m.offset)
+    return [(t, p, o, stored_time(now)) for (t, p), o in highest.items()]
+
+
+def read_dead_letter(m: Message, now: datetime) -> DeadLetter:
+    """A message of the dead-letter topic; anything unreadable becomes a letter itself."""
+    try:
+        letter = DeadLetter.model_validate_json(m.value or b"")
+    except ValueError as exc:
+        reason = f"unreadable dead letter: {str(exc).splitlines()[0]}"
+        return DeadLetter.of(f"{m.topic}:{m.partition}:{m.offset}", now, m.topic, reason, m.value)
+    # whoever sent it, the original is scrubbed again before it is stored
+    return letter.model_copy(update={"original": scrubbed_original(letter.original.encode())})

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from reports.period import LEVEL_NAMES, PeriodRow, UnitKind
+from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, Level
 from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts
@@ -189,10 +190,14 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
 DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "original")
 
 
-def dead_letter_row(
-    dead_letter_id: str, at: datetime, source: str, reason: str, original: str
-) -> tuple:
-    return (dead_letter_id, stored_time(at), source, reason, original)
+def dead_letter_row(letter: DeadLetter) -> tuple:
+    return (
+        letter.dead_letter_id,
+        stored_time(letter.rejected_at),
+        letter.source,
+        letter.reason,
+        letter.original,
+    )
 
 
 # -- the period report in SQL ------------------------------------------------------

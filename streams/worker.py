@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -18,9 +19,15 @@ from faust.streams import _current_event  # see _as_current_event
 
 from schemas.settings import Settings
 from streams.engines import DriverEngine
-from streams.processor import BatchProcessor, Message, ProcessedBatch
-from streams.sink import ClickHouseSink
-from streams.store import Engine
+from streams.processor import (
+    BatchProcessor,
+    Message,
+    ProcessedBatch,
+    progress_rows,
+    read_dead_letter,
+)
+from streams.sink import ClickHouseSink, SinkBatch
+from streams.store import Engine, dead_letter_row
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +103,18 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
                 await stream.ack(event)
             app.motcua_last_batch = processed  # type: ignore[attr-defined]
 
+    @app.agent(dead_topic)
+    async def store_dead_letters(stream: faust.StreamT) -> None:
+        loop = asyncio.get_running_loop()
+        async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
+            now = datetime.now(UTC)
+            messages = [_message(e) for e in batch]
+            rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
+            stored = SinkBatch(dead_letters=rows, progress=progress_rows(messages, now))
+            await loop.run_in_executor(None, sink.write, stored)
+            for event in batch:
+                await stream.ack(event)
+
     return app
 
 
@@ -110,7 +129,7 @@ async def _store(
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sink.write, processed.sink)
     for letter in processed.dead_letters:
-        await dead_topic.send(key=letter.dead_letter_id.encode(), value=letter.as_json("worker"))
+        await dead_topic.send(key=letter.dead_letter_id.encode(), value=letter.to_bytes())
     await app.producer.flush()  # state changelog and dead letters durable before the ack
     if processed.dead_letters:
         log.warning("dead letters", extra={"count": len(processed.dead_letters)})

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import orjson
 
+from schemas.deadletter import DeadLetter
 from streams.calendar import WorkingCalendar
-from streams.processor import BatchProcessor, Message, decode_history
+from streams.processor import BatchProcessor, Message, decode_history, read_dead_letter
 from streams.store import FACT_COLUMNS
 
 CAL = WorkingCalendar()
@@ -94,7 +95,9 @@ def test_bad_messages_become_dead_letters_and_the_rest_flows() -> None:
         ],
         store,
     )
-    reasons = {letter.message.offset: letter.reason for letter in batch.dead_letters}
+    reasons = {
+        int(letter.dead_letter_id.split(":")[-1]): letter.reason for letter in batch.dead_letters
+    }
     assert set(reasons) == {0, 2, 3, 4, 5}
     assert reasons[0].startswith("not valid JSON")
     assert reasons[2].startswith("type: Input should be")
@@ -102,10 +105,22 @@ def test_bad_messages_become_dead_letters_and_the_rest_flows() -> None:
     assert "more than a day in the future" in reasons[4]
     assert reasons[5] == "empty message (no value)"
     assert batch.dead_letters[0].dead_letter_id == "dossier-events:0:0"
+    assert batch.dead_letters[0].source == "dossier-events"
     assert all("PLANTED" not in letter.original for letter in batch.dead_letters)
     assert '"ChuHoSo": "[removed]"' in batch.dead_letters[0].original
     assert fact(batch, "final_standing") == ""  # received, not finished: still flows
     assert batch.sink.progress[0][:3] == ("dossier-events", 0, 5)
+
+
+def test_dead_letter_topic_messages_are_read_or_become_letters() -> None:
+    good = DeadLetter.of("replay:a.jsonl:3", NOW, "replay", "not valid JSON", b"x")
+    hostile = good.model_copy(update={"original": '{"Email": "planted@example.com"}'})
+    read = read_dead_letter(Message("dlq", 1, 7, None, hostile.to_bytes()), NOW)
+    assert (read.dead_letter_id, read.reason) == ("replay:a.jsonl:3", "not valid JSON")
+    assert "planted" not in read.original  # scrubbed again on the way in
+    junk = read_dead_letter(Message("dlq", 1, 8, None, b"\xff junk"), NOW)
+    assert junk.dead_letter_id == "dlq:1:8"
+    assert junk.reason.startswith("unreadable dead letter")
 
 
 def test_personal_data_is_in_no_row() -> None:
