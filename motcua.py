@@ -186,10 +186,18 @@ def recompute(
 
 
 @app.command()
-def run() -> None:
-    """The live pipeline (broker → workers → ClickHouse)."""
-    err.print("not yet: the streaming pipeline lands with the streaming issue (#3).")
-    raise typer.Exit(2)
+def run(
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 3600.0,
+    days_back: Annotated[int, typer.Option(help="Simulation starts this many days ago.")] = 20,
+    data_dir: Annotated[Path, typer.Option(help="Where the local services keep data.")] = Path(
+        ".data"
+    ),
+) -> None:
+    """The main job: local broker + ClickHouse + a worker, fed by a demo province
+    on an accelerated clock, with a live view of the month's rates (Ctrl-C stops)."""
+    from streams.live import run_live
+
+    run_live(Settings(), data_dir.resolve(), speed, days_back)
 
 
 if __name__ == "__main__":

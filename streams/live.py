@@ -1,0 +1,163 @@
+"""`motcua run`: the whole system on one machine, fed by the demo province.
+
+Starts the local broker and ClickHouse (project-local data under .data/),
+applies the migrations, starts a worker process, publishes the demo
+province's events as its accelerated clock passes, and shows the month's
+per-agency rates live until Ctrl-C, which stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from ingest.demo import DemoProvince
+from reports.period import PeriodRow, UnitKind
+from schemas.settings import Settings
+from streams.engines import DriverEngine
+from streams.replay import make_producer
+from streams.services import Broker, ClickHouseServer
+from streams.store import migrate, report_rows
+
+
+class SimulatedClock:
+    """Runs `speed` times faster than the wall clock, never past it."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self.start, self.speed, self.began = start, speed, time.monotonic()
+
+    def now(self) -> datetime:
+        simulated = self.start + timedelta(seconds=(time.monotonic() - self.began) * self.speed)
+        return min(simulated, datetime.now(UTC))
+
+
+def _feed(
+    province: DemoProvince,
+    clock: SimulatedClock,
+    settings: Settings,
+    stop: threading.Event,
+    counter: list[int],
+) -> None:
+    producer = make_producer(settings)
+    try:
+        while not stop.is_set():
+            for event in province.advance(clock.now()):
+                producer.send(
+                    settings.events_topic,
+                    key=event.dossier_id.encode(),
+                    value=event.model_dump_json(exclude_none=True).encode(),
+                )
+                counter[0] += 1
+            producer.flush()
+            stop.wait(0.5)
+    finally:
+        producer.close()
+
+
+def _percent(value: object) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _view(rows: list[PeriodRow], now: datetime, published: int, settings: Settings) -> Group:
+    table = Table(title="Tình hình giải quyết hồ sơ tháng này (theo đơn vị)", header_style="bold")
+    for header in (
+        "Đơn vị",
+        "Tiếp nhận",
+        "Đã giải quyết",
+        "Quá hạn",
+        "Đang xử lý quá hạn",
+        "Tỷ lệ đúng hạn",
+        "Tiến độ 766",
+        "Tỷ lệ trực tuyến",
+    ):
+        table.add_column(header, justify="left" if header == "Đơn vị" else "right")
+    worst_first = sorted(rows, key=lambda r: (r.on_time_rate is None, r.on_time_rate or 0))
+    for r in worst_first:
+        table.add_row(
+            r.unit_name,
+            str(r.received_total),
+            str(r.finished_total),
+            str(r.finished_late),
+            str(r.in_progress_overdue),
+            _percent(r.on_time_rate),
+            _percent(r.progress_ratio_766),
+            _percent(r.online_rate),
+        )
+    local = settings.calendar.local(now)
+    caption = Text(
+        f"Giờ mô phỏng: {local:%d/%m/%Y %H:%M} · đã gửi {published} sự kiện · Ctrl-C để dừng",
+        style="dim",
+    )
+    return Group(table, caption)
+
+
+def run_live(settings: Settings, data_dir: Path, speed: float, days_back: int) -> None:
+    with ExitStack() as stack:
+        broker = stack.enter_context(Broker(data_dir / "broker"))
+        clickhouse = stack.enter_context(ClickHouseServer(data_dir / "clickhouse"))
+        settings = settings.model_copy(
+            update={
+                "bootstrap_servers": broker.bootstrap,
+                "clickhouse_host": clickhouse.host,
+                "clickhouse_port": clickhouse.tcp_port,
+            }
+        )
+        engine = DriverEngine(clickhouse.host, clickhouse.tcp_port)
+        migrate(engine)
+        env = os.environ | {
+            "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
+            "MOTCUA_CLICKHOUSE_HOST": clickhouse.host,
+            "MOTCUA_CLICKHOUSE_PORT": str(clickhouse.tcp_port),
+            "MOTCUA_DATA_DIR": str(data_dir / "worker"),
+        }
+        log = (data_dir / "worker.log").open("ab")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "motcua", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        stack.callback(_stop_process, worker)
+        start = datetime.now(UTC) - timedelta(days=days_back)
+        clock = SimulatedClock(start, speed)
+        province = DemoProvince(settings.calendar, start)
+        stop, published = threading.Event(), [0]
+        feeder = threading.Thread(
+            target=_feed, args=(province, clock, settings, stop, published), daemon=True
+        )
+        feeder.start()
+        stack.callback(feeder.join, 5)
+        stack.callback(stop.set)
+        try:
+            with Live(refresh_per_second=1, screen=False) as live:
+                while True:
+                    now = clock.now()
+                    month = settings.calendar.local(now).replace(
+                        day=1, hour=0, minute=0, second=0, microsecond=0
+                    )
+                    rows = report_rows(engine, month, now, UnitKind.AGENCY, settings.calendar)
+                    live.update(_view(rows, now, published[0], settings))
+                    time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
