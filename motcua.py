@@ -178,11 +178,35 @@ def recompute(
 ) -> None:
     """Rebuild the facts of every dossier with an event in [from, to) from raw events."""
     from streams.recompute import recompute_facts
+    from streams.rollups import months_between, refresh_rollups
 
     settings = Settings()
     start, end = _period(from_, to, settings.calendar.tz)
-    written = recompute_facts(_engine(settings, "writer"), start, end, settings.calendar)
+    engine = _engine(settings, "writer")
+    written = recompute_facts(engine, start, end, settings.calendar)
     err.print(f"recomputed the facts of {written} dossiers")
+    for month_start, month_end in months_between(start, end, settings.calendar):
+        refresh_rollups(engine, month_start, month_end, settings.calendar, settings.province)
+        err.print(f"rollups refreshed for {month_start:%Y-%m}")
+
+
+@app.command()
+def rollup(
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
+) -> None:
+    """Store the month's II.06a rows per unit (for boards and exports)."""
+    from streams.rollups import month_bounds, refresh_rollups
+
+    settings = Settings()
+    try:
+        year, number = (int(x) for x in month.split("-"))
+        start, end = month_bounds(year, number, settings.calendar)
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM, got {month!r}") from None
+    rows = refresh_rollups(
+        _engine(settings, "writer"), start, end, settings.calendar, settings.province
+    )
+    err.print(f"{rows} rollup rows stored for {month}")
 
 
 @app.command()

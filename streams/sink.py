@@ -51,10 +51,13 @@ class ClickHouseSink:
         self._max_backoff = max_backoff
         self.stats = SinkStats()
 
-    def _insert_all(self, batch: SinkBatch) -> None:
+    def engine(self) -> Engine:
         if self._engine is None:
             self._engine = self._connect()
-        engine = self._engine
+        return self._engine
+
+    def _insert_all(self, batch: SinkBatch) -> None:
+        engine = self.engine()
         for table, columns, rows in (
             ("dossier_facts", FACT_COLUMNS, batch.facts),
             ("raw_events", RAW_EVENT_COLUMNS, batch.raw_events),

@@ -212,7 +212,7 @@ _UNIT_COLUMNS = {
 }
 
 # Column order of the report query = PeriodRow fields it fills.
-_REPORT_FIELDS = (
+REPORT_FIELDS = (
     "carried_over",
     "received_total",
     "received_online",
@@ -300,15 +300,21 @@ def report_rows(
     province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
 ) -> list[PeriodRow]:
     """The period report from the stored facts, as the offline report's rows."""
-    day_seconds = int(calendar.day_length.total_seconds())
     rows = []
-    for record in engine.rows(report_sql(start, end, by)):
-        code, name, *counts, processing_seconds = record
+    for code, name, *counts, processing_seconds in engine.rows(report_sql(start, end, by)):
         if by is UnitKind.PROVINCE:
             code, name = province
         elif by is UnitKind.LEVEL:
             name = LEVEL_NAMES[Level(code)]
-        row = PeriodRow(code, name, **dict(zip(_REPORT_FIELDS, map(int, counts), strict=True)))
-        row.processing_time = Fraction(int(processing_seconds), day_seconds)
-        rows.append(row)
+        rows.append(period_row(code, name, counts, processing_seconds, calendar))
     return rows
+
+
+def period_row(
+    code: str, name: str, counts: Sequence, processing_seconds: int, calendar: WorkingCalendar
+) -> PeriodRow:
+    """A report row from stored counts (REPORT_FIELDS order) and working seconds."""
+    row = PeriodRow(code, name, **dict(zip(REPORT_FIELDS, map(int, counts), strict=True)))
+    day_seconds = int(calendar.day_length.total_seconds())
+    row.processing_time = Fraction(int(processing_seconds), day_seconds)
+    return row

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from functools import partial
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from streams.processor import (
     progress_rows,
     read_dead_letter,
 )
+from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
 from streams.store import Engine, dead_letter_row
 
@@ -102,6 +104,17 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             for event in batch:
                 await stream.ack(event)
             app.motcua_last_batch = processed  # type: ignore[attr-defined]
+
+    @app.timer(settings.rollup_interval)
+    async def refresh_current_month() -> None:
+        cal = settings.calendar
+        today = cal.local(datetime.now(UTC))
+        start, end = month_bounds(today.year, today.month, cal)
+        refresh = partial(refresh_rollups, sink.engine(), start, end, cal, settings.province)
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, refresh)
+        except Exception as exc:  # the next tick tries again; never stop the worker for it
+            log.warning("rollup refresh failed", extra={"error": repr(exc)})
 
     @app.agent(dead_topic)
     async def store_dead_letters(stream: faust.StreamT) -> None:

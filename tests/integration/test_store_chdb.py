@@ -12,6 +12,7 @@ from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
 from streams.engines import ChdbEngine
 from streams.facts import dossier_facts
+from streams.rollups import month_bounds, refresh_rollups, stored_rollup
 from streams.store import FACT_COLUMNS, fact_row, migrate, report_rows
 from tests.histories import TZ, random_province
 
@@ -38,7 +39,7 @@ def load_facts(engine, events, computed_at: datetime) -> int:
 @pytest.fixture(scope="module")
 def chdb_engine(tmp_path_factory):
     engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
-    assert migrate(engine) == [1, 2]
+    assert migrate(engine) == [1, 2, 3]
     assert migrate(engine) == []  # idempotent
     yield engine
     engine.close()
@@ -56,3 +57,17 @@ def test_report_from_chdb_equals_offline_report(chdb_engine) -> None:
             expected = period_report(states_at(EVENTS, end, CAL), start, end, by, CAL)
             got = report_rows(chdb_engine, start, end, by, CAL)
             assert [r.as_record() for r in got] == [r.as_record() for r in expected], (start, by)
+
+
+def test_rollups_store_the_report_of_a_month(chdb_engine) -> None:
+    load_facts(chdb_engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))
+    start, end = month_bounds(2026, 3, CAL)
+    assert (start, end) == (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ))
+    written = refresh_rollups(chdb_engine, start, end, CAL)
+    refresh_rollups(chdb_engine, start, end, CAL)  # a refresh supersedes, never adds
+    assert written == sum(len(report_rows(chdb_engine, start, end, k, CAL)) for k in UnitKind)
+    for kind in UnitKind:
+        expected = period_report(states_at(EVENTS, end, CAL), start, end, kind, CAL)
+        got = stored_rollup(chdb_engine, start, end, kind, CAL)
+        assert [r.as_record() for r in got] == [r.as_record() for r in expected], kind
+    assert month_bounds(2026, 12, CAL)[1] == datetime(2027, 1, 1, tzinfo=TZ)

@@ -1,0 +1,11 @@
+-- Users for a current ClickHouse (production). Run once as an administrator,
+-- with the passwords substituted from the deployment's secret store, e.g.
+--   envsubst < deploy/clickhouse/users.sql | clickhouse-client --multiquery
+-- Workers may only insert (and read their own progress); boards may only read.
+CREATE USER IF NOT EXISTS motcua_writer IDENTIFIED WITH sha256_password BY '${MOTCUA_CLICKHOUSE_WRITER_PASSWORD}';
+CREATE USER IF NOT EXISTS motcua_reader IDENTIFIED WITH sha256_password BY '${MOTCUA_CLICKHOUSE_READER_PASSWORD}'
+    SETTINGS readonly = 1;
+GRANT INSERT ON motcua.* TO motcua_writer;
+GRANT SELECT ON motcua.stream_progress TO motcua_writer;
+GRANT SELECT ON motcua.raw_events TO motcua_writer;
+GRANT SELECT ON motcua.* TO motcua_reader;
