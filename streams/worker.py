@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
