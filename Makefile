@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit run clean
+.PHONY: install services test lint unit run clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian packages behind the real local services (ClickHouse, promtool, Alertmanager).
+services:
+	bash deploy/install-services.sh
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -20,10 +24,10 @@ lint: install
 unit: install
 	$(PY) -m pytest -q tests/unit
 
-test: install lint
+test: install services lint
 	$(PY) -m pytest -q
 
-run: install
+run: install services
 	$(VENV)/bin/motcua run
 
 clean:

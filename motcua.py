@@ -133,13 +133,17 @@ def worker() -> None:
     """Run one stream worker (faust) until stopped; scale by running more."""
     from faust.worker import Worker
 
+    from streams.logs import logging_config
     from streams.store import migrate as apply
     from streams.worker import make_app
 
     settings = Settings()
     apply(_engine(settings, "admin"))
     faust_app = make_app(settings)
-    Worker(faust_app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    config = logging_config(settings.log_level)
+    Worker(
+        faust_app, loglevel=settings.log_level, quiet=True, logging_config=config
+    ).execute_from_commandline()
 
 
 @app.command()

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     batch_max_events: int = 5000
     batch_max_seconds: float = 0.5
     commit_interval: float = 1.0
+    log_level: str = "WARNING"
     rollup_interval: float = 300.0  # seconds between refreshes of this month's rollups
     # -- ClickHouse (native protocol); the writer may insert, the reader only read
     clickhouse_host: str = "127.0.0.1"

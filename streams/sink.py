@@ -10,9 +10,11 @@ crash) is harmless.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
 
@@ -20,6 +22,7 @@ from streams.store import DATABASE, DEAD_LETTER_COLUMNS, FACT_COLUMNS, RAW_EVENT
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 PROGRESS_COLUMNS = ("topic", "partition", "offset", "stored_at")
 
 
@@ -49,15 +52,25 @@ class ClickHouseSink:
         self._connect = connect
         self._engine: Engine | None = None
         self._max_backoff = max_backoff
+        self._lock = threading.Lock()
         self.stats = SinkStats()
 
-    def engine(self) -> Engine:
+    def _connected(self) -> Engine:
         if self._engine is None:
             self._engine = self._connect()
         return self._engine
 
+    def call(self, work: Callable[[Engine], T]) -> T:
+        """Run `work` with the engine; one caller at a time (clients are not thread-safe)."""
+        with self._lock:
+            try:
+                return work(self._connected())
+            except Exception:
+                self._engine = None
+                raise
+
     def _insert_all(self, batch: SinkBatch) -> None:
-        engine = self.engine()
+        engine = self._connected()
         for table, columns, rows in (
             ("dossier_facts", FACT_COLUMNS, batch.facts),
             ("raw_events", RAW_EVENT_COLUMNS, batch.raw_events),
@@ -71,16 +84,21 @@ class ClickHouseSink:
         self.stats.failures += 1
         self._engine = None  # reconnect on the next attempt
         log.warning(
-            "clickhouse write failed, retrying",
-            extra={
-                "attempt": retry_state.attempt_number,
-                "error": repr(retry_state.outcome.exception()),
-            },
+            "clickhouse write failed (attempt %d), retrying: %r",
+            retry_state.attempt_number,
+            retry_state.outcome.exception(),
         )
 
     def write(self, batch: SinkBatch) -> None:
         """Store the batch; blocks (retrying with backoff) until ClickHouse takes it."""
         began = time.perf_counter()
+        with self._lock:
+            self._write_retrying(batch)
+        self.stats.batches += 1
+        self.stats.rows += len(batch)
+        self.stats.last_seconds = time.perf_counter() - began
+
+    def _write_retrying(self, batch: SinkBatch) -> None:
         for attempt in Retrying(
             retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=self._max_backoff),
@@ -90,6 +108,3 @@ class ClickHouseSink:
         ):
             with attempt:
                 self._insert_all(batch)
-        self.stats.batches += 1
-        self.stats.rows += len(batch)
-        self.stats.last_seconds = time.perf_counter() - began

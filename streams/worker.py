@@ -12,7 +12,6 @@ import asyncio
 import logging
 import weakref
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 import faust
@@ -110,9 +109,12 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         cal = settings.calendar
         today = cal.local(datetime.now(UTC))
         start, end = month_bounds(today.year, today.month, cal)
-        refresh = partial(refresh_rollups, sink.engine(), start, end, cal, settings.province)
+
+        def refresh(engine: Engine) -> int:
+            return refresh_rollups(engine, start, end, cal, settings.province)
+
         try:
-            await asyncio.get_running_loop().run_in_executor(None, refresh)
+            await asyncio.get_running_loop().run_in_executor(None, sink.call, refresh)
         except Exception as exc:  # the next tick tries again; never stop the worker for it
             log.warning("rollup refresh failed", extra={"error": repr(exc)})
 
