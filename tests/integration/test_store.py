@@ -1,5 +1,6 @@
-"""The shipped DDL and report query on the current engine (chdb), checked
-against the offline report computed in Python from the same events."""
+"""The shipped DDL and queries, unchanged, on both engines: Debian's
+ClickHouse 18.16 server and the current engine (chdb), each checked against
+the offline report computed in Python from the same events."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
-from streams.engines import ChdbEngine
+from streams.engines import ChdbEngine, DriverEngine
 from streams.facts import dossier_facts
 from streams.rollups import month_bounds, refresh_rollups, stored_rollup
-from streams.store import FACT_COLUMNS, fact_row, migrate, report_rows
+from streams.store import DATABASE, FACT_COLUMNS, fact_row, migrate, report_rows
 from tests.histories import TZ, random_province
 
 CAL = WorkingCalendar()
@@ -36,38 +37,43 @@ def load_facts(engine, events, computed_at: datetime) -> int:
     return len(rows)
 
 
-@pytest.fixture(scope="module")
-def chdb_engine(tmp_path_factory):
-    engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
+@pytest.fixture(scope="module", params=["chdb", "server"])
+def engine(request, tmp_path_factory):
+    if request.param == "chdb":
+        engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
+    else:
+        server = request.getfixturevalue("clickhouse")
+        engine = DriverEngine(server.host, server.tcp_port)
+        engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
     assert migrate(engine) == [1, 2, 3]
     assert migrate(engine) == []  # idempotent
     yield engine
     engine.close()
 
 
-def test_report_from_chdb_equals_offline_report(chdb_engine) -> None:
+def test_report_from_chdb_equals_offline_report(engine) -> None:
     now = datetime(2026, 11, 1, tzinfo=UTC)
     half = len(EVENTS) // 2
     # an early, partial view of every dossier, then the full one: FINAL keeps the newest
-    load_facts(chdb_engine, EVENTS[:half], now - timedelta(hours=1))
-    assert load_facts(chdb_engine, EVENTS, now) == 400
-    load_facts(chdb_engine, EVENTS, now)  # a re-sent batch changes nothing
+    load_facts(engine, EVENTS[:half], now - timedelta(hours=1))
+    assert load_facts(engine, EVENTS, now) == 400
+    load_facts(engine, EVENTS, now)  # a re-sent batch changes nothing
     for start, end in PERIODS:
         for by in UnitKind:
             expected = period_report(states_at(EVENTS, end, CAL), start, end, by, CAL)
-            got = report_rows(chdb_engine, start, end, by, CAL)
+            got = report_rows(engine, start, end, by, CAL)
             assert [r.as_record() for r in got] == [r.as_record() for r in expected], (start, by)
 
 
-def test_rollups_store_the_report_of_a_month(chdb_engine) -> None:
-    load_facts(chdb_engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))
+def test_rollups_store_the_report_of_a_month(engine) -> None:
+    load_facts(engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))
     start, end = month_bounds(2026, 3, CAL)
     assert (start, end) == (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ))
-    written = refresh_rollups(chdb_engine, start, end, CAL)
-    refresh_rollups(chdb_engine, start, end, CAL)  # a refresh supersedes, never adds
-    assert written == sum(len(report_rows(chdb_engine, start, end, k, CAL)) for k in UnitKind)
+    written = refresh_rollups(engine, start, end, CAL)
+    refresh_rollups(engine, start, end, CAL)  # a refresh supersedes, never adds
+    assert written == sum(len(report_rows(engine, start, end, k, CAL)) for k in UnitKind)
     for kind in UnitKind:
         expected = period_report(states_at(EVENTS, end, CAL), start, end, kind, CAL)
-        got = stored_rollup(chdb_engine, start, end, kind, CAL)
+        got = stored_rollup(engine, start, end, kind, CAL)
         assert [r.as_record() for r in got] == [r.as_record() for r in expected], kind
     assert month_bounds(2026, 12, CAL)[1] == datetime(2027, 1, 1, tzinfo=TZ)
