@@ -119,6 +119,33 @@ def _engine(settings: Settings, role: str):
     return DriverEngine(settings.clickhouse_host, settings.clickhouse_port, user, password)
 
 
+services_app = typer.Typer(help="The local broker and ClickHouse, left running.")
+app.add_typer(services_app, name="services")
+
+
+@services_app.command("up")
+def services_up(
+    data_dir: Annotated[Path, typer.Option(help="Where the services keep data.")] = Path(".data"),
+) -> None:
+    """Start the local broker and ClickHouse in the background; print their settings."""
+    from streams.services import services_up as up
+
+    env = up(data_dir.resolve())
+    for name, value in env.items():
+        print(f"export {name}={value}")
+    err.print(f"services up; `motcua services down --data-dir {data_dir}` stops them")
+
+
+@services_app.command("down")
+def services_down(
+    data_dir: Annotated[Path, typer.Option(help="Where the services keep data.")] = Path(".data"),
+) -> None:
+    """Stop what `motcua services up` started."""
+    from streams.services import services_down as down
+
+    err.print(f"stopped {down(data_dir.resolve())} service process(es)")
+
+
 @app.command()
 def migrate() -> None:
     """Create or upgrade the ClickHouse schema (idempotent)."""

@@ -8,6 +8,7 @@ this module stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -380,3 +381,71 @@ def _user_xml(name: str, password: str, profile: str) -> str:
         f"<{name}>{secret}<networks><ip>127.0.0.1</ip><ip>::1</ip></networks>"
         f"<profile>{profile}</profile><quota>default</quota></{name}>"
     )
+
+
+# -- `motcua services up|down`: the same services, left running in the background
+
+STATE_FILE = "services.json"
+
+
+def services_up(data_dir: Path) -> dict[str, str]:
+    """Start broker and ClickHouse detached; returns the MOTCUA_* settings to use them."""
+    import json
+
+    state_path = Path(data_dir) / STATE_FILE
+    if state_path.exists():
+        raise RuntimeError(f"services already up (see {state_path}); run `motcua services down`")
+    broker = Broker(Path(data_dir) / "broker").start()
+    try:
+        clickhouse = ClickHouseServer(Path(data_dir) / "clickhouse").start()
+    except Exception:
+        broker.stop()
+        raise
+    env = {
+        "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "MOTCUA_CLICKHOUSE_HOST": clickhouse.host,
+        "MOTCUA_CLICKHOUSE_PORT": str(clickhouse.tcp_port),
+        "MOTCUA_CLICKHOUSE_WRITER_USER": clickhouse.writer_user,
+        "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": clickhouse.writer_password,
+        "MOTCUA_CLICKHOUSE_READER_USER": clickhouse.reader_user,
+        "MOTCUA_CLICKHOUSE_READER_PASSWORD": clickhouse.reader_password,
+    }
+    state = {"pids": [broker.pid, clickhouse.pid], "env": env}
+    state_path.write_text(json.dumps(state, indent=2))
+    state_path.chmod(0o600)  # it holds the local passwords
+    return env
+
+
+def services_down(data_dir: Path, timeout: float = 30.0) -> int:
+    """Stop what `services_up` started; returns how many processes were stopped."""
+    import json
+
+    state_path = Path(data_dir) / STATE_FILE
+    if not state_path.exists():
+        return 0
+    stopped = 0
+    for pid in json.loads(state_path.read_text())["pids"]:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        stopped += 1
+    state_path.unlink()
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (our own exited child) counts as gone
+    with contextlib.suppress(OSError, ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    return True

@@ -143,3 +143,25 @@ def test_free_ports_are_distinct_and_loopback_bindable() -> None:
     ports = {free_port() for _ in range(5)}
     assert len(ports) == 5
     assert all(1024 <= p <= 65535 for p in ports)
+
+
+def test_services_up_and_down(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from streams.services import STATE_FILE, services_down, services_up
+
+    env = services_up(tmp_path)
+    pids = json.loads((tmp_path / STATE_FILE).read_text())["pids"]
+    try:
+        assert env["MOTCUA_BOOTSTRAP_SERVERS"].startswith("127.0.0.1:")
+        for pid in pids:
+            os.kill(pid, 0)  # running
+        with pytest.raises(RuntimeError, match="already up"):
+            services_up(tmp_path)
+    finally:
+        assert services_down(tmp_path) == 2
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert services_down(tmp_path) == 0
