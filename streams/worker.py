@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import orjson
 from faust.streams import _current_event  # see _as_current_event
 
 from schemas.settings import Settings
@@ -48,7 +50,11 @@ class _TableStore:
         self.events = events
 
     def get(self, dossier_id: str) -> bytes | None:
-        return self.table.get(dossier_id)
+        value = self.table.get(dossier_id)
+        if value is None or isinstance(value, bytes):
+            return value
+        # values recovered from the changelog into RocksDB come back JSON-decoded
+        return orjson.dumps(value)
 
     def put(self, dossier_id: str, history: bytes, message: Message) -> None:
         _as_current_event(self.events[message])
@@ -91,18 +97,18 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
     )
     processor = BatchProcessor(settings.calendar, source=settings.events_topic)
     sink = ClickHouseSink(connect or (lambda: _driver(settings)))
-    app.motcua_sink = sink  # type: ignore[attr-defined]
-    app.motcua_last_batch = None  # type: ignore[attr-defined]
 
     @app.agent(events_topic)
     async def process(stream: faust.StreamT) -> None:
         async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
             events = {_message(e): e for e in batch}
-            processed = processor.process(list(events), _TableStore(table, events))
-            await _store(app, sink, dead_topic, processed)
+            try:
+                processed = processor.process(list(events), _TableStore(table, events))
+                await _store(app, sink, dead_topic, processed)
+            except Exception:
+                _die("unexpected error in a batch")
             for event in batch:
                 await stream.ack(event)
-            app.motcua_last_batch = processed  # type: ignore[attr-defined]
 
     @app.timer(settings.rollup_interval)
     async def refresh_current_month() -> None:
@@ -124,13 +130,25 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
             now = datetime.now(UTC)
             messages = [_message(e) for e in batch]
-            rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
-            stored = SinkBatch(dead_letters=rows, progress=progress_rows(messages, now))
-            await loop.run_in_executor(None, sink.write, stored)
+            try:
+                rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
+                stored = SinkBatch(dead_letters=rows, progress=progress_rows(messages, now))
+                await loop.run_in_executor(None, sink.write, stored)
+            except Exception:
+                _die("unexpected error storing dead letters")
             for event in batch:
                 await stream.ack(event)
 
     return app
+
+
+def _die(what: str) -> None:
+    """Exit at once, leaving the batch unacknowledged: a supervisor restarts the
+    worker and the batch is delivered again (a faust agent that crashes would
+    otherwise sit idle while the process looks alive)."""
+    log.exception("%s; exiting for a restart", what)
+    logging.shutdown()
+    os._exit(70)
 
 
 def _message(event: Any) -> Message:
