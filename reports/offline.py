@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ingest.files import numbered_lines
 from reports.period import PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent, InvalidEvent, parse_event
 from streams.calendar import WorkingCalendar
@@ -30,15 +31,11 @@ def read_events(
     paths: Iterable[Path], on_reject: Callable[[Rejected], None]
 ) -> Iterator[DossierEvent]:
     """Valid, scrubbed events from JSON-lines files; blank lines are skipped."""
-    for path in paths:
-        with path.open("rb") as lines:
-            for number, raw in enumerate(lines, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    yield parse_event(raw)
-                except InvalidEvent as exc:
-                    on_reject(Rejected(str(path), number, exc.reason))
+    for path, number, raw in numbered_lines(paths):
+        try:
+            yield parse_event(raw)
+        except InvalidEvent as exc:
+            on_reject(Rejected(str(path), number, exc.reason))
 
 
 def states_at(

@@ -57,6 +57,17 @@ RATE_COLUMNS = (
     "avg_processing_days",
 )
 CSV_COLUMNS = ("unit_code", "unit_name", *COUNT_COLUMNS, *RATE_COLUMNS)
+# Every integer counter of a PeriodRow: the report's counts and the
+# numerators/denominators behind its rates (what a store keeps per unit).
+STORED_COUNTS = (
+    *COUNT_COLUMNS,
+    "waiting_supplement_on_time",
+    "received_full_service",
+    "received_full_service_online",
+    "received_with_fee",
+    "received_paid_online",
+    "received_digitized",
+)
 
 # Vietnamese headers for people (tables, workbooks); CSV keeps the spec's names.
 COLUMN_LABELS_VI = {

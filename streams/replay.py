@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
+from ingest.files import numbered_lines
 from schemas.deadletter import DeadLetter
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
@@ -58,25 +59,21 @@ def replay_files(
     result = ReplayResult()
     pending = []
     now = datetime.now(UTC)
-    for path in paths:
-        with path.open("rb") as lines:
-            for number, raw in enumerate(lines, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    event = parse_event(raw, now=now)
-                except InvalidEvent as exc:
-                    result.rejected += 1
-                    on_reject(str(path), number, exc.reason)
-                    letter = DeadLetter.of(
-                        f"replay:{path.name}:{number}", now, "replay", exc.reason, raw.rstrip()
-                    )
-                    key = letter.dead_letter_id.encode()
-                    producer.send(settings.dead_letter_topic, key=key, value=letter.to_bytes())
-                    continue
-                value = event.model_dump_json(exclude_none=True).encode()
-                key = event.dossier_id.encode()
-                pending.append(producer.send(settings.events_topic, key=key, value=value))
+    for path, number, raw in numbered_lines(paths):
+        try:
+            event = parse_event(raw, now=now)
+        except InvalidEvent as exc:
+            result.rejected += 1
+            on_reject(str(path), number, exc.reason)
+            letter = DeadLetter.of(
+                f"replay:{path.name}:{number}", now, "replay", exc.reason, raw.rstrip()
+            )
+            key = letter.dead_letter_id.encode()
+            producer.send(settings.dead_letter_topic, key=key, value=letter.to_bytes())
+            continue
+        value = event.model_dump_json(exclude_none=True).encode()
+        key = event.dossier_id.encode()
+        pending.append(producer.send(settings.events_topic, key=key, value=value))
     producer.flush()
     for future in pending:
         meta = future.get(timeout=30)  # raises if the broker refused it
