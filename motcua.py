@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -12,8 +14,13 @@ import typer
 from rich.console import Console
 
 from reports.offline import Rejected, report_from_files
-from reports.period import UnitKind
-from reports.render import rich_table, write_csv, write_xlsx
+from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
+from reports.render import (
+    TABLE_COLUMNS,
+    records_table,
+    write_records_csv,
+    write_records_xlsx,
+)
 from schemas.settings import Settings
 from streams.store import report_rows
 
@@ -63,26 +70,103 @@ def report(
     settings = Settings()
     cal = settings.calendar
     start, end = _period(from_, to, cal.tz)
-    if fmt is ReportFormat.XLSX and output is None:
-        raise typer.BadParameter("--format xlsx needs --output PATH")
-    if source is Source.CLICKHOUSE:
-        rows = report_rows(_engine(settings, "reader"), start, end, by, cal, settings.province)
-    elif not events:
-        raise typer.BadParameter("--events FILE is needed (or --source clickhouse)")
-    else:
-        rows = _report_from_files(events, start, end, by, settings)
+    rows = _period_rows(settings, source, events, start, end, by)
     title = f"Biểu II.06a — {from_} đến trước {to} — theo {by.value}"
+    records = [r.as_record() for r in rows]
+    columns = TABLE_COLUMNS if fmt is ReportFormat.TABLE else CSV_COLUMNS
+    _emit(columns, COLUMN_LABELS_VI, records, fmt, output, title, "Biểu II.06a")
+
+
+def _period_rows(
+    settings: Settings,
+    source: Source,
+    events: list[Path] | None,
+    start: datetime,
+    end: datetime,
+    by: UnitKind,
+) -> list[PeriodRow]:
+    if source is Source.CLICKHOUSE:
+        engine = _engine(settings, "reader")
+        return report_rows(engine, start, end, by, settings.calendar, settings.province)
+    if not events:
+        raise typer.BadParameter("--events FILE is needed (or --source clickhouse)")
+    return _report_from_files(events, start, end, by, settings)
+
+
+def _emit(
+    columns: Sequence[str],
+    labels: dict[str, str],
+    records: list[dict[str, object]],
+    fmt: ReportFormat,
+    output: Path | None,
+    title: str,
+    sheet: str,
+) -> None:
+    """Records as CSV (stdout or file), a terminal table, or an xlsx sheet."""
     if fmt is ReportFormat.XLSX:
-        assert output is not None
-        write_xlsx(rows, output, title)
+        if output is None:
+            raise typer.BadParameter("--format xlsx needs --output PATH")
+        write_records_xlsx(columns, labels, records, output, title, sheet)
     elif fmt is ReportFormat.TABLE:
         console = Console(file=output.open("w", encoding="utf-8") if output else None)
-        console.print(rich_table(rows, title))
+        console.print(records_table(columns, labels, records, title))
     elif output is not None:
         with output.open("w", encoding="utf-8", newline="") as out:
-            write_csv(rows, out)
+            write_records_csv(columns, records, out)
     else:
-        write_csv(rows, sys.stdout)
+        write_records_csv(columns, records, sys.stdout)
+
+
+@app.command()
+def reconcile(
+    portal_json: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="The portal's 766 progress JSON.")
+    ],
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
+    source: Annotated[Source, typer.Option(help="Our figures from files or ClickHouse.")] = (
+        Source.CLICKHOUSE
+    ),
+    events: Annotated[
+        list[Path] | None, typer.Option("--events", exists=True, dir_okay=False)
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.TABLE,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Our 766 progress figures per unit beside the national portal's, with differences."""
+    from reports.reconcile import (
+        RECONCILE_COLUMNS,
+        RECONCILE_LABELS_VI,
+        RECONCILE_TABLE_COLUMNS,
+        PortalFormatError,
+        load_portal_progress,
+    )
+    from reports.reconcile import reconcile as compare
+    from streams.rollups import month_bounds
+
+    settings = Settings()
+    try:
+        parent, children = load_portal_progress(portal_json.read_bytes())
+        start, end = month_bounds(*_month(month), settings.calendar)
+    except PortalFormatError as exc:
+        raise typer.BadParameter(f"{portal_json}: {exc}") from None
+    agencies = _period_rows(settings, source, events, start, end, UnitKind.AGENCY)
+    province = _period_rows(settings, source, events, start, end, UnitKind.PROVINCE)
+    province = [replace(r, unit_code=parent.code) for r in province]
+    lines = compare([parent], province) + compare(children, agencies)
+    records = [line.record() for line in lines]
+    title = f"Đối chiếu với Cổng Dịch vụ công quốc gia — tháng {month}"
+    columns = RECONCILE_TABLE_COLUMNS if fmt is ReportFormat.TABLE else RECONCILE_COLUMNS
+    _emit(columns, RECONCILE_LABELS_VI, records, fmt, output, title, "Đối chiếu 766")
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        year, number = (int(x) for x in text.split("-"))
+        if not 1 <= number <= 12:
+            raise ValueError
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM, got {text!r}") from None
+    return year, number
 
 
 def _report_from_files(
@@ -229,11 +313,7 @@ def rollup(
     from streams.rollups import month_bounds, refresh_rollups
 
     settings = Settings()
-    try:
-        year, number = (int(x) for x in month.split("-"))
-        start, end = month_bounds(year, number, settings.calendar)
-    except ValueError:
-        raise typer.BadParameter(f"expected YYYY-MM, got {month!r}") from None
+    start, end = month_bounds(*_month(month), settings.calendar)
     rows = refresh_rollups(
         _engine(settings, "writer"), start, end, settings.calendar, settings.province
     )

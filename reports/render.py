@@ -1,19 +1,23 @@
-"""Writing period rows as CSV (spec column names), a rich table or an xlsx sheet."""
+"""Writing report records as CSV (machine column names), a rich table or an
+xlsx sheet (Vietnamese headers). Records are dicts in column order."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
 from rich.table import Table
 
-from reports.period import COLUMN_LABELS_VI, COUNT_COLUMNS, CSV_COLUMNS, PeriodRow
+from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow
+
+Record = Mapping[str, object]
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
+    """Text of a value: two decimals for rates, blank for "no denominator"."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -21,13 +25,57 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_csv(rows: Sequence[PeriodRow], out: IO[str]) -> None:
+def write_records_csv(columns: Sequence[str], records: Sequence[Record], out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        record = row.as_record()
-        writer.writerow([_cell(record[name]) for name in CSV_COLUMNS])
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([cell(record[name]) for name in columns])
 
+
+def records_table(
+    columns: Sequence[str], labels: Mapping[str, str], records: Sequence[Record], title: str
+) -> Table:
+    table = Table(title=title, header_style="bold")
+    for name in columns:
+        numeric = not name.endswith(("_name", "status", "differences")) and name != "unit_code"
+        table.add_column(labels[name], justify="right" if numeric else "left")
+    for record in records:
+        table.add_row(*(cell(record[name]) for name in columns))
+    return table
+
+
+def write_records_xlsx(
+    columns: Sequence[str],
+    labels: Mapping[str, str],
+    records: Sequence[Record],
+    path: Path,
+    title: str,
+    sheet_title: str,
+) -> None:
+    """One sheet: a title line, Vietnamese headers, machine names, then the records."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([labels[name] for name in columns])
+    sheet.append(list(columns))  # machine names, so the sheet round-trips to the CSV
+    for header in sheet[2]:
+        header.font = Font(bold=True)
+    for record in records:
+        sheet.append([_xlsx_value(record[name]) for name in columns])
+    sheet.freeze_panes = "C4"
+    book.save(path)
+
+
+def _xlsx_value(value: object) -> object:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+# -- the period report -----------------------------------------------------------
 
 # A terminal is narrow: the table shows the columns a supervisor reads first;
 # CSV and xlsx carry all of them.
@@ -47,41 +95,14 @@ TABLE_COLUMNS = (
 )
 
 
+def write_csv(rows: Sequence[PeriodRow], out: IO[str]) -> None:
+    write_records_csv(CSV_COLUMNS, [r.as_record() for r in rows], out)
+
+
 def rich_table(rows: Sequence[PeriodRow], title: str) -> Table:
-    table = Table(title=title, header_style="bold")
-    for name in TABLE_COLUMNS:
-        numeric = name not in ("unit_code", "unit_name")
-        table.add_column(COLUMN_LABELS_VI[name], justify="right" if numeric else "left")
-    for row in rows:
-        record = row.as_record()
-        table.add_row(*(_cell(record[name]) for name in TABLE_COLUMNS))
-    return table
+    return records_table(TABLE_COLUMNS, COLUMN_LABELS_VI, [r.as_record() for r in rows], title)
 
 
 def write_xlsx(rows: Sequence[PeriodRow], path: Path, title: str) -> None:
-    """One sheet: a title line, Vietnamese headers, then the rows as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Biểu II.06a"
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([COLUMN_LABELS_VI[name] for name in CSV_COLUMNS])
-    sheet.append(list(CSV_COLUMNS))  # machine names, so the sheet round-trips to the CSV
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        record = row.as_record()
-        sheet.append([_xlsx_value(name, record[name]) for name in CSV_COLUMNS])
-    sheet.freeze_panes = "C4"
-    book.save(path)
-
-
-def _xlsx_value(name: str, value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    if name in COUNT_COLUMNS:
-        return int(value)  # type: ignore[call-overload]
-    return value
+    records = [r.as_record() for r in rows]
+    write_records_xlsx(CSV_COLUMNS, COLUMN_LABELS_VI, records, path, title, "Biểu II.06a")
