@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from reports.offline import Rejected, report_from_files
+from reports.offline import Rejected
 from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import (
     TABLE_COLUMNS,
@@ -21,8 +21,8 @@ from reports.render import (
     write_records_csv,
     write_records_xlsx,
 )
+from reports.sources import ClickHouseSource, FileSource, ReportSource
 from schemas.settings import Settings
-from streams.store import report_rows
 
 app = typer.Typer(
     help="motcua-monitor: giám sát hồ sơ TTHC — dossier monitor for one-stop centres.",
@@ -70,27 +70,31 @@ def report(
     settings = Settings()
     cal = settings.calendar
     start, end = _period(from_, to, cal.tz)
-    rows = _period_rows(settings, source, events, start, end, by)
+    rows = _source(settings, source, events).rows(start, end, by)
     title = f"Biểu II.06a — {from_} đến trước {to} — theo {by.value}"
     records = [r.as_record() for r in rows]
     columns = TABLE_COLUMNS if fmt is ReportFormat.TABLE else CSV_COLUMNS
     _emit(columns, COLUMN_LABELS_VI, records, fmt, output, title, "Biểu II.06a")
 
 
-def _period_rows(
-    settings: Settings,
-    source: Source,
-    events: list[Path] | None,
-    start: datetime,
-    end: datetime,
-    by: UnitKind,
-) -> list[PeriodRow]:
+def _source(settings: Settings, source: Source, events: list[Path] | None) -> ReportSource:
+    """Report rows from event files or from the pipeline's ClickHouse."""
     if source is Source.CLICKHOUSE:
         engine = _engine(settings, "reader")
-        return report_rows(engine, start, end, by, settings.calendar, settings.province)
+        return ClickHouseSource(engine, settings.calendar, settings.province)
     if not events:
         raise typer.BadParameter("--events FILE is needed (or --source clickhouse)")
-    return _report_from_files(events, start, end, by, settings)
+    rejected = 0
+
+    def on_reject(r: Rejected) -> None:
+        nonlocal rejected
+        rejected += 1
+        print(f"{r.path}:{r.line}: invalid line skipped: {r.reason}", file=sys.stderr)
+
+    files = FileSource(events, settings.calendar, settings.province, on_reject)
+    if rejected:
+        print(f"{rejected} invalid line(s) skipped (dòng lỗi đã bỏ qua)", file=sys.stderr)
+    return files
 
 
 def _emit(
@@ -149,14 +153,99 @@ def reconcile(
         start, end = month_bounds(*_month(month), settings.calendar)
     except PortalFormatError as exc:
         raise typer.BadParameter(f"{portal_json}: {exc}") from None
-    agencies = _period_rows(settings, source, events, start, end, UnitKind.AGENCY)
-    province = _period_rows(settings, source, events, start, end, UnitKind.PROVINCE)
+    rows = _source(settings, source, events)
+    agencies = rows.rows(start, end, UnitKind.AGENCY)
+    province = rows.rows(start, end, UnitKind.PROVINCE)
     province = [replace(r, unit_code=parent.code) for r in province]
     lines = compare([parent], province) + compare(children, agencies)
     records = [line.record() for line in lines]
     title = f"Đối chiếu với Cổng Dịch vụ công quốc gia — tháng {month}"
     columns = RECONCILE_TABLE_COLUMNS if fmt is ReportFormat.TABLE else RECONCILE_COLUMNS
     _emit(columns, RECONCILE_LABELS_VI, records, fmt, output, title, "Đối chiếu 766")
+
+
+export_app = typer.Typer(help="Evidence exports (Vietnamese workbooks and CSV).")
+app.add_typer(export_app, name="export")
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+
+
+@export_app.command("monthly")
+def export_monthly(
+    month: Annotated[str, typer.Option(help="The month, YYYY-MM.")],
+    output: Annotated[Path, typer.Option(help="The file to write.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.XLSX,
+    unit: Annotated[str | None, typer.Option(help="Only this agency (its code).")] = None,
+    source: Annotated[Source, typer.Option(help="Event files or ClickHouse.")] = (
+        Source.CLICKHOUSE
+    ),
+    events: Annotated[
+        list[Path] | None, typer.Option("--events", exists=True, dir_okay=False)
+    ] = None,
+) -> None:
+    """The month's Biểu II.06a per agency, field and district with the 766 rates,
+    charts and a cover sheet (period, cut-off, source, row counts, checksum)."""
+    from rich.progress import Progress
+
+    from reports.export import SHEETS, MonthlyEvidence, write_monthly_workbook
+    from reports.render import write_records_csv
+    from streams.rollups import month_bounds
+
+    settings = Settings()
+    year, number = _month(month)
+    start, end = month_bounds(year, number, settings.calendar)
+    rows = _source(settings, source, events)
+    months = [
+        ((year * 12 + number - 1 - back) // 12, (year * 12 + number - 1 - back) % 12 + 1)
+        for back in range(11, -1, -1)
+    ]
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("Tổng hợp số liệu", total=len(SHEETS) + 1 + len(months))
+        tables = {}
+        for kind in SHEETS:
+            tables[kind] = rows.rows(start, end, kind, unit)
+            progress.advance(task)
+        province = _total(rows.rows(start, end, UnitKind.PROVINCE, unit), settings)
+        progress.advance(task)
+        trend = []
+        for y, m in months:
+            bounds = month_bounds(y, m, settings.calendar)
+            total = _total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
+            trend.append((f"{y:04d}-{m:02d}", total))
+            progress.advance(task)
+    if unit is not None:
+        province = replace(province, unit_code=unit, unit_name=_unit_name(tables, unit))
+    evidence = MonthlyEvidence(
+        month=f"{year:04d}-{number:02d}",
+        province=province,
+        tables=tables,
+        trend=trend,
+        cut_off=datetime.now(settings.calendar.tz).replace(microsecond=0),
+        source="ClickHouse (motcua.dossier_facts)"
+        if source is Source.CLICKHOUSE
+        else ", ".join(str(p) for p in events or []),
+    )
+    if fmt is ExportFormat.XLSX:
+        write_monthly_workbook(evidence, output)
+    else:
+        # UTF-8 with a BOM: spreadsheet software then reads the diacritics right
+        with output.open("w", encoding="utf-8-sig", newline="") as out:
+            records = [r.as_record() for r in [*tables[UnitKind.AGENCY], province]]
+            write_records_csv(CSV_COLUMNS, records, out)
+    err.print(f"đã ghi {output}")
+
+
+def _total(rows: list[PeriodRow], settings: Settings) -> PeriodRow:
+    """The province row; an empty one for a period with no dossiers."""
+    return rows[0] if rows else PeriodRow(*settings.province)
+
+
+def _unit_name(tables: dict, unit: str) -> str:
+    agencies = tables.get(UnitKind.AGENCY, [])
+    return next((r.unit_name for r in agencies if r.unit_code == unit), unit)
 
 
 def _month(text: str) -> tuple[int, int]:
@@ -167,24 +256,6 @@ def _month(text: str) -> tuple[int, int]:
     except ValueError:
         raise typer.BadParameter(f"expected YYYY-MM, got {text!r}") from None
     return year, number
-
-
-def _report_from_files(
-    events: list[Path], start: datetime, end: datetime, by: UnitKind, settings: Settings
-) -> list:
-    rejected = 0
-
-    def on_reject(r: Rejected) -> None:
-        nonlocal rejected
-        rejected += 1
-        print(f"{r.path}:{r.line}: invalid line skipped: {r.reason}", file=sys.stderr)
-
-    rows = report_from_files(
-        events, start, end, by, settings.calendar, settings.province, on_reject
-    )
-    if rejected:
-        print(f"{rejected} invalid line(s) skipped (dòng lỗi đã bỏ qua)", file=sys.stderr)
-    return rows
 
 
 def _period(from_: str, to: str, tz: tzinfo) -> tuple[datetime, datetime]:

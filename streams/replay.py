@@ -15,7 +15,7 @@ from ingest.files import numbered_lines
 from schemas.deadletter import DeadLetter
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
-from streams.store import DATABASE, Engine
+from streams.store import DATABASE, Engine, sql_string
 
 
 def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
@@ -85,7 +85,7 @@ def replay_files(
 def stored_offsets(engine: Engine, topic: str) -> dict[int, int]:
     rows = engine.rows(
         f"SELECT partition, max(offset) FROM {DATABASE}.stream_progress "
-        f"WHERE topic = '{topic}' GROUP BY partition"
+        f"WHERE topic = {sql_string(topic)} GROUP BY partition"
     )
     return {int(p): int(o) for p, o in rows}
 

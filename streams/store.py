@@ -219,10 +219,17 @@ def sql_time(t: datetime) -> str:
     return f"toDateTime('{stored_time(t):%Y-%m-%d %H:%M:%S}', 'UTC')"
 
 
-def report_sql(start: datetime, end: datetime, by: UnitKind) -> str:
-    """Per-unit II.06a counts for [start, end), judged at `end`, from the facts."""
+def sql_string(text: str) -> str:
+    """A quoted ClickHouse string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def report_sql(start: datetime, end: datetime, by: UnitKind, agency: str | None = None) -> str:
+    """Per-unit II.06a counts for [start, end), judged at `end`, from the facts
+    (of one agency's dossiers only, when `agency` is given)."""
     code, name = _UNIT_COLUMNS[by]
     s, e = sql_time(start), sql_time(end)
+    only = "" if agency is None else f" AND agency_code = {sql_string(agency)}"
     return f"""
 SELECT
     unit_code,
@@ -263,7 +270,7 @@ FROM
         change_standing[arrayCount(x -> x < {e}, change_at)] AS standing_at_end,
         change_late[arrayCount(x -> x < {e}, change_at)] AS late_at_end
     FROM {DATABASE}.dossier_facts FINAL
-    WHERE received_at < {e} AND end_at >= {s}
+    WHERE received_at < {e} AND end_at >= {s}{only}
 )
 GROUP BY unit_code
 ORDER BY unit_code
@@ -277,10 +284,12 @@ def report_rows(
     by: UnitKind,
     calendar: WorkingCalendar,
     province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
+    agency: str | None = None,
 ) -> list[PeriodRow]:
     """The period report from the stored facts, as the offline report's rows."""
     rows = []
-    for code, name, *counts, processing_seconds in engine.rows(report_sql(start, end, by)):
+    records = engine.rows(report_sql(start, end, by, agency))
+    for code, name, *counts, processing_seconds in records:
         if by is UnitKind.PROVINCE:
             code, name = province
         elif by is UnitKind.LEVEL:

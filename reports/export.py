@@ -1,0 +1,137 @@
+"""The monthly evidence workbook: Biểu II.06a per agency, field and district,
+the 766 rates, charts, and a cover sheet that lets it stand as evidence
+(period, data cut-off, source, row counts, and a SHA-256 of the data).
+
+Pure of I/O except writing the file: the caller hands in the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
+from reports.render import write_records_csv
+
+SHEETS = {
+    UnitKind.AGENCY: "Theo đơn vị",
+    UnitKind.FIELD: "Theo lĩnh vực",
+    UnitKind.DISTRICT: "Theo huyện",
+}
+
+
+@dataclass(frozen=True)
+class MonthlyEvidence:
+    month: str  # YYYY-MM
+    province: PeriodRow
+    tables: dict[UnitKind, list[PeriodRow]]  # agency, field, district rows
+    trend: list[tuple[str, PeriodRow]]  # (YYYY-MM, province row), oldest first
+    cut_off: datetime  # data as of
+    source: str
+
+
+def data_csv(evidence: MonthlyEvidence) -> str:
+    """The data of every table, as CSV text: what the checksum covers."""
+    out = io.StringIO()
+    for kind, rows in evidence.tables.items():
+        out.write(f"# {kind.value}\n")
+        write_records_csv(CSV_COLUMNS, [r.as_record() for r in [*rows, evidence.province]], out)
+    return out.getvalue()
+
+
+def checksum(evidence: MonthlyEvidence) -> str:
+    return hashlib.sha256(data_csv(evidence).encode("utf-8")).hexdigest()
+
+
+def write_monthly_workbook(evidence: MonthlyEvidence, path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    _cover(book.active, evidence)
+    for kind, rows in evidence.tables.items():
+        _table(book.create_sheet(SHEETS[kind]), rows, evidence.province)
+    _charts(book.create_sheet("Biểu đồ"), evidence)
+    book.save(path)
+
+
+def _cover(sheet, evidence: MonthlyEvidence) -> None:
+    from openpyxl.styles import Font
+
+    sheet.title = "Bìa"
+    p = evidence.province
+    lines = [
+        ("BÁO CÁO TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH", ""),
+        ("Đơn vị báo cáo", p.unit_name),
+        ("Kỳ báo cáo (tháng)", evidence.month),
+        ("Thời điểm chốt số liệu", f"{evidence.cut_off:%d/%m/%Y %H:%M:%S %z}"),
+        ("Nguồn số liệu", evidence.source),
+        ("Số hồ sơ tiếp nhận trong kỳ", p.received_total),
+        ("Số hồ sơ đã giải quyết", p.finished_total),
+        ("Tỷ lệ đúng hạn (%)", _number(p.on_time_rate)),
+        ("Tiến độ giải quyết 766 (%)", _number(p.progress_ratio_766)),
+        ("Điểm tiến độ 766 (/20)", _number(p.progress_score_766)),
+    ]
+    lines += [(f"Số dòng — {SHEETS[k]}", len(rows)) for k, rows in evidence.tables.items()]
+    lines.append(("Mã kiểm tra SHA-256 (số liệu các biểu, dạng CSV)", checksum(evidence)))
+    for label, value in lines:
+        sheet.append([label, value])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.column_dimensions["A"].width = 48
+    sheet.column_dimensions["B"].width = 70
+
+
+def _number(value: object) -> object:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _table(sheet, rows: Sequence[PeriodRow], province: PeriodRow) -> None:
+    from openpyxl.styles import Font
+
+    sheet.append([COLUMN_LABELS_VI[c] for c in CSV_COLUMNS])
+    sheet.append(list(CSV_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in [*rows, province]:
+        record = row.as_record()
+        sheet.append([_number(v) if c in _RATES else v for c, v in record.items()])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)  # the province total
+    sheet.freeze_panes = "C3"
+
+
+_RATES = set(CSV_COLUMNS[CSV_COLUMNS.index("on_time_rate") :])
+
+
+def _charts(sheet, evidence: MonthlyEvidence) -> None:
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    agencies = evidence.tables[UnitKind.AGENCY]
+    sheet.append(["Đơn vị", "Tỷ lệ đúng hạn (%)"])
+    for row in agencies:
+        sheet.append([row.unit_name, _number(row.on_time_rate)])
+    bar = BarChart()
+    bar.type = "bar"
+    bar.title = f"Tỷ lệ giải quyết đúng hạn theo đơn vị — tháng {evidence.month}"
+    bar.add_data(
+        Reference(sheet, min_col=2, min_row=1, max_row=len(agencies) + 1), titles_from_data=True
+    )
+    bar.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=len(agencies) + 1))
+    bar.height, bar.width = 4 + 0.5 * len(agencies), 18
+    sheet.add_chart(bar, "E2")
+
+    first = len(agencies) + 3
+    sheet.cell(first, 1, "Tháng")
+    sheet.cell(first, 2, "Tỷ lệ đúng hạn toàn tỉnh (%)")
+    for i, (month, row) in enumerate(evidence.trend, start=1):
+        sheet.cell(first + i, 1, month)
+        sheet.cell(first + i, 2, _number(row.on_time_rate))
+    line = LineChart()
+    line.title = "Xu hướng 12 tháng — tỷ lệ đúng hạn toàn tỉnh"
+    last = first + len(evidence.trend)
+    line.add_data(Reference(sheet, min_col=2, min_row=first, max_row=last), titles_from_data=True)
+    line.set_categories(Reference(sheet, min_col=1, min_row=first + 1, max_row=last))
+    sheet.add_chart(line, f"E{max(20, first)}")

@@ -1,0 +1,64 @@
+"""Where report rows come from: event files (no server) or the pipeline's ClickHouse.
+
+Both answer the same question — the II.06a rows of a period by a unit kind,
+optionally for one agency — so every report, export and reconciliation works
+on either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from reports.offline import Rejected, read_events, states_at
+from reports.period import PeriodRow, UnitKind, period_report
+from schemas.events import DossierEvent
+from streams.calendar import WorkingCalendar
+from streams.lifecycle import DossierState
+from streams.store import Engine, report_rows
+
+
+class ReportSource(Protocol):
+    def rows(
+        self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
+    ) -> list[PeriodRow]: ...
+
+
+class FileSource:
+    """Events read once from JSON-lines files; states folded once per period end."""
+
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        calendar: WorkingCalendar,
+        province: tuple[str, str],
+        on_reject: Callable[[Rejected], None],
+    ) -> None:
+        self.events: list[DossierEvent] = list(read_events(paths, on_reject))
+        self.calendar = calendar
+        self.province = province
+        self._states: dict[datetime, list[DossierState]] = {}
+
+    def rows(
+        self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
+    ) -> list[PeriodRow]:
+        if end not in self._states:
+            self._states[end] = states_at(self.events, end, self.calendar)
+        states = [s for s in self._states[end] if agency in (None, s.received.agency_code)]
+        return period_report(states, start, end, by, self.calendar, self.province)
+
+
+class ClickHouseSource:
+    def __init__(
+        self, engine: Engine, calendar: WorkingCalendar, province: tuple[str, str]
+    ) -> None:
+        self.engine = engine
+        self.calendar = calendar
+        self.province = province
+
+    def rows(
+        self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
+    ) -> list[PeriodRow]:
+        return report_rows(self.engine, start, end, by, self.calendar, self.province, agency)
