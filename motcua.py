@@ -164,6 +164,35 @@ def reconcile(
     _emit(columns, RECONCILE_LABELS_VI, records, fmt, output, title, "Đối chiếu 766")
 
 
+dashboards_app = typer.Typer(help="Grafana boards as code.")
+app.add_typer(dashboards_app, name="dashboards")
+
+
+@dashboards_app.command("render")
+def dashboards_render() -> None:
+    """Write the boards' JSON under dashboards/json/ (committed, provisioned by file)."""
+    from dashboards.boards import write_all
+
+    for path in write_all():
+        err.print(f"đã ghi {path}")
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    folder_uid: Annotated[str | None, typer.Option(help="Grafana folder uid.")] = None,
+) -> None:
+    """Create or update the boards in an existing Grafana (GRAFANA_URL, GRAFANA_TOKEN)."""
+    import os
+
+    from dashboards.push import push_all
+
+    url, token = os.environ.get("GRAFANA_URL"), os.environ.get("GRAFANA_TOKEN")
+    if not url or not token:
+        raise typer.BadParameter("set GRAFANA_URL and GRAFANA_TOKEN (a service-account token)")
+    for uid in push_all(url, token, folder_uid):
+        err.print(f"đã cập nhật bảng {uid}")
+
+
 export_app = typer.Typer(help="Evidence exports (Vietnamese workbooks and CSV).")
 app.add_typer(export_app, name="export")
 

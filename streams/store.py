@@ -227,9 +227,16 @@ def sql_string(text: str) -> str:
 def report_sql(start: datetime, end: datetime, by: UnitKind, agency: str | None = None) -> str:
     """Per-unit II.06a counts for [start, end), judged at `end`, from the facts
     (of one agency's dossiers only, when `agency` is given)."""
+    only = "" if agency is None else f"agency_code = {sql_string(agency)}"
+    return period_counts_sql(sql_time(start), sql_time(end), by, only)
+
+
+def period_counts_sql(s: str, e: str, by: UnitKind, where: str = "") -> str:
+    """The II.06a counts per unit for [s, e) judged at e, where s and e are SQL
+    DateTime expressions (literals, or a board's time-range macros) and
+    `where` an extra condition on the facts."""
     code, name = _UNIT_COLUMNS[by]
-    s, e = sql_time(start), sql_time(end)
-    only = "" if agency is None else f" AND agency_code = {sql_string(agency)}"
+    only = f" AND ({where})" if where else ""
     return f"""
 SELECT
     unit_code,
