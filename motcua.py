@@ -346,11 +346,13 @@ def worker() -> None:
 
     from streams.logs import logging_config
     from streams.store import migrate as apply
+    from streams.topics import ensure_topics
     from streams.worker import make_app
 
     settings = Settings()
     apply(_engine(settings, "admin"))
-    faust_app = make_app(settings)
+    partitions = ensure_topics(settings)
+    faust_app = make_app(settings.model_copy(update={"topic_partitions": partitions}))
     config = logging_config(settings.log_level)
     Worker(
         faust_app, loglevel=settings.log_level, quiet=True, logging_config=config

@@ -13,6 +13,7 @@ import logging
 import os
 import weakref
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
@@ -28,6 +29,7 @@ from streams.processor import (
     progress_rows,
     read_dead_letter,
 )
+from streams.replay import stored_offsets
 from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
 from streams.store import Engine, dead_letter_row
@@ -109,6 +111,29 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
                 _die("unexpected error in a batch")
             for event in batch:
                 await stream.ack(event)
+
+    @app.on_rebalance_complete.connect
+    async def resume_from_stored(sender: Any = None, **_: Any) -> None:
+        """Resume every partition right after what ClickHouse holds.
+
+        faust acks (and may commit) messages it skips while a rebalance is in
+        progress, so its committed offsets can run ahead of what was stored.
+        The stored progress is the truth: commit it back just before faust
+        seeks its partitions to the committed offsets. Re-reading a few
+        stored messages is harmless; skipping one is not.
+        """
+        topics = (settings.events_topic, settings.dead_letter_topic)
+        assigned = [tp for tp in app.consumer.assignment() if tp.topic in topics]
+        if not assigned:
+            return
+        loop = asyncio.get_running_loop()
+        stored = {
+            topic: await loop.run_in_executor(None, sink.call, partial(stored_offsets, topic=topic))
+            for topic in topics
+        }
+        offsets = {tp: stored[tp.topic].get(tp.partition, -1) + 1 for tp in assigned}
+        await app.consumer._commit(offsets)  # faust's own commit path, with our offsets
+        log.info("resuming from stored offsets: %s", offsets)
 
     @app.timer(settings.rollup_interval)
     async def refresh_current_month() -> None:

@@ -308,3 +308,49 @@ def _wait_rows(engine, sql: str, count: int, timeout: float = 60) -> list[tuple]
         if len(rows) >= count or time.monotonic() > deadline:
             return rows
         time.sleep(0.2)
+
+
+def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline) -> None:
+    import signal
+
+    events = random_province(seed=13, dossiers=400, start=datetime(2026, 3, 2, tzinfo=TZ))
+    path = pipeline.tmp / "all.jsonl"
+    path.write_text("\n".join(_events_as_lines(events)) + "\n", encoding="utf-8")
+    # small batches so the kill lands between stored batches
+    pipeline.settings = pipeline.settings.model_copy(update={"batch_max_events": 50})
+    pipeline.stop_worker()
+    env = pipeline.env() | {"MOTCUA_BATCH_MAX_EVENTS": "50"}
+    log = (pipeline.tmp / "worker.log").open("ab")
+    pipeline.worker = subprocess.Popen(
+        [sys.executable, "-m", "motcua", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    producer = make_producer(pipeline.settings)
+    result = replay_files([path], pipeline.settings, producer)
+    producer.close()
+    deadline = time.monotonic() + 60
+    while not pipeline.engine.rows(f"SELECT count() FROM {DATABASE}.stream_progress")[0][0]:
+        assert time.monotonic() < deadline, "worker stored nothing"
+        time.sleep(0.05)
+    pipeline.worker.send_signal(signal.SIGKILL)  # mid-replay, no goodbye
+    pipeline.worker.wait()
+    pipeline.worker = subprocess.Popen(
+        [sys.executable, "-m", "motcua", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, result.offsets, 120)
+    cal = pipeline.settings.calendar
+    for start, end in [
+        (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)),
+        (MAY, JUNE),
+    ]:
+        expected = period_report(states_at(events, end, cal), start, end, UnitKind.AGENCY, cal)
+        assert pipeline.csv(start, end, UnitKind.AGENCY) == _csv(expected)
+    stored = pipeline.engine.rows(f"SELECT count() FROM {DATABASE}.raw_events FINAL")
+    assert stored == [(len(events),)]

@@ -1,0 +1,53 @@
+"""Topics the pipeline needs, created with the configured partition count.
+
+The per-dossier state table's changelog must have as many partitions as the
+events topic: a key's changelog partition is hash(dossier_id) mod n, and a
+worker recovers the changelog partitions numbered like the event partitions
+it owns. A broker that auto-creates topics with its own default would break
+that silently, so the worker creates the topics first and then takes the
+events topic's real partition count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from schemas.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def ensure_topics(settings: Settings) -> int:
+    """Create missing topics; returns the events topic's partition count."""
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers.split(","))
+    try:
+        existing = set(admin.list_topics())
+        wanted = [settings.events_topic, settings.dead_letter_topic, settings.alerts_topic]
+        missing = [
+            NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another worker was quicker
+                admin.create_topics(missing)
+    finally:
+        admin.close()
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers.split(","))
+    try:
+        partitions = consumer.partitions_for_topic(settings.events_topic) or set()
+    finally:
+        consumer.close()
+    if len(partitions) != settings.topic_partitions:
+        log.warning(
+            "events topic has %d partitions, not the configured %d; using %d",
+            len(partitions),
+            settings.topic_partitions,
+            len(partitions),
+        )
+    return len(partitions)
