@@ -25,3 +25,35 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseS
         yield server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module", params=["chdb", "server"])
+def engine(request, tmp_path_factory):
+    """An empty `motcua` database on each engine: chdb (current ClickHouse) and
+    Debian's 18.16 server; migrations not applied yet."""
+    from streams.engines import ChdbEngine, DriverEngine
+    from streams.store import DATABASE
+
+    if request.param == "chdb":
+        engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
+    else:
+        server = request.getfixturevalue("clickhouse")
+        engine = DriverEngine(server.host, server.tcp_port)
+        engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+    yield engine
+    engine.close()
+
+
+def load_facts(engine, events, computed_at, calendar) -> int:
+    """Fold events into facts and store them; returns the number of dossiers."""
+    from streams.facts import dossier_facts
+    from streams.store import DATABASE, FACT_COLUMNS, fact_row
+
+    histories: dict[str, list] = {}
+    for e in events:
+        histories.setdefault(e.dossier_id, []).append(e)
+    rows = [
+        fact_row(f, computed_at) for h in histories.values() if (f := dossier_facts(h, calendar))
+    ]
+    engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, rows)
+    return len(rows)

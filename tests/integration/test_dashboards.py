@@ -15,11 +15,10 @@ from dashboards.boards import BOARDS, JSON_DIR, OVERDUE_NOW, VARIABLES, render_a
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
-from streams.engines import ChdbEngine, DriverEngine
-from streams.facts import dossier_facts
 from streams.lifecycle import Standing, dossier_state
-from streams.store import DATABASE, FACT_COLUMNS, fact_row, migrate
+from streams.store import migrate
 from tests.histories import TZ, random_province
+from tests.integration.conftest import load_facts
 
 CAL = WorkingCalendar()
 EVENTS = random_province(seed=21, dossiers=400, start=datetime(2026, 1, 5, tzinfo=TZ))
@@ -81,30 +80,19 @@ def test_board_structure(name: str) -> None:
 # -- queries against real engines ------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=["chdb", "server"])
-def engine(request, tmp_path_factory):
-    if request.param == "chdb":
-        engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb-boards")))
-    else:
-        server = request.getfixturevalue("clickhouse")
-        engine = DriverEngine(server.host, server.tcp_port)
-        engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+@pytest.fixture(scope="module")
+def loaded(engine):
     migrate(engine)
-    histories: dict[str, list] = {}
-    for e in EVENTS:
-        histories.setdefault(e.dossier_id, []).append(e)
-    now = datetime.now(UTC)
-    rows = [fact_row(f, now) for h in histories.values() if (f := dossier_facts(h, CAL))]
-    engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, rows)
-    yield engine
-    engine.close()
+    load_facts(engine, EVENTS, datetime.now(UTC), CAL)
+    return engine
 
 
 def run(engine, sql: str, variables: dict[str, str] = ALL) -> list[tuple]:
     return [tuple(r) for r in engine.rows(expand(sql, START, END, variables))]
 
 
-def test_every_panel_and_variable_query_runs(engine) -> None:
+def test_every_panel_and_variable_query_runs(loaded) -> None:
+    engine = loaded
     for panel in panels():
         for target in panel["targets"]:
             run(engine, target["rawSql"])  # raises on any SQL error
@@ -117,7 +105,8 @@ def _close(value: object, exact: Fraction) -> bool:
     return abs(Fraction(float(value)) - exact) < Fraction(1, 10**9)
 
 
-def test_province_stats_equal_the_period_report(engine) -> None:
+def test_province_stats_equal_the_period_report(loaded) -> None:
+    engine = loaded
     [province] = period_report(states_at(EVENTS, END, CAL), START, END, UnitKind.PROVINCE, CAL)
     stat = {
         p["title"]: run(engine, p["targets"][0]["rawSql"])[0][0]
@@ -134,7 +123,8 @@ def test_province_stats_equal_the_period_report(engine) -> None:
     assert round(float(stat["Tỷ lệ trực tuyến"]), 2) == float(province.online_rate)
 
 
-def test_agency_table_equals_the_period_report_worst_first(engine) -> None:
+def test_agency_table_equals_the_period_report_worst_first(loaded) -> None:
+    engine = loaded
     expected = period_report(states_at(EVENTS, END, CAL), START, END, UnitKind.AGENCY, CAL)
     sql = by_title("toan-tinh", "Theo đơn vị (tỷ lệ đúng hạn thấp nhất trước)")
     got = run(engine, sql["targets"][0]["rawSql"])
@@ -156,7 +146,8 @@ def test_agency_table_equals_the_period_report_worst_first(engine) -> None:
         assert round(float(line[10]), 2) == float(row.avg_processing_days)
 
 
-def test_agency_board_by_field_for_one_agency(engine) -> None:
+def test_agency_board_by_field_for_one_agency(loaded) -> None:
+    engine = loaded
     states = [s for s in states_at(EVENTS, END, CAL) if s.received.agency_code == "H44.100"]
     expected = period_report(states, START, END, UnitKind.FIELD, CAL)
     sql = by_title("don-vi", "Theo lĩnh vực")["targets"][0]["rawSql"]
@@ -166,7 +157,8 @@ def test_agency_board_by_field_for_one_agency(engine) -> None:
     }
 
 
-def test_overdue_list_is_what_the_rules_say_now(engine) -> None:
+def test_overdue_list_is_what_the_rules_say_now(loaded) -> None:
+    engine = loaded
     now = datetime.now(UTC)
     histories: dict[str, list] = {}
     for e in EVENTS:
@@ -180,7 +172,8 @@ def test_overdue_list_is_what_the_rules_say_now(engine) -> None:
     assert got == overdue and overdue
 
 
-def test_hotspot_cells_count_finished_in_range_and_open_at_end(engine) -> None:
+def test_hotspot_cells_count_finished_in_range_and_open_at_end(loaded) -> None:
+    engine = loaded
     expected: Counter = Counter()
     late: Counter = Counter()
     for s in states_at(EVENTS, END, CAL):

@@ -94,12 +94,12 @@ class Pipeline:
             "MOTCUA_BROKER_REBALANCE_TIMEOUT": "10",
         }
 
-    def start_worker(self) -> None:
+    def start_worker(self, **env: str) -> None:
         log = (self.tmp / "worker.log").open("ab")
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "motcua", "worker"],
             cwd=ROOT,
-            env=self.env(),
+            env=self.env() | env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -319,15 +319,7 @@ def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline
     # small batches so the kill lands between stored batches
     pipeline.settings = pipeline.settings.model_copy(update={"batch_max_events": 50})
     pipeline.stop_worker()
-    env = pipeline.env() | {"MOTCUA_BATCH_MAX_EVENTS": "50"}
-    log = (pipeline.tmp / "worker.log").open("ab")
-    pipeline.worker = subprocess.Popen(
-        [sys.executable, "-m", "motcua", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
     producer = make_producer(pipeline.settings)
     result = replay_files([path], pipeline.settings, producer)
     producer.close()
@@ -337,13 +329,7 @@ def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline
         time.sleep(0.05)
     pipeline.worker.send_signal(signal.SIGKILL)  # mid-replay, no goodbye
     pipeline.worker.wait()
-    pipeline.worker = subprocess.Popen(
-        [sys.executable, "-m", "motcua", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
     wait_until_stored(pipeline.engine, pipeline.settings.events_topic, result.offsets, 120)
     cal = pipeline.settings.calendar
     for start, end in [

@@ -11,11 +11,10 @@ import pytest
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
-from streams.engines import ChdbEngine, DriverEngine
-from streams.facts import dossier_facts
 from streams.rollups import month_bounds, refresh_rollups, stored_rollup
-from streams.store import DATABASE, FACT_COLUMNS, fact_row, migrate, report_rows
+from streams.store import migrate, report_rows
 from tests.histories import TZ, random_province
+from tests.integration.conftest import load_facts as load
 
 CAL = WorkingCalendar()
 START = datetime(2026, 1, 5, tzinfo=TZ)
@@ -28,30 +27,19 @@ PERIODS = [
 ]
 
 
-def load_facts(engine, events, computed_at: datetime) -> int:
-    by_dossier: dict[str, list] = {}
-    for e in events:
-        by_dossier.setdefault(e.dossier_id, []).append(e)
-    rows = [fact_row(f, computed_at) for h in by_dossier.values() if (f := dossier_facts(h, CAL))]
-    engine.insert("motcua.dossier_facts", FACT_COLUMNS, rows)
-    return len(rows)
-
-
-@pytest.fixture(scope="module", params=["chdb", "server"])
-def engine(request, tmp_path_factory):
-    if request.param == "chdb":
-        engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
-    else:
-        server = request.getfixturevalue("clickhouse")
-        engine = DriverEngine(server.host, server.tcp_port)
-        engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+@pytest.fixture(scope="module")
+def migrated(engine):
     assert migrate(engine) == [1, 2, 3]
     assert migrate(engine) == []  # idempotent
-    yield engine
-    engine.close()
+    return engine
 
 
-def test_report_from_chdb_equals_offline_report(engine) -> None:
+def load_facts(engine, events, computed_at: datetime) -> int:
+    return load(engine, events, computed_at, CAL)
+
+
+def test_report_from_chdb_equals_offline_report(migrated) -> None:
+    engine = migrated
     now = datetime(2026, 11, 1, tzinfo=UTC)
     half = len(EVENTS) // 2
     # an early, partial view of every dossier, then the full one: FINAL keeps the newest
@@ -65,7 +53,8 @@ def test_report_from_chdb_equals_offline_report(engine) -> None:
             assert [r.as_record() for r in got] == [r.as_record() for r in expected], (start, by)
 
 
-def test_rollups_store_the_report_of_a_month(engine) -> None:
+def test_rollups_store_the_report_of_a_month(migrated) -> None:
+    engine = migrated
     load_facts(engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))
     start, end = month_bounds(2026, 3, CAL)
     assert (start, end) == (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ))
