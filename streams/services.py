@@ -449,3 +449,50 @@ def _alive(pid: int) -> bool:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
     return True
+
+
+# -- Alertmanager (Debian's prometheus-alertmanager) -------------------------------
+
+ALERTMANAGER_INSTALL = "apt-get update && apt-get install -y prometheus-alertmanager"
+
+
+class Alertmanager(_Process):
+    """prometheus-alertmanager on a free loopback port, clustering off."""
+
+    name = "alertmanager"
+
+    def __init__(self, data_dir: Path, config: str, binary: str | None = None) -> None:
+        super().__init__(data_dir, startup_timeout=30.0, stop_timeout=10.0)
+        self.config = config
+        self.binary = binary
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def start(self) -> Self:
+        binary = self.binary or shutil.which("prometheus-alertmanager")
+        if not binary or not Path(binary).exists():
+            raise ServiceMissing(binary or "prometheus-alertmanager", ALERTMANAGER_INSTALL)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config_path = self.data_dir / "alertmanager.yml"
+        config_path.write_text(self.config)
+        self._spawn(
+            [
+                binary,
+                f"--config.file={config_path}",
+                f"--storage.path={self.data_dir / 'data'}",
+                f"--web.listen-address={LOOPBACK}:{self.port}",
+                "--cluster.listen-address=",
+                "--log.level=warn",
+            ]
+        )
+        self._wait_ready(self._ready, (self.log_path,))
+        return self
+
+    def _ready(self) -> bool:
+        from urllib.request import urlopen
+
+        with urlopen(f"{self.url}/-/ready", timeout=1) as response:
+            return response.status == 200
