@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     batch_max_seconds: float = 0.5
     commit_interval: float = 1.0
     log_level: str = "WARNING"
+    metrics_port: int = 0  # Prometheus /metrics of the worker; 0 = off
+    metrics_host: str = "127.0.0.1"
     rollup_interval: float = 300.0  # seconds between refreshes of this month's rollups
     # -- ClickHouse (native protocol); the writer may insert, the reader only read
     clickhouse_host: str = "127.0.0.1"

@@ -48,8 +48,14 @@ class SinkStats:
 class ClickHouseSink:
     """Stores batches through an Engine made by `connect` (re-made after errors)."""
 
-    def __init__(self, connect: Callable[[], Engine], max_backoff: float = 10.0) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Engine],
+        max_backoff: float = 10.0,
+        on_failure: Callable[[], None] = lambda: None,
+    ) -> None:
         self._connect = connect
+        self._on_failure = on_failure
         self._engine: Engine | None = None
         self._max_backoff = max_backoff
         self._lock = threading.Lock()
@@ -82,6 +88,7 @@ class ClickHouseSink:
 
     def _failed(self, retry_state) -> None:  # tenacity hook
         self.stats.failures += 1
+        self._on_failure()
         self._engine = None  # reconnect on the next attempt
         log.warning(
             "clickhouse write failed (attempt %d), retrying: %r",

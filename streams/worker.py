@@ -20,8 +20,10 @@ import faust
 import orjson
 from faust.streams import _current_event  # see _as_current_event
 
+from reports.period import UnitKind
 from schemas.settings import Settings
 from streams.engines import DriverEngine
+from streams.metrics import WorkerMetrics
 from streams.processor import (
     BatchProcessor,
     Message,
@@ -32,7 +34,7 @@ from streams.processor import (
 from streams.replay import stored_offsets
 from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
-from streams.store import Engine, dead_letter_row
+from streams.store import Engine, dead_letter_row, report_rows
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,12 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         use_partitioner=True,  # changelog partition = hash(dossier_id), as on the events topic
     )
     processor = BatchProcessor(settings.calendar, source=settings.events_topic)
-    sink = ClickHouseSink(connect or (lambda: _driver(settings)))
+    metrics = WorkerMetrics()
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port, settings.metrics_host)
+    sink = ClickHouseSink(
+        connect or (lambda: _driver(settings)), on_failure=metrics.sink_failures.inc
+    )
 
     @app.agent(events_topic)
     async def process(stream: faust.StreamT) -> None:
@@ -106,7 +113,9 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             events = {_message(e): e for e in batch}
             try:
                 processed = processor.process(list(events), _TableStore(table, events))
-                await _store(app, sink, dead_topic, processed)
+                with metrics.sink_seconds.time():
+                    await _store(app, sink, dead_topic, processed)
+                _count(metrics, app, processed, events)
             except Exception:
                 _die("unexpected error in a batch")
             for event in batch:
@@ -144,8 +153,13 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         def refresh(engine: Engine) -> int:
             return refresh_rollups(engine, start, end, cal, settings.province)
 
+        def month_so_far(engine: Engine) -> list:
+            return report_rows(engine, start, datetime.now(UTC), UnitKind.AGENCY, cal)
+
         try:
             await asyncio.get_running_loop().run_in_executor(None, sink.call, refresh)
+            rows = await asyncio.get_running_loop().run_in_executor(None, sink.call, month_so_far)
+            metrics.set_month(rows)
         except Exception as exc:  # the next tick tries again; never stop the worker for it
             log.warning("rollup refresh failed", extra={"error": repr(exc)})
 
@@ -165,6 +179,24 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
                 await stream.ack(event)
 
     return app
+
+
+def _count(
+    metrics: WorkerMetrics, app: faust.App, processed: ProcessedBatch, events: dict[Message, Any]
+) -> None:
+    metrics.events.labels("new").inc(processed.new_events)
+    metrics.events.labels("duplicate").inc(processed.duplicates)
+    metrics.events.labels("dead_letter").inc(len(processed.dead_letters))
+    metrics.batches.inc()
+    metrics.last_batch.set_to_current_time()
+    last: dict[int, Any] = {}
+    for message, event in events.items():
+        last[message.partition] = event.message.tp, message.offset
+    for partition, (tp, offset) in last.items():
+        try:
+            metrics.lag.labels(str(partition)).set(max(0, app.consumer.highwater(tp) - offset - 1))
+        except Exception:  # highwater unknown before the first fetch response
+            continue
 
 
 def _die(what: str) -> None:

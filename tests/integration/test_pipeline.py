@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from kafka import KafkaConsumer
@@ -23,6 +24,7 @@ from schemas.settings import Settings
 from streams.engines import DriverEngine
 from streams.recompute import recompute_facts
 from streams.replay import make_producer, replay_files, wait_until_stored
+from streams.services import free_port
 from streams.store import DATABASE, migrate, report_rows
 from tests.histories import TZ, random_province
 from tests.unit.test_report_command import EXPECTED, LINES
@@ -71,6 +73,7 @@ class Pipeline:
         self.engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
         migrate(self.engine)
         self.worker: subprocess.Popen | None = None
+        self.metrics_port = free_port()
         self.start_worker()
 
     def env(self) -> dict[str, str]:
@@ -92,6 +95,7 @@ class Pipeline:
             "MOTCUA_BATCH_MAX_SECONDS": str(s.batch_max_seconds),
             "MOTCUA_BROKER_SESSION_TIMEOUT": "10",
             "MOTCUA_BROKER_REBALANCE_TIMEOUT": "10",
+            "MOTCUA_METRICS_PORT": str(self.metrics_port),
         }
 
     def start_worker(self, **env: str) -> None:
@@ -158,6 +162,12 @@ def test_hand_worked_history_lands_with_the_expected_numbers(pipeline: Pipeline)
         ("H44.100-260428-0001", "on_time"),
         ("H44.100-260504-0001", "early"),
     ]
+    # the worker's Prometheus endpoint counted the five valid events
+    with urlopen(f"http://127.0.0.1:{pipeline.metrics_port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'motcua_events_total{outcome="new"} 5.0' in text
+    assert 'motcua_events_total{outcome="dead_letter"} 0.0' in text
+    assert "motcua_sink_batch_seconds_count" in text
 
 
 def test_rocksdb_state_keeps_dossiers_across_a_worker_restart(rocksdb_pipeline: Pipeline) -> None:
