@@ -11,9 +11,11 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/
 have clickhouse-server || packages+=(clickhouse-server clickhouse-client)
 have promtool || packages+=(prometheus)
 have prometheus-alertmanager || packages+=(prometheus-alertmanager)
+# parses and checks the production compose file (no engine needed)
+have docker-compose || packages+=(docker-compose)
 
 if [ "${#packages[@]}" -eq 0 ]; then
-    echo "install-services: clickhouse-server, promtool and alertmanager already installed"
+    echo "install-services: clickhouse-server, promtool, alertmanager, docker-compose already installed"
     exit 0
 fi
 
