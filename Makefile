@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install services test lint unit run clean
+.PHONY: install services test lint unit faults run clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,11 @@ unit: install
 
 test: install services lint
 	$(PY) -m pytest -q
+
+# the long fault run (kills, a minute without ClickHouse, thousands of fuzzed
+# messages); writes bench/results/faults-latest.md
+faults: install services
+	MOTCUA_FAULTS=full $(PY) -m pytest -q tests/faults
 
 run: install services
 	$(VENV)/bin/motcua run

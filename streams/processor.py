@@ -8,7 +8,7 @@ applied in `at` order and a late event re-judges the dossier correctly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -50,6 +50,47 @@ def decode_history(data: bytes | None) -> list[DossierEvent]:
     return [DossierEvent.model_validate(item) for item in orjson.loads(data)]
 
 
+class ContiguousProgress:
+    """Per partition, the first offset not yet stored.
+
+    Offsets of a partition are consecutive, so a batch that starts past the
+    expected offset shows messages the consumer skipped (faust drops what it
+    fetched before a rebalance). Progress then stops at the gap, and the
+    gap is reported so the worker can seek back and read it again.
+    """
+
+    def __init__(self) -> None:
+        self.next: dict[tuple[str, int], int] = {}
+
+    def reset(self, first_unstored: dict[tuple[str, int], int]) -> None:
+        self.next.update(first_unstored)
+
+    def advance(self, messages: Sequence[Message]) -> dict[tuple[str, int], int]:
+        """Move past the batch's consecutive offsets; returns {partition: gap start}."""
+        by_partition: dict[tuple[str, int], list[int]] = {}
+        for m in messages:
+            by_partition.setdefault((m.topic, m.partition), []).append(m.offset)
+        gaps = {}
+        for key, offsets in by_partition.items():
+            expected = self.next.get(key, min(offsets))
+            for offset in sorted(offsets):
+                if offset == expected:
+                    expected += 1
+                elif offset > expected:
+                    gaps[key] = expected
+                    break
+            self.next[key] = expected
+        return gaps
+
+    def rows(self, keys: Iterable[tuple[str, int]], now: datetime) -> list[tuple]:
+        """stream_progress rows: the highest offset stored with nothing missing below."""
+        return [
+            (topic, partition, self.next[(topic, partition)] - 1, stored_time(now))
+            for topic, partition in keys
+            if self.next.get((topic, partition), 0) > 0
+        ]
+
+
 @dataclass
 class ProcessedBatch:
     sink: SinkBatch
@@ -57,6 +98,7 @@ class ProcessedBatch:
     facts: list[DossierFacts] = field(default_factory=list)
     new_events: int = 0
     duplicates: int = 0
+    gaps: dict[tuple[str, int], int] = field(default_factory=dict)  # partition → offset to re-read
 
 
 class BatchProcessor:
@@ -69,6 +111,7 @@ class BatchProcessor:
         self.calendar = calendar
         self.source = source
         self.clock = clock
+        self.progress = ContiguousProgress()
 
     def _parse(self, m: Message, now: datetime) -> DossierEvent:
         if m.value is None:
@@ -109,7 +152,9 @@ class BatchProcessor:
             if facts is not None:
                 out.facts.append(facts)
                 out.sink.facts.append(fact_row(facts, now))
-        out.sink.progress = progress_rows(messages, now)
+        out.gaps = self.progress.advance(messages)
+        keys = {(m.topic, m.partition) for m in messages}
+        out.sink.progress = self.progress.rows(sorted(keys), now)
         return out
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import faust
 import orjson
 from faust.streams import _current_event  # see _as_current_event
+from faust.types import TP
 
 from reports.period import UnitKind
 from schemas.settings import Settings
@@ -115,6 +116,9 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
                 processed = processor.process(list(events), _TableStore(table, events))
                 with metrics.sink_seconds.time():
                     await _store(app, sink, dead_topic, processed)
+                for (topic, partition), offset in processed.gaps.items():
+                    log.warning("re-reading %s[%d] from %d (skipped)", topic, partition, offset)
+                    await app.consumer.seek(TP(topic, partition), offset)
                 _count(metrics, app, processed, events)
             except Exception:
                 _die("unexpected error in a batch")
@@ -141,6 +145,7 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             for topic in topics
         }
         offsets = {tp: stored[tp.topic].get(tp.partition, -1) + 1 for tp in assigned}
+        processor.progress.reset({(tp.topic, tp.partition): o for tp, o in offsets.items()})
         await app.consumer._commit(offsets)  # faust's own commit path, with our offsets
         log.info("resuming from stored offsets: %s", offsets)
 

@@ -129,3 +129,19 @@ def test_personal_data_is_in_no_row() -> None:
     rows = repr(batch.sink.facts) + repr(batch.sink.raw_events) + repr(store.data)
     assert "0912345678" not in rows
     assert "SoDienThoai" not in rows
+
+
+def test_progress_stops_at_a_gap_and_reports_it() -> None:
+    from streams.processor import ContiguousProgress
+
+    def batch(*offsets: int) -> list[Message]:
+        return [Message("t", 0, o, None, b"") for o in offsets]
+
+    progress = ContiguousProgress()
+    progress.reset({("t", 0): 5})
+    assert progress.advance(batch(5, 6, 7)) == {}
+    assert progress.advance(batch(10, 11)) == {("t", 0): 8}  # 8 and 9 were skipped
+    assert progress.rows([("t", 0)], NOW)[0][:3] == ("t", 0, 7)  # not past the gap
+    assert progress.advance(batch(8, 9, 10, 11)) == {}  # re-read
+    assert progress.advance(batch(3, 4)) == {}  # a re-delivery of stored ones
+    assert progress.rows([("t", 0)], NOW)[0][:3] == ("t", 0, 11)
