@@ -17,8 +17,8 @@ from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
 from streams.lifecycle import Standing, dossier_state
 from streams.store import migrate
+from tests.conftest import load_facts
 from tests.histories import TZ, random_province
-from tests.integration.conftest import load_facts
 
 CAL = WorkingCalendar()
 EVENTS = random_province(seed=21, dossiers=400, start=datetime(2026, 1, 5, tzinfo=TZ))

@@ -13,8 +13,8 @@ from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
 from streams.rollups import month_bounds, refresh_rollups, stored_rollup
 from streams.store import migrate, report_rows
+from tests.conftest import load_facts as load
 from tests.histories import TZ, random_province
-from tests.integration.conftest import load_facts as load
 
 CAL = WorkingCalendar()
 START = datetime(2026, 1, 5, tzinfo=TZ)
