@@ -156,7 +156,9 @@ _junk = st.one_of(
     st.binary(max_size=200),
     st.text(max_size=200).map(str.encode),
     st.dictionaries(
-        st.text(max_size=12), st.one_of(st.none(), st.integers(), st.text(max_size=30)), max_size=6
+        st.text(max_size=12),
+        st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=30)),
+        max_size=6,
     ).map(orjson.dumps),
     st.fixed_dictionaries(
         {
