@@ -50,20 +50,29 @@ _EXACT = frozenset(
         "passport",
     }
 )
-# Key prefixes: families such as DiaChiThuongTru, EmailLienHe, applicant_phone.
-_PREFIXES = (
+# Tokens that mark a personal key wherever they stand in it: families such as
+# DiaChiThuongTru, HoTenChuHoSo, DienThoaiDiDong, MobilePhone, applicant_email.
+# None of them occurs inside a field the project reads (tested).
+_TOKENS = (
     "chuhoso",
+    "nguoinop",
+    "hoten",
+    "hovaten",
+    "congdan",
     "diachi",
     "email",
-    "sodienthoai",
+    "dienthoai",
     "ngaysinh",
     "cccd",
     "cmnd",
-    "sodinhdanh",
+    "dinhdanh",
+    "madoituong",
+    "hochieu",
     "applicant",
     "address",
     "phone",
     "birth",
+    "passport",
 )
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -72,7 +81,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 @lru_cache(maxsize=4096)  # messages repeat the same few keys
 def is_personal_key(key: str) -> bool:
     norm = _NON_ALNUM.sub("", key.lower())
-    return norm in _EXACT or norm.startswith(_PREFIXES)
+    return norm in _EXACT or any(token in norm for token in _TOKENS)
 
 
 def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
