@@ -164,6 +164,64 @@ def reconcile(
     _emit(columns, RECONCILE_LABELS_VI, records, fmt, output, title, "Đối chiếu 766")
 
 
+ingest_app = typer.Typer(help="Getting dossier data in (sync records, files).")
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.command("file")
+def ingest_file(
+    paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    units: Annotated[Path, typer.Option(exists=True, help="Unit directory (JSON).")],
+    state: Annotated[Path, typer.Option(help="Last records per dossier (SQLite).")] = Path(
+        ".data/ingest/records.sqlite"
+    ),
+    seen_at: Annotated[
+        str | None, typer.Option(help="When the export was taken (ISO); default: file time.")
+    ] = None,
+) -> None:
+    """National-portal sync records (JSON or JSON lines) → dossier events."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.files_import import import_file
+    from ingest.record_store import SqliteRecords
+    from ingest.sync import UnitDirectory
+    from streams.replay import make_producer
+
+    settings = Settings()
+    directory = UnitDirectory.from_file(units)
+    store = SqliteRecords(state)
+    producer = make_producer(settings)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} hồ sơ · {task.fields[errors]} lỗi"),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=err) as progress:
+            for path in paths:
+                observed = (
+                    datetime.fromisoformat(seen_at)
+                    if seen_at
+                    else datetime.fromtimestamp(path.stat().st_mtime, settings.calendar.tz)
+                )
+                task = progress.add_task(path.name, total=None, errors=0)
+
+                def tick(records: int, rejected: int, task=task) -> None:
+                    progress.advance(task, records)
+                    errors = progress.tasks[task].fields["errors"] + rejected
+                    progress.update(task, errors=errors)
+
+                summary = import_file(path, settings, producer, store, directory, observed, tick)
+                err.print(
+                    f"{path}: {summary.records} bản ghi, {summary.events} sự kiện, "
+                    f"{summary.rejected} lỗi (đã chuyển sang hàng đợi lỗi)"
+                )
+    finally:
+        producer.close()
+        store.close()
+
+
 dashboards_app = typer.Typer(help="Grafana boards as code.")
 app.add_typer(dashboards_app, name="dashboards")
 

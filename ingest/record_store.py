@@ -1,0 +1,49 @@
+"""The last sync record of each dossier, kept in a SQLite file.
+
+Why SQLite: one ingest process owns it, it survives restarts, and its
+transactions let a batch of records be marked done only after the broker has
+confirmed their events (`pending()` ... `commit()`); a crash in between
+replays the batch, and the events' deterministic ids make that harmless.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ingest.sync import SyncRecord
+
+
+class SqliteRecords:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level="DEFERRED")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS last_record (dossier_id TEXT PRIMARY KEY, record BLOB)"
+        )
+        self.db.commit()
+
+    def get(self, dossier_id: str) -> SyncRecord | None:
+        row = self.db.execute(
+            "SELECT record FROM last_record WHERE dossier_id = ?", (dossier_id,)
+        ).fetchone()
+        return None if row is None else SyncRecord.from_json(row[0])
+
+    def put(self, record: SyncRecord) -> None:
+        """Part of the open transaction: durable only after `commit()`."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO last_record (dossier_id, record) VALUES (?, ?)",
+            (record.dossier_id, record.to_json()),
+        )
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def rollback(self) -> None:
+        self.db.rollback()
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT count(*) FROM last_record").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()

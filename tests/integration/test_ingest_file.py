@@ -1,0 +1,88 @@
+"""`motcua ingest file` onto the real broker: sync records → canonical events,
+bad records → dead letters, a re-import adds nothing, no personal data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer
+from typer.testing import CliRunner
+
+from motcua import app
+
+pytestmark = pytest.mark.integration
+UNITS = Path(__file__).resolve().parents[1] / "fixtures" / "sync" / "units.json"
+RECORD = {
+    "MaHoSo": "H44.100-260504-0001",
+    "MaTTHC": "1.003003",
+    "TenTTHC": "Đăng ký biến động đất đai",
+    "MaLinhVuc": "DD",
+    "TenLinhVuc": "Đất đai",
+    "DonViXuLy": "UBND Phường Việt Trì",
+    "KenhThucHien": 2,
+    "NgayTiepNhan": "20260504090000",
+    "NgayHenTra": "20260507090000",
+    "TrangThaiHoSo": 10,
+    "NgayKetThucXuLy": "20260506100000",
+    "NgayTra": "20260506150000",
+    "ChuHoSo": "PLANTED-NAME",
+    "SoDienThoai": "0900000009",
+    "DiaChi": "PLANTED-ADDRESS",
+}
+BAD = {"MaHoSo": "H44.100-260504-0002", "TrangThaiHoSo": 11, "NgayTiepNhan": "2026-05-04"}
+
+
+def _consume(bootstrap: str, topic: str) -> list:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        consumer_timeout_ms=3000,
+    )
+    messages = list(consumer)
+    consumer.close()
+    return messages
+
+
+def test_records_become_events_once(broker, tmp_path: Path) -> None:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
+        "MOTCUA_EVENTS_TOPIC": f"ev-{run}",
+        "MOTCUA_DEAD_LETTER_TOPIC": f"dl-{run}",
+    }
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([RECORD, BAD], ensure_ascii=False), encoding="utf-8")
+    args = [
+        "ingest",
+        "file",
+        str(export),
+        "--units",
+        str(UNITS),
+        "--state",
+        str(tmp_path / "records.sqlite"),
+        "--seen-at",
+        "2026-05-06T16:00:00+07:00",
+    ]
+    first = CliRunner().invoke(app, args, env=env)
+    assert first.exit_code == 0, first.output
+    second = CliRunner().invoke(app, args, env=env)  # the same export again
+    assert second.exit_code == 0, second.output
+    events = [json.loads(m.value) for m in _consume(broker.bootstrap, f"ev-{run}")]
+    # status 10 with an end time, first seen: received, resolved, returned — once
+    assert [(e["type"], e["at"]) for e in events] == [
+        ("received", "2026-05-04T09:00:00+07:00"),
+        ("resolved", "2026-05-06T10:00:00+07:00"),
+        ("returned", "2026-05-06T15:00:00+07:00"),
+    ]
+    assert {e["dossier_id"] for e in events} == {"H44.100-260504-0001"}
+    assert events[0]["channel"] == "online" and events[0]["district_code"] == "H44.D01"
+    letters = [json.loads(m.value) for m in _consume(broker.bootstrap, f"dl-{run}")]
+    assert len(letters) == 2  # the bad record, once per import
+    assert "TrangThaiHoSo" in letters[0]["reason"] or "NgayTiepNhan" in letters[0]["reason"]
+    everything = json.dumps(events + letters, ensure_ascii=False)
+    assert "PLANTED" not in everything and "0900000009" not in everything
