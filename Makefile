@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install services test lint unit faults run clean
+.PHONY: install services test lint unit faults bench run clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,6 +31,11 @@ test: install services lint
 # messages); writes bench/results/faults-latest.md
 faults: install services
 	MOTCUA_FAULTS=full $(PY) -m pytest -q tests/faults
+
+# throughput side by side (bare aiokafka, naive faust agent, our worker);
+# writes bench/results/throughput-latest.{md,json}
+bench: install services
+	$(PY) bench/throughput.py
 
 run: install services
 	$(VENV)/bin/motcua run

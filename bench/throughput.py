@@ -1,0 +1,218 @@
+"""Throughput, side by side on the same broker in one run (`make bench`):
+
+(a) a bare aiokafka consume-and-decode loop: the ceiling;
+(b) a straightforward faust agent, one event at a time, same state work and
+    one ClickHouse insert per event: what a user would write first;
+(c) the motcua worker end to end into ClickHouse.
+
+Timings on shared machines are noisy: read the ratios. Writes
+bench/results/throughput-latest.{md,json}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from schemas.settings import Settings  # noqa: E402
+from streams.engines import DriverEngine  # noqa: E402
+from streams.replay import make_producer, wait_until_stored  # noqa: E402
+from streams.services import Broker, ClickHouseServer  # noqa: E402
+from streams.store import DATABASE, migrate  # noqa: E402
+from tests.histories import TZ, random_province  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def publish(settings: Settings, lines: list[bytes], keys: list[bytes]) -> dict[int, int]:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin.create_topics([NewTopic(settings.events_topic, settings.topic_partitions, 1)])
+    admin.close()
+    producer = make_producer(settings)
+    futures = [
+        producer.send(settings.events_topic, key=k, value=v)
+        for k, v in zip(keys, lines, strict=True)
+    ]
+    producer.flush()
+    offsets: dict[int, int] = {}
+    for f in futures:
+        meta = f.get(timeout=60)
+        offsets[meta.partition] = max(offsets.get(meta.partition, -1), meta.offset)
+    producer.close()
+    return offsets
+
+
+async def bare_aiokafka(bootstrap: str, topic: str, count: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    began, seen = time.perf_counter(), 0
+    try:
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batches.values():
+                for record in records:
+                    orjson.loads(record.value)
+                    seen += 1
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - began
+
+
+def run_worker(env: dict[str, str], module: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, *module],
+        cwd=ROOT,
+        env=os.environ | env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def timed_until(condition, timeout: float) -> float:
+    began = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - began > timeout:
+            raise TimeoutError("benchmark run did not finish in time")
+        time.sleep(0.2)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    dossiers = int(os.environ.get("BENCH_DOSSIERS", "5000"))
+    events = random_province(seed=1, dossiers=dossiers, start=datetime(2026, 1, 5, tzinfo=TZ))
+    lines = [e.model_dump_json(exclude_none=True).encode() for e in events]
+    keys = [e.dossier_id.encode() for e in events]
+    work = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    results: dict[str, float] = {}
+    with Broker(work / "broker") as broker, ClickHouseServer(work / "ch") as ch:
+        engine = DriverEngine(ch.host, ch.tcp_port)
+        for name in ("bare", "naive", "pipeline"):
+            run = uuid.uuid4().hex[:6]
+            settings = Settings(
+                bootstrap_servers=broker.bootstrap,
+                events_topic=f"b-{name}-{run}",
+                dead_letter_topic=f"d-{run}",
+                app_id=f"bench-{name}-{run}",
+                topic_partitions=4,
+                clickhouse_host=ch.host,
+                clickhouse_port=ch.tcp_port,
+            )
+            offsets = publish(settings, lines, keys)
+            if name == "bare":
+                results[name] = asyncio.run(
+                    bare_aiokafka(broker.bootstrap, settings.events_topic, len(lines))
+                )
+                continue
+            engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+            migrate(engine)
+            env = {
+                "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
+                "MOTCUA_EVENTS_TOPIC": settings.events_topic,
+                "MOTCUA_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
+                "MOTCUA_APP_ID": settings.app_id,
+                "MOTCUA_TOPIC_PARTITIONS": "4",
+                "MOTCUA_CLICKHOUSE_HOST": ch.host,
+                "MOTCUA_CLICKHOUSE_PORT": str(ch.tcp_port),
+                "MOTCUA_DATA_DIR": str(work / name),
+                "MOTCUA_BROKER_SESSION_TIMEOUT": "10",
+                "MOTCUA_BROKER_REBALANCE_TIMEOUT": "10",
+            }
+            module = (
+                ["-m", "motcua", "worker"]
+                if name == "pipeline"
+                else [str(ROOT / "bench" / "naive_agent.py"), "worker", "-l", "warn"]
+            )
+            proc = run_worker(env, module, work / f"{name}.log")
+            try:
+                if name == "pipeline":
+                    done = partial(_covered, engine, settings, offsets)
+                else:
+                    done = partial(_raw_count_reached, engine, len(lines))
+                results[name] = timed_until(done, 1800)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+    report(len(lines), dossiers, results)
+
+
+def _raw_count_reached(engine, count: int) -> bool:
+    return engine.rows(f"SELECT count() FROM {DATABASE}.raw_events")[0][0] >= count
+
+
+def _covered(engine, settings, offsets) -> bool:
+    try:
+        wait_until_stored(engine, settings.events_topic, offsets, timeout=0, poll=0)
+        return True
+    except TimeoutError:
+        return False
+
+
+def report(count: int, dossiers: int, seconds: dict[str, float]) -> None:
+    rate = {k: count / v for k, v in seconds.items()}
+    rows = [
+        ("(a) bare aiokafka consume + decode", "bare"),
+        ("(b) naive faust agent, one event at a time", "naive"),
+        ("(c) motcua worker, end to end into ClickHouse", "pipeline"),
+    ]
+    lines = [
+        f"# Throughput ({count} events, {dossiers} dossiers, {platform.machine()}, "
+        f"{os.cpu_count()} cores)",
+        "",
+        "| run | seconds | events/s |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {label} | {seconds[k]:.1f} | {rate[k]:,.0f} |" for label, k in rows]
+    c_over_a = rate["pipeline"] / rate["bare"]
+    c_over_b = rate["pipeline"] / rate["naive"]
+    lines += [
+        "",
+        f"- (c)/(a) = {c_over_a:.2f} (target ≥ 0.5: {'met' if c_over_a >= 0.5 else 'not met'})",
+        f"- (c)/(b) = {c_over_b:.1f} (target ≥ 5: {'met' if c_over_b >= 5 else 'not met'})",
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "throughput-latest.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "throughput-latest.json").write_text(
+        json.dumps(
+            {
+                "events": count,
+                "dossiers": dossiers,
+                "seconds": seconds,
+                "events_per_second": rate,
+                "pipeline_over_bare": c_over_a,
+                "pipeline_over_naive": c_over_b,
+                "machine": platform.platform(),
+                "cores": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
