@@ -9,6 +9,9 @@ RULE_MODULES = [
     "schemas.settings",
     "streams.calendar",
     "streams.lifecycle",
+    "streams.facts",
+    "streams.hotspots",
+    "streams.deadlines",
     "reports.period",
     "reports.offline",
 ]
