@@ -113,6 +113,7 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
             events = {_message(e): e for e in batch}
             try:
+                await _know_stored_progress(processor, sink, list(events))
                 processed = processor.process(list(events), _TableStore(table, events))
                 with metrics.sink_seconds.time():
                     await _store(app, sink, dead_topic, processed)
@@ -147,7 +148,7 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         offsets = {tp: stored[tp.topic].get(tp.partition, -1) + 1 for tp in assigned}
         processor.progress.reset({(tp.topic, tp.partition): o for tp, o in offsets.items()})
         await app.consumer._commit(offsets)  # faust's own commit path, with our offsets
-        log.info("resuming from stored offsets: %s", offsets)
+        log.warning("resuming from stored offsets: %s", offsets)
 
     @app.timer(settings.rollup_interval)
     async def refresh_current_month() -> None:
@@ -202,6 +203,20 @@ def _count(
             metrics.lag.labels(str(partition)).set(max(0, app.consumer.highwater(tp) - offset - 1))
         except Exception:  # highwater unknown before the first fetch response
             continue
+
+
+async def _know_stored_progress(
+    processor: BatchProcessor, sink: ClickHouseSink, messages: list[Message]
+) -> None:
+    """Partitions seen for the first time start from what ClickHouse holds,
+    so a batch that begins past it shows up as a gap and is re-read."""
+    unknown = {(m.topic, m.partition) for m in messages} - processor.progress.next.keys()
+    loop = asyncio.get_running_loop()
+    for topic in {t for t, _ in unknown}:
+        stored = await loop.run_in_executor(None, sink.call, partial(stored_offsets, topic=topic))
+        first = {(t, p): stored.get(p, -1) + 1 for t, p in unknown if t == topic}
+        log.warning("first unstored offsets: %s", first)
+        processor.progress.reset(first)
 
 
 def _die(what: str) -> None:
