@@ -17,8 +17,9 @@ from pathlib import Path
 
 import orjson
 
-from reports.offline import Rejected, report_from_files
+from reports.offline import Rejected
 from reports.period import UnitKind
+from reports.sources import FileSource
 from schemas.settings import Settings
 
 
@@ -95,14 +96,11 @@ def main() -> None:
         events = synthetic_month(path, dossiers)
         began = time.perf_counter()
         rejects: list[Rejected] = []
-        rows = report_from_files(
-            [path],
+        source = FileSource([path], settings.calendar, settings.province, rejects.append)
+        rows = source.rows(
             datetime(2026, 5, 1, tzinfo=settings.calendar.tz),
             datetime(2026, 6, 1, tzinfo=settings.calendar.tz),
             UnitKind.AGENCY,
-            settings.calendar,
-            settings.province,
-            rejects.append,
         )
         took = time.perf_counter() - began
     print(

@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.files import numbered_lines
-from reports.period import PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent, InvalidEvent, parse_event
 from streams.calendar import WorkingCalendar
 from streams.lifecycle import DossierState, dossier_state
@@ -47,16 +46,3 @@ def states_at(
         by_dossier[event.dossier_id].append(event)
     states = (dossier_state(history, as_of, calendar) for history in by_dossier.values())
     return [s for s in states if s is not None]
-
-
-def report_from_files(
-    paths: Iterable[Path],
-    start: datetime,
-    end: datetime,
-    by: UnitKind,
-    calendar: WorkingCalendar,
-    province: tuple[str, str],
-    on_reject: Callable[[Rejected], None],
-) -> list[PeriodRow]:
-    states = states_at(read_events(paths, on_reject), end, calendar)
-    return period_report(states, start, end, by, calendar, province)

@@ -13,7 +13,7 @@ import pytest
 
 from schemas.events import Channel, EventType, InvalidEvent, TimeUnit, parse_event
 from schemas.personal import scrub_personal_data
-from tests.unit.helpers import TZ, t
+from tests.unit.helpers import RECEIVED_DEFAULTS, TZ, t
 
 NOW = t(2026, 5, 6, 10, 0)
 
@@ -24,15 +24,7 @@ def received_raw(**overrides: Any) -> dict[str, Any]:
         "dossier_id": "H44.100-260506-0001",
         "type": "received",
         "at": "2026-05-06T09:15:00+07:00",
-        "agency_code": "H44.100",
-        "agency_name": "UBND Phường Việt Trì",
-        "level": "commune",
-        "district_code": "D01",
-        "district_name": "Thành phố Việt Trì",
-        "procedure_code": "1.004227",
-        "procedure_name": "Đăng ký khai sinh",
-        "field_code": "HT",
-        "field_name": "Hộ tịch",
+        **RECEIVED_DEFAULTS,
         "channel": "online",
     }
     raw.update(overrides)
