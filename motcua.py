@@ -183,6 +183,7 @@ def ingest_file(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ingest.files_import import import_file
+    from ingest.publish import RecordPublisher
     from ingest.record_store import SqliteRecords
     from ingest.sync import UnitDirectory
     from streams.replay import make_producer
@@ -191,6 +192,7 @@ def ingest_file(
     directory = UnitDirectory.from_file(units)
     store = SqliteRecords(state)
     producer = make_producer(settings)
+    publisher = RecordPublisher(settings, producer, store, directory, stage="ingest file")
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -212,7 +214,7 @@ def ingest_file(
                     errors = progress.tasks[task].fields["errors"] + rejected
                     progress.update(task, errors=errors)
 
-                summary = import_file(path, settings, producer, store, directory, observed, tick)
+                summary = import_file(path, publisher, observed, tick)
                 err.print(
                     f"{path}: {summary.records} bản ghi, {summary.events} sự kiện, "
                     f"{summary.rejected} lỗi (đã chuyển sang hàng đợi lỗi)"

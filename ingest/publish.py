@@ -1,0 +1,121 @@
+"""The one path from sync-record payloads to the broker, shared by every way in
+(files, HTTP push, polling).
+
+`RecordPublisher.submit` parses a payload (one record or a list), sends each
+bad record to the dead-letter topic (scrubbed, with where it came from and
+why), converts the good ones against the last records and sends their events
+keyed by dossier_id. `confirm` waits for the broker's acknowledgement of
+everything sent and only then commits the last records; on failure the
+records roll back, so a retry re-derives the same events (same ids).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from kafka import KafkaProducer
+
+from ingest.record_store import SqliteRecords
+from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
+from schemas.deadletter import DeadLetter
+from schemas.settings import Settings
+
+DELIVERY_TIMEOUT_S = 30
+
+
+@dataclass
+class Rejection:
+    index: int  # position in the submitted list (0 for a single record)
+    reason: str
+
+
+@dataclass
+class Submitted:
+    records: int = 0
+    events: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    records: int = 0
+    events: int = 0
+    rejected: int = 0
+
+    def add(self, submitted: Submitted) -> None:
+        self.records += submitted.records
+        self.events += submitted.events
+        self.rejected += len(submitted.rejected)
+
+
+def _item(payload: Any, index: int) -> Any:
+    if isinstance(payload, list) and index < len(payload):
+        return payload[index]
+    return payload
+
+
+class RecordPublisher:
+    """Not thread-safe: one caller at a time (the store is one SQLite connection)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        producer: KafkaProducer,
+        store: SqliteRecords,
+        directory: UnitDirectory,
+        stage: str,
+        source: str = DEFAULT_SOURCE,
+    ) -> None:
+        self.settings = settings
+        self.producer = producer
+        self.store = store
+        self.directory = directory
+        self.stage = stage  # names the way in on dead letters: "ingest file", "ingest serve"
+        self.source = source
+        self._pending: list[Any] = []
+
+    def submit(self, where: str, payload: Any, seen_at: datetime) -> Submitted:
+        """`payload`: decoded JSON (a record or a list) or undecoded bytes/str."""
+        try:
+            records, bad = parse_records(payload)
+        except ValueError as exc:
+            records, bad = [], [(0, str(exc))]
+        for index, reason in bad:
+            self.dead_letter(f"{where}#{index}", _item(payload, index), reason, seen_at)
+        events = convert(records, self.store, self.directory, seen_at, self.source)
+        for event in events:
+            value = event.model_dump_json(exclude_none=True).encode()
+            key = event.dossier_id.encode()
+            sent = self.producer.send(self.settings.events_topic, key=key, value=value)
+            self._pending.append(sent)
+        rejected = [Rejection(index, reason) for index, reason in bad]
+        return Submitted(records=len(records), events=len(events), rejected=rejected)
+
+    def dead_letter(self, where: str, original: Any, reason: str, seen_at: datetime) -> None:
+        raw = original if isinstance(original, bytes) else orjson.dumps(original)
+        letter_id = f"{self.stage}:{where}"
+        letter = DeadLetter.of(letter_id, seen_at, self.stage, reason, raw)
+        self._pending.append(
+            self.producer.send(
+                self.settings.dead_letter_topic, key=letter_id.encode(), value=letter.to_bytes()
+            )
+        )
+
+    def confirm(self) -> None:
+        """Delivery confirmed, then the last records committed; else rolled back."""
+        try:
+            self.producer.flush()
+            for future in self._pending:
+                future.get(timeout=DELIVERY_TIMEOUT_S)
+        except BaseException:
+            self.rollback()
+            raise
+        self._pending.clear()
+        self.store.commit()
+
+    def rollback(self) -> None:
+        self._pending.clear()
+        self.store.rollback()
