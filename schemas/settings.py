@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     metrics_port: int = 0  # Prometheus /metrics of the worker; 0 = off
     metrics_host: str = "127.0.0.1"
     rollup_interval: float = 300.0  # seconds between refreshes of this month's rollups
+    # -- inspectors' watch (deadline alerts, hotspots; streams/watcher.py)
+    watch_interval: float = 60.0  # seconds between watch steps
+    watch_clock: Literal["wall", "event"] = "wall"  # event: replayed history's own time
+    watch_lookback_hours: float = 24.0  # wall clock, first start: alerts this far back
+    watch_max_step_days: float = 7.0  # a long catch-up goes in steps of at most this
+    due_soon_hours: float = 8.0  # working hours before the due; 0 = no due-soon alerts
+    overdue_reminder: bool = True
+    reminder_every_working_day: bool = True
+    hotspot_window_days: int = 30
+    hotspot_min_total: int = 20
+    hotspot_every_minutes: float = 60.0  # hotspots are evaluated on this grid
+    alertmanager_url: str = ""  # e.g. http://127.0.0.1:9093; empty = do not push
+    board_url: str = ""  # linked from each alert (Grafana's alerts board)
     # -- ClickHouse (native protocol); the writer may insert, the reader only read
     clickhouse_host: str = "127.0.0.1"
     clickhouse_port: int = 9000

@@ -6,14 +6,18 @@ province has a few hundred units at most).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from reports.period import PeriodRow
+from streams.alertmanager import InspectorAlert
 
 
 class WorkerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._due_soon_agencies: set[str] = set()
         r = self.registry
         self.events = Counter(
             "motcua_events_total", "Dossier events consumed", ["outcome"], registry=r
@@ -48,6 +52,19 @@ class WorkerMetrics:
             registry=r,
         )
 
+        self.due_soon = Gauge(
+            "motcua_due_soon_dossiers",
+            "Dossiers in progress within the due-soon horizon of their due",
+            ["agency"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "motcua_inspector_alerts_total", "Inspector alerts raised", ["kind"], registry=r
+        )
+        self.watch_failures = Counter(
+            "motcua_watch_failures_total", "Watch steps that failed (retried)", registry=r
+        )
+
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         start_http_server(port, addr=host, registry=self.registry)
 
@@ -59,3 +76,12 @@ class WorkerMetrics:
             self.overdue.labels(agency).set(row.in_progress_overdue)
             if row.on_time_rate is not None:
                 self.on_time_rate.labels(agency).set(float(row.on_time_rate) / 100)
+
+    def observe_watch(self, alerts: Sequence[InspectorAlert], due_soon: Mapping[str, int]) -> None:
+        for a in alerts:
+            self.alerts.labels(a.kind).inc()
+        for agency in set(self._due_soon_agencies) - due_soon.keys():
+            self.due_soon.labels(agency).set(0)
+        for agency, count in due_soon.items():
+            self.due_soon.labels(agency).set(count)
+        self._due_soon_agencies = set(due_soon)

@@ -36,8 +36,10 @@ from streams.replay import stored_offsets
 from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
 from streams.store import Engine, dead_letter_row, report_rows
+from streams.watcher import Watcher
 
 log = logging.getLogger(__name__)
+SEND_TIMEOUT_S = 60.0  # broker confirmation of a batch's state and dead letters
 
 
 def _as_current_event(event: Any) -> None:
@@ -115,8 +117,9 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             try:
                 await _know_stored_progress(processor, sink, list(events))
                 processed = processor.process(list(events), _TableStore(table, events))
+                changelog = _buffered_sends(app)  # the batch's state writes, not yet sent
                 with metrics.sink_seconds.time():
-                    await _store(app, sink, dead_topic, processed)
+                    await _store(app, sink, dead_topic, processed, changelog)
                 for (topic, partition), offset in processed.gaps.items():
                     log.warning("re-reading %s[%d] from %d (skipped)", topic, partition, offset)
                     await app.consumer.seek(TP(topic, partition), offset)
@@ -147,8 +150,33 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         }
         offsets = {tp: stored[tp.topic].get(tp.partition, -1) + 1 for tp in assigned}
         processor.progress.reset({(tp.topic, tp.partition): o for tp, o in offsets.items()})
-        await app.consumer._commit(offsets)  # faust's own commit path, with our offsets
-        log.warning("resuming from stored offsets: %s", offsets)
+        # faust's own commit path, with our offsets
+        if await app.consumer._commit(offsets):
+            log.warning("resuming from stored offsets: %s", offsets)
+        else:  # the group moved on: the next rebalance runs this again
+            log.warning("could not commit stored offsets %s (rebalancing again?)", offsets)
+
+    alerts_topic = app.topic(settings.alerts_topic, key_serializer="raw", value_serializer="raw")
+
+    async def send_alert(key: str, value: bytes) -> Any:
+        return await alerts_topic.send(key=key.encode(), value=value, force=True)
+
+    async def events_end_offsets() -> dict[int, int]:
+        tps = [TP(settings.events_topic, p) for p in range(settings.topic_partitions)]
+        return {tp.partition: end for tp, end in (await app.consumer.highwaters(*tps)).items()}
+
+    watcher = Watcher(settings, sink, send_alert, events_end_offsets)
+
+    @app.timer(settings.watch_interval, on_leader=True)
+    async def watch_deadlines_and_hotspots() -> None:
+        try:
+            step = await watcher.step()
+        except Exception as exc:  # the next tick runs the same step again
+            metrics.watch_failures.inc()
+            log.warning("watch step failed", extra={"error": repr(exc)})
+            return
+        if step is not None:
+            metrics.observe_watch(step.alerts, step.due_soon)
 
     @app.timer(settings.rollup_interval)
     async def refresh_current_month() -> None:
@@ -234,15 +262,41 @@ def _message(event: Any) -> Message:
 
 
 async def _store(
-    app: faust.App, sink: ClickHouseSink, dead_topic: faust.TopicT, processed: ProcessedBatch
+    app: faust.App,
+    sink: ClickHouseSink,
+    dead_topic: faust.TopicT,
+    processed: ProcessedBatch,
+    changelog: list[asyncio.Future],
 ) -> None:
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sink.write, processed.sink)
+    """State changelog and dead letters confirmed by the broker, then ClickHouse.
+
+    The order matters after a kill -9: rows and stream progress in ClickHouse
+    say "done", so whatever they cover must already be durable elsewhere. A
+    crash after the broker confirmed but before ClickHouse stored just
+    replays the batch (duplicates are stored again, harmlessly).
+    """
+    sent = list(changelog)
     for letter in processed.dead_letters:
-        await dead_topic.send(key=letter.dead_letter_id.encode(), value=letter.to_bytes())
-    await app.producer.flush()  # state changelog and dead letters durable before the ack
+        # force: not attached to the current event (faust would send it at ack)
+        key, value = letter.dead_letter_id.encode(), letter.to_bytes()
+        sent.append(await dead_topic.send(key=key, value=value, force=True))
+    await app.producer.flush()
+    await asyncio.wait_for(asyncio.gather(*sent), SEND_TIMEOUT_S)
+    await asyncio.get_running_loop().run_in_executor(None, sink.write, processed.sink)
     if processed.dead_letters:
         log.warning("dead letters", extra={"count": len(processed.dead_letters)})
+
+
+def _buffered_sends(app: faust.App) -> list[asyncio.Future]:
+    """The messages waiting in faust's producer buffer (table changelog writes).
+
+    A table write only queues its changelog message, and `producer.flush()`
+    gives up after 0.1 s with messages still queued, so the batch waits on
+    the queued messages' own futures (resolved when the broker confirms).
+    `process` runs without yielding to the loop, so every changelog message
+    of the batch is still in the queue when this is called right after it.
+    """
+    return list(app.producer.buffer.pending._queue)
 
 
 def _driver(settings: Settings) -> Engine:

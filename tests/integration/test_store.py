@@ -29,7 +29,7 @@ PERIODS = [
 
 @pytest.fixture(scope="module")
 def migrated(engine):
-    assert migrate(engine) == [1, 2, 3]
+    assert migrate(engine) == [1, 2, 3, 4]
     assert migrate(engine) == []  # idempotent
     return engine
 
@@ -66,3 +66,41 @@ def test_rollups_store_the_report_of_a_month(migrated) -> None:
         got = stored_rollup(engine, start, end, kind, CAL)
         assert [r.as_record() for r in got] == [r.as_record() for r in expected], kind
     assert month_bounds(2026, 12, CAL)[1] == datetime(2027, 1, 1, tzinfo=TZ)
+
+
+def test_watch_reads_back_facts_that_raise_the_same_alerts(migrated) -> None:
+    """Facts stored and read back (`read_watch_facts`) give the alerts and
+    hotspots of the facts computed in Python from the same events."""
+    from streams.alert_store import read_watch_facts
+    from streams.facts import dossier_facts
+    from streams.hotspots import HotspotConfig, HotspotTracker
+    from streams.watch import WatchConfig, watch_step, watch_window_start
+
+    engine = migrated
+    load_facts(engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))
+    histories: dict[str, list] = {}
+    for e in EVENTS:
+        histories.setdefault(e.dossier_id, []).append(e)
+    computed = [f for h in histories.values() if (f := dossier_facts(h, CAL))]
+    config = WatchConfig(hotspots=HotspotConfig(min_total=5), hotspot_every=timedelta(days=1))
+    since, until = datetime(2026, 2, 2, tzinfo=TZ), datetime(2026, 2, 16, tzinfo=TZ)
+    stored = read_watch_facts(engine, watch_window_start(since, config), until)
+    relevant = [
+        f
+        for f in computed
+        if f.received_at < until
+        and (f.end_at is None or f.end_at >= watch_window_start(since, config))
+    ]
+    assert sorted(f.dossier_id for f in stored) == sorted(f.dossier_id for f in relevant)
+
+    def run(facts):
+        tracker = HotspotTracker(config=config.hotspots)
+        return watch_step(facts, since, until, tracker, CAL, config)
+
+    want, got = run(relevant), run(stored)
+    assert len(want.alerts) > 50  # the history does raise alerts in those weeks
+    assert [(a.key, a.at, a.hours_late) for a in got.alerts] == [
+        (a.key, a.at, a.hours_late) for a in want.alerts
+    ]
+    assert got.hotspots == want.hotspots
+    assert got.due_soon == want.due_soon

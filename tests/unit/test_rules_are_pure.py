@@ -12,6 +12,7 @@ RULE_MODULES = [
     "streams.facts",
     "streams.hotspots",
     "streams.deadlines",
+    "streams.watch",
     "reports.period",
     "reports.offline",
 ]

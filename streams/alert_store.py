@@ -1,0 +1,213 @@
+"""ClickHouse side of the inspectors' watch: the facts a watch step reads,
+the alert and hotspot rows it writes, and its position (how far it got).
+
+Facts rows are turned back into `DossierFacts` (`facts_from_row`): they
+carry the attribution, due, end and the standing timeline, which is all the
+deadline and hotspot rules read. Stored times are whole seconds, as events.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from schemas.events import DossierEvent, EventType
+from streams.alertmanager import InspectorAlert, summary
+from streams.facts import Change, DossierFacts
+from streams.hotspots import HotspotChange, HotspotTracker
+from streams.lifecycle import Outcome, Standing
+from streams.store import DATABASE, NEVER, Engine, sql_string, sql_time, stored_time
+
+WATCH_FACT_COLUMNS = (
+    "dossier_id",
+    "agency_code",
+    "agency_name",
+    "level",
+    "district_code",
+    "district_name",
+    "field_code",
+    "field_name",
+    "procedure_code",
+    "procedure_name",
+    "channel",
+    "received_at",
+    "due",
+    "end_at",
+    "outcome",
+    "judged_at",
+    "final_standing",
+    "supplement_count",
+    "change_at",
+    "change_standing",
+    "change_late",
+)
+ALERT_COLUMNS = (
+    "alert_id",
+    "kind",
+    "severity",
+    "raised_at",
+    "dossier_id",
+    "agency_code",
+    "district_code",
+    "field_code",
+    "procedure_code",
+    "due",
+    "hours_late",
+    "summary",
+)
+HOTSPOT_COLUMNS = (
+    "hotspot_id",
+    "state",
+    "at",
+    "field_code",
+    "district_code",
+    "cell_total",
+    "cell_late",
+    "wilson_lower",
+    "baseline",
+)
+SEVERITY = {"overdue": "critical", "overdue_reminder": "critical"}
+
+
+def watch_facts_sql(ended_from: datetime, received_before: datetime) -> str:
+    """Dossiers received before `received_before` and not finished before `ended_from`."""
+    return (
+        f"SELECT {', '.join(WATCH_FACT_COLUMNS)} FROM {DATABASE}.dossier_facts FINAL "
+        f"WHERE received_at < {sql_time(received_before)} AND end_at >= {sql_time(ended_from)}"
+    )
+
+
+def _utc(t: datetime | str) -> datetime | None:
+    """A stored DateTime('UTC') (the server driver gives datetimes, chdb text)."""
+    if isinstance(t, str):
+        t = datetime.fromisoformat(t)
+    aware = t.replace(tzinfo=UTC) if t.tzinfo is None else t
+    return None if aware >= NEVER else aware
+
+
+def facts_from_row(row: tuple) -> DossierFacts:
+    r = dict(zip(WATCH_FACT_COLUMNS, row, strict=True))
+    received = DossierEvent(
+        event_id=f"{r['dossier_id']}:received",
+        dossier_id=r["dossier_id"],
+        type=EventType.RECEIVED,
+        at=_utc(r["received_at"]),
+        agency_code=r["agency_code"],
+        agency_name=r["agency_name"],
+        level=r["level"],
+        district_code=r["district_code"],
+        district_name=r["district_name"],
+        procedure_code=r["procedure_code"],
+        procedure_name=r["procedure_name"] or None,
+        field_code=r["field_code"],
+        field_name=r["field_name"],
+        channel=r["channel"],
+    )
+    changes = tuple(
+        Change(_utc(at), Standing(standing), bool(late))
+        for at, standing, late in zip(
+            r["change_at"], r["change_standing"], r["change_late"], strict=True
+        )
+    )
+    return DossierFacts(
+        dossier_id=r["dossier_id"],
+        received=received,
+        event_count=0,  # not stored; the watch does not read it
+        due=_utc(r["due"]),
+        end_at=_utc(r["end_at"]),
+        outcome=Outcome(r["outcome"]) if r["outcome"] else None,
+        judged_at=_utc(r["judged_at"]),
+        final_standing=Standing(r["final_standing"]) if r["final_standing"] else None,
+        supplement_count=r["supplement_count"],
+        apology_at=None,
+        fee_due_at=None,
+        paid_online_at=None,
+        digitized_at=None,
+        processing_time=None,
+        changes=changes,
+    )
+
+
+def read_watch_facts(engine: Engine, ended_from: datetime, received_before: datetime) -> list:
+    return [facts_from_row(r) for r in engine.rows(watch_facts_sql(ended_from, received_before))]
+
+
+def alert_row(a: InspectorAlert) -> tuple:
+    return (
+        a.key,
+        a.kind,
+        SEVERITY.get(a.kind, "warning"),
+        stored_time(a.at),
+        a.dossier_id,
+        a.agency_code,
+        a.district_code,
+        a.field_code,
+        a.procedure_code,
+        stored_time(a.due),
+        a.hours_late,
+        summary(a),
+    )
+
+
+def hotspot_row(c: HotspotChange) -> tuple:
+    return (
+        c.hotspot_id,
+        c.kind,
+        stored_time(c.at),
+        c.field_code,
+        c.district_code,
+        c.total,
+        c.late,
+        c.wilson_lower,
+        c.baseline,
+    )
+
+
+def stored_tracker(engine: Engine, tracker_config) -> HotspotTracker:
+    """The open hotspots as stored: a restarted watch does not re-open them."""
+    rows = engine.rows(
+        f"SELECT {', '.join(HOTSPOT_COLUMNS)} FROM {DATABASE}.hotspots FINAL "
+        "WHERE (field_code, district_code) IN (SELECT field_code, district_code "
+        f"FROM {DATABASE}.hotspots FINAL GROUP BY field_code, district_code "
+        "HAVING argMax(state, at) = 'opened')"
+    )
+    changes = [
+        HotspotChange(
+            kind=state,
+            field_code=field,
+            district_code=district,
+            at=_utc(at),
+            total=total,
+            late=late,
+            wilson_lower=lower,
+            baseline=baseline,
+            hotspot_id=ident,
+        )
+        for ident, state, at, field, district, total, late, lower, baseline in rows
+    ]
+    return HotspotTracker.from_changes(changes, tracker_config)
+
+
+# -- the watch's position -----------------------------------------------------------
+
+
+def watch_position(engine: Engine, name: str) -> datetime | None:
+    """Positions only grow, so the latest is the largest."""
+    rows = engine.rows(
+        f"SELECT max(until), count() FROM {DATABASE}.watch_position WHERE name = {sql_string(name)}"
+    )
+    return _utc(rows[0][0]) if rows and rows[0][1] else None
+
+
+def position_row(name: str, until: datetime, now: datetime) -> tuple:
+    return (name, stored_time(until), stored_time(now))
+
+
+def event_clock(engine: Engine) -> datetime | None:
+    """Event time: the latest instant among stored events (replay mode)."""
+    rows = engine.rows(f"SELECT max(at), count() FROM {DATABASE}.raw_events")
+    return _utc(rows[0][0]) if rows and rows[0][1] else None
+
+
+def first_receipt(engine: Engine) -> datetime | None:
+    rows = engine.rows(f"SELECT min(received_at), count() FROM {DATABASE}.dossier_facts")
+    return _utc(rows[0][0]) if rows and rows[0][1] else None

@@ -1,0 +1,150 @@
+"""The inspectors' watch: deadline alerts and hotspots over a span of time
+(METRICS.md §5–6). Pure: the worker hands in stored facts and the span.
+
+A watch step covers [since, until) of the watch clock (wall time live,
+event time on replay) and yields:
+- every deadline alert whose instant lies in the span (`alerts_between`,
+  which fixes each alert's instant and key from the facts alone, so steps of
+  any length, repeated or resumed after a restart, give the same alerts);
+- the hotspot changes at each instant of a fixed grid (`hotspot_every`,
+  aligned on local midnight) inside (since, until], so a replay evaluates
+  hotspots at the same simulated instants however its steps fall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from streams.alertmanager import InspectorAlert
+from streams.calendar import WorkingCalendar
+from streams.deadlines import Alert, AlertConfig, alerts_between
+from streams.facts import DossierFacts, standing_at
+from streams.hotspots import HotspotChange, HotspotConfig, HotspotTracker
+from streams.lifecycle import Standing
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    alerts: AlertConfig = field(default_factory=AlertConfig)
+    hotspots: HotspotConfig = field(default_factory=HotspotConfig)
+    hotspot_every: timedelta = timedelta(hours=1)
+
+
+@dataclass
+class WatchStep:
+    alerts: list[InspectorAlert]
+    hotspots: list[HotspotChange]
+    due_soon: dict[str, int]  # per agency: in progress, due within the horizon, at `until`
+
+
+def deadline_alert(alert: Alert, facts: DossierFacts) -> InspectorAlert:
+    r = facts.received
+    return InspectorAlert(
+        kind=alert.kind,
+        key=alert.alert_key,
+        at=alert.at,
+        dossier_id=facts.dossier_id,
+        agency_code=r.agency_code or "",
+        agency_name=r.agency_name or "",
+        district_code=r.district_code or "",
+        district_name=r.district_name or "",
+        field_code=r.field_code or "",
+        field_name=r.field_name or "",
+        procedure_code=r.procedure_code or "",
+        procedure_name=r.procedure_name or "",
+        due=alert.due,
+        hours_late=alert.hours_late,
+    )
+
+
+def hotspot_alert(change: HotspotChange, names: dict[str, str]) -> InspectorAlert:
+    """An opened hotspot fires; a closed one resolves the same alert (same key)."""
+    share = change.late / change.total if change.total else 0.0
+    detail = (
+        f"{change.late}/{change.total} hồ sơ trễ hạn ({share:.0%}); cận dưới Wilson "
+        f"{change.wilson_lower:.0%} so với tỷ lệ trễ toàn tỉnh của lĩnh vực {change.baseline:.0%}."
+    )
+    return InspectorAlert(
+        kind="hotspot",
+        key=f"hotspot|{change.hotspot_id}",
+        at=change.at,
+        district_code=change.district_code,
+        district_name=names.get(change.district_code, change.district_code),
+        field_code=change.field_code,
+        field_name=names.get(change.field_code, change.field_code),
+        detail=detail,
+        ends_at=change.at if change.kind == "closed" else None,
+    )
+
+
+def grid_instants(
+    since: datetime, until: datetime, every: timedelta, cal: WorkingCalendar
+) -> Iterator[datetime]:
+    """Instants g with since < g ≤ until on a grid of `every` from local midnight."""
+    local = cal.local(since)
+    g = datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
+    while g <= since:
+        g += every
+    while g <= until:
+        yield g
+        g += every
+
+
+def _names(facts: Iterable[DossierFacts]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for f in facts:
+        r = f.received
+        if r.field_code and r.field_name:
+            names.setdefault(r.field_code, r.field_name)
+        if r.district_code and r.district_name:
+            names.setdefault(r.district_code, r.district_name)
+    return names
+
+
+def watch_step(
+    facts: list[DossierFacts],
+    since: datetime,
+    until: datetime,
+    tracker: HotspotTracker,
+    cal: WorkingCalendar,
+    config: WatchConfig,
+) -> WatchStep:
+    """Alerts in [since, until) and hotspot changes on the grid in (since, until].
+
+    `facts` must hold every dossier received before `until` that was not
+    finished before `watch_window_start(since, config)`.
+    """
+    alerts: list[InspectorAlert] = []
+    for f in facts:
+        if f.end_at is None or f.end_at >= since:
+            found = alerts_between(f, since, until, cal, config.alerts)
+            alerts += [deadline_alert(a, f) for a in found]
+    changes: list[HotspotChange] = []
+    names = _names(facts)
+    for g in grid_instants(since, until, config.hotspot_every, cal):
+        changes += tracker.update(facts, g)
+    alerts += [hotspot_alert(c, names) for c in changes]
+    alerts.sort(key=lambda a: (a.at, a.key))
+    return WatchStep(alerts, changes, due_soon_by_agency(facts, until, cal, config.alerts))
+
+
+def due_soon_by_agency(
+    facts: Iterable[DossierFacts], at: datetime, cal: WorkingCalendar, config: AlertConfig
+) -> dict[str, int]:
+    """Dossiers within due at `at` whose remaining working time is at most `due_soon`."""
+    counts: dict[str, int] = {}
+    for f in facts:
+        standing = standing_at(f, at)
+        if standing is None or standing[0] is not Standing.WITHIN_DUE or f.due is None:
+            continue
+        if cal.working_time_between(at, f.due) <= config.due_soon:
+            agency = f.received.agency_code or ""
+            counts[agency] = counts.get(agency, 0) + 1
+    return counts
+
+
+def watch_window_start(since: datetime, config: WatchConfig) -> datetime:
+    """The earliest end a dossier may have and still matter to a step."""
+    return config.hotspots.window_start(since)

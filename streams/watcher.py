@@ -1,0 +1,189 @@
+"""Runs the inspectors' watch (streams/watch.py) against ClickHouse, the
+alerts topic and Alertmanager. Wiring only.
+
+One step: read how far the watch got (`watch_position`) and the clock
+(wall time live; in event mode the latest stored event time, and only once
+the workers have stored everything on the events topic, so a replay is
+judged on complete histories), read the facts the span needs, compute, then
+store the alert and hotspot rows, send the alerts topic, push Alertmanager,
+and only then move the position. A step that fails is run again whole: the
+rows, messages and Alertmanager alerts carry stable keys, so a repeat adds
+nothing, and a restart resumes at the stored position (nothing re-sent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from schemas.settings import Settings
+from streams.alert_store import (
+    ALERT_COLUMNS,
+    HOTSPOT_COLUMNS,
+    alert_row,
+    event_clock,
+    first_receipt,
+    hotspot_row,
+    position_row,
+    read_watch_facts,
+    stored_tracker,
+    watch_position,
+)
+from streams.alertmanager import InspectorAlert, description, push_alerts, summary
+from streams.deadlines import AlertConfig
+from streams.hotspots import HotspotConfig, HotspotTracker
+from streams.replay import stored_offsets
+from streams.sink import ClickHouseSink
+from streams.store import DATABASE, Engine
+from streams.watch import WatchConfig, WatchStep, watch_step, watch_window_start
+
+log = logging.getLogger(__name__)
+POSITION = "inspectors"
+
+
+def watch_config(settings: Settings) -> WatchConfig:
+    return WatchConfig(
+        alerts=AlertConfig(
+            due_soon=timedelta(hours=settings.due_soon_hours),
+            overdue_reminder=settings.overdue_reminder,
+            reminder_every_working_day=settings.reminder_every_working_day,
+        ),
+        hotspots=HotspotConfig(
+            window_days=settings.hotspot_window_days, min_total=settings.hotspot_min_total
+        ),
+        hotspot_every=timedelta(minutes=settings.hotspot_every_minutes),
+    )
+
+
+def alert_message(a: InspectorAlert) -> bytes:
+    """The alerts topic's record: codes, times, Vietnamese texts; no personal data."""
+    return orjson.dumps(
+        {
+            "alert_id": a.key,
+            "kind": a.kind,
+            "at": a.at.isoformat(),
+            "dossier_id": a.dossier_id or None,
+            "agency_code": a.agency_code or None,
+            "district_code": a.district_code or None,
+            "field_code": a.field_code or None,
+            "procedure_code": a.procedure_code or None,
+            "due": a.due.isoformat() if a.due else None,
+            "hours_late": round(a.hours_late, 2),
+            "ends_at": a.ends_at.isoformat() if a.ends_at else None,
+            "summary": summary(a),
+            "description": description(a),
+        }
+    )
+
+
+@dataclass
+class Span:
+    since: datetime
+    until: datetime
+
+
+class Watcher:
+    def __init__(
+        self,
+        settings: Settings,
+        sink: ClickHouseSink,
+        send: Callable[[str, bytes], Awaitable[Any]],
+        end_offsets: Callable[[], Awaitable[dict[int, int]]],
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.send = send  # (key, value) → awaitable confirmed by the broker
+        self.end_offsets = end_offsets  # events topic: partition → next offset
+        self.wall = wall
+        self.config = watch_config(settings)
+        self.tracker: HotspotTracker | None = None
+
+    async def _call(self, work: Callable[[Engine], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, self.sink.call, work)
+
+    async def _clock(self) -> datetime | None:
+        if self.settings.watch_clock == "wall":
+            return self.wall()
+        stored = await self._call(lambda e: stored_offsets(e, self.settings.events_topic))
+        for partition, end in (await self.end_offsets()).items():
+            if end > 0 and stored.get(partition, -1) < end - 1:
+                return None  # not everything is stored yet: wait
+        return await self._call(event_clock)
+
+    async def _span(self) -> Span | None:
+        until = await self._clock()
+        if until is None:
+            return None
+        since = await self._call(lambda e: watch_position(e, POSITION))
+        if since is None:
+            since = (
+                until - timedelta(hours=self.settings.watch_lookback_hours)
+                if self.settings.watch_clock == "wall"
+                else await self._call(first_receipt)
+            )
+        if since is None or until <= since:
+            return None
+        until = min(until, since + timedelta(days=self.settings.watch_max_step_days))
+        return Span(since, until)
+
+    async def step(self) -> WatchStep | None:
+        """One watch step; None when there is nothing to do yet."""
+        span = await self._span()
+        if span is None:
+            return None
+        if self.tracker is None:
+            self.tracker = await self._call(lambda e: stored_tracker(e, self.config.hotspots))
+        before = self.tracker.open_cells
+        try:
+            result = await self._run(span)
+        except BaseException:
+            # the step runs again whole: the tracker must not remember it
+            self.tracker = HotspotTracker(before, self.config.hotspots)
+            raise
+        return result
+
+    async def _run(self, span: Span) -> WatchStep:
+        start = watch_window_start(span.since, self.config)
+        facts = await self._call(lambda e: read_watch_facts(e, start, span.until))
+        cal = self.settings.calendar
+        assert self.tracker is not None
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, watch_step, facts, span.since, span.until, self.tracker, cal, self.config
+        )
+        await self._call(lambda e: _store(e, result))
+        sent = [await self.send(a.key, alert_message(a)) for a in result.alerts]
+        await asyncio.gather(*sent)
+        if self.settings.alertmanager_url and result.alerts:
+            s = self.settings
+            await push_alerts(s.alertmanager_url, result.alerts, s.board_url)
+        now = self.wall()
+        await self._call(
+            lambda e: e.insert(
+                f"{DATABASE}.watch_position",
+                ("name", "until", "updated_at"),
+                [position_row(POSITION, span.until, now)],
+            )
+        )
+        if result.alerts:
+            log.warning(
+                "inspector alerts",
+                extra={"count": len(result.alerts), "until": span.until.isoformat()},
+            )
+        return result
+
+
+def _store(engine: Engine, result: WatchStep) -> None:
+    if result.alerts:
+        deadline = [alert_row(a) for a in result.alerts if a.kind != "hotspot"]
+        if deadline:
+            engine.insert(f"{DATABASE}.alerts", ALERT_COLUMNS, deadline)
+    if result.hotspots:
+        rows = [hotspot_row(c) for c in result.hotspots]
+        engine.insert(f"{DATABASE}.hotspots", HOTSPOT_COLUMNS, rows)
