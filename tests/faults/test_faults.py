@@ -84,7 +84,6 @@ def _record(name: str, injected: int, matched: bool) -> None:
     assert matched, name
 
 
-@pytest.mark.faults
 def test_kill_9_at_random_points(pipeline: Pipeline) -> None:
     events = random_province(
         seed=31, dossiers=SCALE["dossiers"], start=datetime(2026, 3, 2, tzinfo=TZ)

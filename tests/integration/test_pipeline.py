@@ -320,7 +320,6 @@ def _wait_rows(engine, sql: str, count: int, timeout: float = 60) -> list[tuple]
         time.sleep(0.2)
 
 
-@pytest.mark.faults
 def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline) -> None:
     import signal
 
