@@ -178,8 +178,12 @@ def ingest_file(
     seen_at: Annotated[
         str | None, typer.Option(help="When the export was taken (ISO); default: file time.")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Column mapping (TOML) for .csv/.xlsx."),
+    ] = None,
 ) -> None:
-    """National-portal sync records (JSON or JSON lines) → dossier events."""
+    """National-portal sync records (JSON or JSON lines) or dossier tables → dossier events."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ingest.files_import import import_file
@@ -214,11 +218,121 @@ def ingest_file(
                     errors = progress.tasks[task].fields["errors"] + rejected
                     progress.update(task, errors=errors)
 
-                summary = import_file(path, publisher, observed, tick)
+                try:
+                    summary = import_file(path, publisher, observed, tick, mapping=mapping)
+                except ValueError as exc:  # a file or mapping that cannot be read at all
+                    err.print(f"[red]{path}: không đọc được tệp — {exc}[/red]")
+                    raise typer.Exit(1) from None
                 err.print(
                     f"{path}: {summary.records} bản ghi, {summary.events} sự kiện, "
                     f"{summary.rejected} lỗi (đã chuyển sang hàng đợi lỗi)"
                 )
+    finally:
+        producer.close()
+        store.close()
+
+
+@ingest_app.command("serve")
+def ingest_serve(
+    units: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Unit directory (JSON).")
+    ],
+    state: Annotated[Path, typer.Option(help="Last records per dossier (SQLite).")] = Path(
+        ".data/ingest/records.sqlite"
+    ),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
+    max_body_bytes: Annotated[int, typer.Option(min=1, help="Largest request body.")] = 5_000_000,
+) -> None:
+    """HTTP push endpoint: POST /v1/records (sync records) → dossier events.
+    The bearer token comes from MOTCUA_INGEST_TOKEN."""
+    from ingest.serve import RECORDS_PATH, ServeSettings, run, token_problem
+
+    token = ServeSettings().ingest_token.get_secret_value()
+    problem = token_problem(token)
+    if problem:
+        err.print(
+            "[red]Không thể khởi động: cần đặt MOTCUA_INGEST_TOKEN (mã bí mật ít nhất 16 ký tự, "
+            "ví dụ tạo bằng `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).\n"
+            f"Cannot start: {problem}.[/red]"
+        )
+        raise typer.Exit(2)
+    err.print(f"Đang nhận bản ghi đồng bộ tại http://{host}:{port}{RECORDS_PATH} (Ctrl-C để dừng)")
+    run(Settings(), units, state, host, port, max_body_bytes, token)
+
+
+@ingest_app.command("poll")
+def ingest_poll(
+    url: Annotated[str, typer.Option(help="The source's change list (base URL + path).")],
+    units: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Unit directory (JSON).")
+    ],
+    state: Annotated[Path, typer.Option(help="Last records and cursors (SQLite).")] = Path(
+        ".data/ingest/records.sqlite"
+    ),
+    source_name: Annotated[str, typer.Option(help="Cursor key and the events' source.")] = "poll",
+    interval: Annotated[float, typer.Option(min=0, help="Seconds between polls.")] = 60.0,
+    once: Annotated[bool, typer.Option(help="Stop once caught up.")] = False,
+    page_size: Annotated[int, typer.Option(min=1, help="Records asked per page.")] = 500,
+    since_param: Annotated[str, typer.Option(help="Query parameter of the cursor.")] = "since",
+    limit_param: Annotated[str, typer.Option(help="Query parameter of the page size.")] = "limit",
+) -> None:
+    """Changed dossiers from a provincial REST source, page by page → dossier events.
+    Optional token: MOTCUA_POLL_TOKEN (bearer, or in the MOTCUA_POLL_TOKEN_HEADER header)."""
+    import asyncio
+
+    from rich.markup import escape
+
+    from ingest.poll import PageReport, Poller, PollError, PollSettings, PollSource, RetryNotice
+    from ingest.publish import RecordPublisher
+    from ingest.record_store import SqliteRecords
+    from ingest.sync import UnitDirectory
+    from streams.replay import make_producer
+
+    settings, secrets = Settings(), PollSettings()
+    source = PollSource(
+        url=url,
+        name=source_name,
+        since_param=since_param,
+        limit_param=limit_param,
+        page_size=page_size,
+        token=secrets.poll_token.get_secret_value() or None,
+        token_header=secrets.poll_token_header or None,
+    )
+    directory = UnitDirectory.from_file(units)
+    store = SqliteRecords(state)
+    producer = make_producer(settings)
+    publisher = RecordPublisher(
+        settings, producer, store, directory, stage="ingest poll", source=source_name
+    )
+
+    def page(r: PageReport) -> None:
+        err.print(
+            f"Trang {r.number}: {r.records} bản ghi, {r.events} sự kiện, {r.rejected} lỗi"
+            f" · con trỏ {escape(r.next_cursor or '—')}"
+        )
+
+    def retry(n: RetryNotice) -> None:
+        err.print(
+            f"[yellow]Nguồn tạm lỗi ({escape(n.reason)}), thử lại sau {n.delay:.1f} giây "
+            f"(lần {n.attempt})[/yellow]"
+        )
+
+    def failed(e: PollError) -> None:
+        err.print(f"[red]Lỗi: {escape(str(e))}; thử lại sau {interval:g} giây[/red]")
+
+    def clock() -> datetime:
+        return datetime.now(settings.calendar.tz)
+
+    poller = Poller(source, publisher, clock=clock, on_page=page, on_retry=retry)
+    err.print(f"Đang lấy hồ sơ thay đổi từ {escape(url)} (nguồn {escape(source_name)})")
+    try:
+        asyncio.run(poller.run(interval=interval, once=once, on_error=failed))
+    except PollError as e:
+        err.print(f"[red]Dừng lấy dữ liệu: {escape(str(e))}[/red]")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("Đã dừng; lần sau tiếp tục từ con trỏ đã lưu.")
     finally:
         producer.close()
         store.close()
@@ -361,6 +475,69 @@ def _engine(settings: Settings, role: str):
     user = getattr(settings, f"clickhouse_{role}_user")
     password = getattr(settings, f"clickhouse_{role}_password").get_secret_value()
     return DriverEngine(settings.clickhouse_host, settings.clickhouse_port, user, password)
+
+
+@app.command()
+def simulate(
+    seed: Annotated[int, typer.Option(help="Same seed, same province and dossiers.")] = 1,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD; default: last month.")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option(help="Day after the last (exclusive); default: next 1st.")
+    ] = None,
+    scale: Annotated[float, typer.Option(help="Fraction of realistic volume.")] = 0.05,
+    fmt: Annotated[str, typer.Option("--format", help="events (canonical) or sync.")] = "events",
+    output: Annotated[Path | None, typer.Option(help="JSON lines; default stdout.")] = None,
+    truth: Annotated[Path | None, typer.Option(help="Per-dossier truth, JSON lines.")] = None,
+    totals: Annotated[
+        Path | None, typer.Option(help="Agencies' II.06a truth for the window, CSV.")
+    ] = None,
+    units: Annotated[Path | None, typer.Option(help="Write the unit directory (JSON).")] = None,
+    live: Annotated[bool, typer.Option("--live/--backfill", help="Pace on a clock.")] = False,
+    speed: Annotated[float, typer.Option(help="Live: simulated seconds per second.")] = 60.0,
+    publish: Annotated[bool, typer.Option(help="Send to the broker.")] = False,
+    online_share: Annotated[float, typer.Option(help="Share of dossiers online.")] = 0.99,
+    land_hotspot: Annotated[
+        list[str] | None, typer.Option(help="District code where land runs late (repeat).")
+    ] = None,
+    personal_data: Annotated[
+        bool, typer.Option(help="Plant fake personal fields in sync records.")
+    ] = True,
+    state: Annotated[Path, typer.Option(help="Sync --publish: last records (SQLite).")] = Path(
+        ".data/simulate/records.sqlite"
+    ),
+) -> None:
+    """A realistic simulated province (deterministic per seed): canonical events
+    or sync records, its unit directory and its ground truth."""
+    from ingest.simulator.command import Request, run
+    from ingest.simulator.knobs import Knobs
+    from ingest.simulator.province import check_hotspots
+    from ingest.simulator.simulation import Format
+
+    if fmt not in ("events", "sync"):
+        raise typer.BadParameter(f"--format: expected events or sync, got {fmt!r}")
+    today = date.today()
+    last_month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    start = _day(from_) if from_ else last_month
+    end = _day(to) if to else date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    if end <= start:
+        raise typer.BadParameter("--to must be after --from")
+    try:
+        knobs = Knobs(
+            seed=seed,
+            scale=scale,
+            online_share=online_share,
+            land_hotspots=tuple(land_hotspot or Knobs().land_hotspots),
+            personal_data=personal_data,
+        )
+        check_hotspots(knobs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    request = Request(
+        start, end, knobs, Format(fmt), output, truth, totals, units, live, speed, publish, state
+    )
+    run(request, err)
 
 
 services_app = typer.Typer(help="The local broker and ClickHouse, left running.")

@@ -1,9 +1,11 @@
 """`motcua ingest file`: national-portal sync records from JSON / JSON-lines
-exports → canonical events on the dossier-events topic.
+exports, or dossier tables (CSV / XLSX with a column mapping, ingest/tables.py)
+→ canonical events on the dossier-events topic.
 
-Per file: each document (or line) goes through `RecordPublisher` (bad
-records → dead-letter topic with index and reason); the file's last records
-are committed only once the broker has confirmed all its events.
+Per file: each document, line or table row goes through `RecordPublisher`
+(bad records → dead-letter topic with where and why; a table row that cannot
+be mapped too, with its row number); the file's last records are committed
+only once the broker has confirmed all its events.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from pathlib import Path
 import orjson
 
 from ingest.publish import ImportSummary, RecordPublisher
+from ingest.tables import RowError, TableMapping, map_row, read_rows
+
+TABLE_SUFFIXES = frozenset({".csv", ".xlsx"})
+CHUNK_ROWS = 500  # table rows per progress report
+
+Progress = Callable[[int, int], None]  # (records, rejected) since the last call
 
 
 def _payloads(path: Path) -> Iterable[tuple[str, object]]:
@@ -34,16 +42,73 @@ def import_file(
     path: Path,
     publisher: RecordPublisher,
     seen_at: datetime,
-    on_progress: Callable[[int, int], None] = lambda records, rejected: None,
+    on_progress: Progress = lambda records, rejected: None,
+    mapping: TableMapping | Path | None = None,
 ) -> ImportSummary:
+    """`mapping` is required for a .csv / .xlsx table and ignored for JSON."""
+    if path.suffix.lower() == ".xls":  # the pre-2007 binary format: openpyxl cannot read it
+        raise ValueError(f"{path}: save the table as .xlsx or .csv (UTF-8) first")
     summary = ImportSummary()
     try:
-        for where, payload in _payloads(path):
-            submitted = publisher.submit(where, payload, seen_at)
-            summary.add(submitted)
-            on_progress(submitted.records, len(submitted.rejected))
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            _import_table(
+                path, _table_mapping(path, mapping), publisher, seen_at, summary, on_progress
+            )
+        else:
+            _import_json(path, publisher, seen_at, summary, on_progress)
     except BaseException:
         publisher.rollback()
         raise
     publisher.confirm()
     return summary
+
+
+def _table_mapping(path: Path, mapping: TableMapping | Path | None) -> TableMapping:
+    if mapping is None:
+        raise ValueError(f"{path}: a {path.suffix} table needs a column mapping (--mapping)")
+    return mapping if isinstance(mapping, TableMapping) else TableMapping.from_file(mapping)
+
+
+def _import_json(
+    path: Path,
+    publisher: RecordPublisher,
+    seen_at: datetime,
+    summary: ImportSummary,
+    on_progress: Progress,
+) -> None:
+    for where, payload in _payloads(path):
+        submitted = publisher.submit(where, payload, seen_at)
+        summary.add(submitted)
+        on_progress(submitted.records, len(submitted.rejected))
+
+
+def _import_table(
+    path: Path,
+    mapping: TableMapping,
+    publisher: RecordPublisher,
+    seen_at: datetime,
+    summary: ImportSummary,
+    on_progress: Progress,
+) -> None:
+    chunk = ImportSummary()
+    for number, cells in read_rows(path, mapping):
+        where = f"{path}:row {number}"
+        try:
+            record = map_row(cells, mapping)
+        except RowError as exc:
+            # `cells` holds the mapped columns only: nothing personal was read
+            publisher.dead_letter(where, cells, str(exc), seen_at)
+            chunk.rejected += 1
+        else:
+            chunk.add(publisher.submit(where, record, seen_at))
+        if chunk.records + chunk.rejected >= CHUNK_ROWS:
+            _report(chunk, summary, on_progress)
+            chunk = ImportSummary()
+    _report(chunk, summary, on_progress)
+
+
+def _report(chunk: ImportSummary, summary: ImportSummary, on_progress: Progress) -> None:
+    summary.records += chunk.records
+    summary.events += chunk.events
+    summary.rejected += chunk.rejected
+    on_progress(chunk.records, chunk.rejected)

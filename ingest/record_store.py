@@ -4,6 +4,10 @@ Why SQLite: one ingest process owns it, it survives restarts, and its
 transactions let a batch of records be marked done only after the broker has
 confirmed their events (`pending()` ... `commit()`); a crash in between
 replays the batch, and the events' deterministic ids make that harmless.
+
+A polled source's cursor lives in the same file (`put_cursor`), in the same
+transaction as the records of the page that moved it: a page is either fully
+done (records and cursor committed) or not at all (re-fetched on restart).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class SqliteRecords:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS last_record (dossier_id TEXT PRIMARY KEY, record BLOB)"
         )
+        self.db.execute("CREATE TABLE IF NOT EXISTS cursor (source TEXT PRIMARY KEY, cursor TEXT)")
         self.db.commit()
 
     def get(self, dossier_id: str) -> SyncRecord | None:
@@ -34,6 +39,17 @@ class SqliteRecords:
         self.db.execute(
             "INSERT OR REPLACE INTO last_record (dossier_id, record) VALUES (?, ?)",
             (record.dossier_id, record.to_json()),
+        )
+
+    def get_cursor(self, source: str) -> str | None:
+        """Where polling `source` resumes; None before its first committed page."""
+        row = self.db.execute("SELECT cursor FROM cursor WHERE source = ?", (source,)).fetchone()
+        return None if row is None else row[0]
+
+    def put_cursor(self, source: str, cursor: str) -> None:
+        """Part of the open transaction, like `put`: durable only after `commit()`."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO cursor (source, cursor) VALUES (?, ?)", (source, cursor)
         )
 
     def commit(self) -> None:

@@ -69,6 +69,9 @@ Events (`record_events`, `advance`, `convert`)
   with their own request times; its status never yields clock steps or
   another outcome (7/8 after a finish are ignored). Statuses 1 and 3 yield
   nothing at any time.
+- NgayDongBo (an extension, not in EVENTS.md §2), when a record carries it,
+  is when the source took the record: the record counts as observed then
+  (capped at seen_at), so a replayed archive keeps each record's time.
 - A record observed before the latest one applied for the dossier (seen_at
   earlier) is stale and ignored, so a replay must carry its original
   observation times (push arrival, poll time, export timestamp), not the
@@ -191,7 +194,7 @@ def _channel(value: Any) -> Channel:
     return channel
 
 
-def _plain(text: str) -> str:
+def plain_text(text: str) -> str:
     """Lower case without Vietnamese diacritics, single spaces."""
     decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -201,7 +204,7 @@ def _plain(text: str) -> str:
 def _online_level(value: Any) -> OnlineLevel | None:
     if value is None or value == "":
         return None
-    plain = _plain(str(value))
+    plain = plain_text(str(value))
     digits = re.sub(r"\D", "", plain)  # "4", "Mức độ 4"
     if "toan trinh" in plain or plain == "full" or digits == "4":
         return OnlineLevel.FULL
@@ -325,6 +328,8 @@ class SyncRecord(BaseModel):
     due_at: PortalTime = Field(None, alias="NgayHenTra")
     processed_at: PortalTime = Field(None, alias="NgayKetThucXuLy")
     returned_at: PortalTime = Field(None, alias="NgayTra")
+    # not in EVENTS.md §2: when the source took the record (archives, the simulator)
+    synced_at: PortalTime = Field(None, alias="NgayDongBo")
     status: Annotated[Status, BeforeValidator(_status)] = Field(alias="TrangThaiHoSo")
     supplements: Annotated[
         tuple[SupplementRound, ...], BeforeValidator(lambda v: () if v is None else v)
@@ -380,7 +385,7 @@ class SyncRecord(BaseModel):
         return self.processed_at or self.returned_at or seen_at
 
     # Portal-shaped serialisation, so a stored record reads back with from_json.
-    @field_serializer("received_at", "due_at", "processed_at", "returned_at")
+    @field_serializer("received_at", "due_at", "processed_at", "returned_at", "synced_at")
     def _time(self, value: datetime | None) -> str | None:
         return _format_time(value)
 
@@ -489,7 +494,7 @@ _WORD_LEVEL = {
 
 def infer_level(unit_name: str | None) -> Level:
     """Level of a unit the directory lacks, from its name; province when unclear."""
-    match = _UNIT_WORD.search(_plain(unit_name or ""))
+    match = _UNIT_WORD.search(plain_text(unit_name or ""))
     return _WORD_LEVEL.get(match[1], Level.PROVINCE) if match else Level.PROVINCE
 
 
@@ -755,11 +760,17 @@ def convert(
     seen_at: datetime,
     source: str = DEFAULT_SOURCE,
 ) -> list[DossierEvent]:
-    """Events of records observed at `seen_at`, in order, updating `store`."""
+    """Events of records observed at `seen_at`, in order, updating `store`.
+
+    A record that says when it was synced (NgayDongBo) was observed then, if
+    that is earlier: a replayed archive keeps each record's own time, and a
+    source clock running ahead cannot place steps in the future.
+    """
     events: list[DossierEvent] = []
     for record in records:
+        observed = min(record.synced_at, seen_at) if record.synced_at else seen_at
         new, remembered = advance(
-            store.get(record.dossier_id), record, directory, source, seen_at=seen_at
+            store.get(record.dossier_id), record, directory, source, seen_at=observed
         )
         store.put(remembered)
         events += new

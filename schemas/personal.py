@@ -33,6 +33,8 @@ _EXACT = frozenset(
         "sodinhdanh",
         "madinhdanh",
         "sohochieu",
+        "sogiayto",
+        "sdt",
         "name",
         "fullname",
         "applicant",
@@ -68,6 +70,7 @@ _TOKENS = (
     "dinhdanh",
     "madoituong",
     "hochieu",
+    "giayto",  # SoGiayTo, GiayToTuyThan: identity papers
     "applicant",
     "address",
     "phone",

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     rollup_interval: float = 300.0  # seconds between refreshes of this month's rollups
     # -- inspectors' watch (deadline alerts, hotspots; streams/watcher.py)
-    watch_interval: float = 60.0  # seconds between watch steps
+    watch_interval: float = 30.0  # seconds between watch steps (target: overdue in AM ≤ 60 s)
     watch_clock: Literal["wall", "event"] = "wall"  # event: replayed history's own time
     watch_lookback_hours: float = 24.0  # wall clock, first start: alerts this far back
     watch_max_step_days: float = 7.0  # a long catch-up goes in steps of at most this

@@ -311,3 +311,15 @@ def test_no_field_the_project_reads_looks_personal() -> None:
         "NgayTiepNhanBoSung",
     ]
     assert [k for k in ours + portal if is_personal_key(k)] == []
+
+
+def test_scrub_drops_identity_paper_keys() -> None:
+    # SoGiayTo (number of the identity paper) and its kin; SDT is the usual
+    # abbreviation of số điện thoại
+    data = {
+        "SoGiayTo": "001099012345",
+        "LoaiGiayToTuyThan": "CCCD",
+        "SDT": "0912345678",
+        "MaHoSo": "H44.100-260504-0001",
+    }
+    assert scrub_personal_data(data) == {"MaHoSo": "H44.100-260504-0001"}

@@ -180,6 +180,22 @@ def test_unlisted_supplement_round_takes_observation_times() -> None:
     ]
 
 
+def test_a_record_synced_earlier_than_seen_is_placed_at_its_sync_time() -> None:
+    # the same three records, replayed from an archive long after (SEEN), each
+    # carrying when it was synced: the steps keep those times; a sync time in
+    # the future of the observation is capped at the observation
+    steps = feed(
+        (rec(TrangThaiHoSo=4, NgayDongBo="20240524100000"), SEEN),
+        (rec(TrangThaiHoSo=5, NgayDongBo="20240527100500"), SEEN),
+        (rec(TrangThaiHoSo=4, NgayDongBo="20250101000000"), local("2024-05-29T15:00")),
+    )
+    assert [brief(s) for s in steps] == [
+        [("received", "2024-05-24T08:15:00+07:00", ":received:0")],
+        [("supplement_requested", "2024-05-27T10:05:00+07:00", ":supplement_requested:1")],
+        [("supplement_received", "2024-05-29T15:00:00+07:00", ":supplement_received:1")],
+    ]
+
+
 def test_first_seen_resolved_yields_received_and_resolved() -> None:
     events = record_events(
         None, rec(TrangThaiHoSo="9", NgayKetThucXuLy="20240530110000"), DIRECTORY, seen_at=SEEN
