@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import ProgressColumn, Task
+from rich.text import Text
 
 from reports.offline import Rejected
 from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
@@ -168,6 +170,13 @@ ingest_app = typer.Typer(help="Getting dossier data in (sync records, files).")
 app.add_typer(ingest_app, name="ingest")
 
 
+class _RateColumn(ProgressColumn):
+    """Records per second of a rich progress task."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:,.0f} hồ sơ/giây")
+
+
 @ingest_app.command("file")
 def ingest_file(
     paths: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
@@ -201,6 +210,7 @@ def ingest_file(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed} hồ sơ · {task.fields[errors]} lỗi"),
+        _RateColumn(),
         TimeElapsedColumn(),
     )
     try:
