@@ -677,7 +677,7 @@ def run(
         ".data"
     ),
 ) -> None:
-    """The main job: local broker + ClickHouse + a worker, fed by a demo province
+    """The main job: local broker + ClickHouse + a worker, fed by a simulated province
     on an accelerated clock, with a live view of the month's rates (Ctrl-C stops)."""
     from streams.live import run_live
 

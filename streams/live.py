@@ -1,7 +1,7 @@
-"""`motcua run`: the whole system on one machine, fed by the demo province.
+"""`motcua run`: the whole system on one machine, fed by the simulated province.
 
 Starts the local broker and ClickHouse (project-local data under .data/),
-applies the migrations, starts a worker process, publishes the demo
+applies the migrations, starts a worker process, publishes the simulated
 province's events as its accelerated clock passes, and shows the month's
 per-agency rates live until Ctrl-C, which stops everything.
 """
@@ -23,7 +23,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from ingest.demo import DemoProvince
+from ingest.simulator.knobs import Knobs
+from ingest.simulator.pacing import paced
+from ingest.simulator.simulation import Format, Simulation
 from reports.period import PeriodRow, UnitKind
 from schemas.settings import Settings
 from streams.engines import DriverEngine
@@ -44,7 +46,7 @@ class SimulatedClock:
 
 
 def _feed(
-    province: DemoProvince,
+    sim: Simulation,
     clock: SimulatedClock,
     settings: Settings,
     stop: threading.Event,
@@ -52,16 +54,15 @@ def _feed(
 ) -> None:
     producer = make_producer(settings)
     try:
-        while not stop.is_set():
-            for event in province.advance(clock.now()):
-                producer.send(
-                    settings.events_topic,
-                    key=event.dossier_id.encode(),
-                    value=event.model_dump_json(exclude_none=True).encode(),
-                )
-                counter[0] += 1
-            producer.flush()
-            stop.wait(0.5)
+        for item in paced(sim.stream(Format.EVENTS), lambda item: item.at, clock):
+            if stop.is_set():
+                break
+            producer.send(
+                settings.events_topic,
+                key=item.dossier_id.encode(),
+                value=item.payload.model_dump_json(exclude_none=True).encode(),
+            )
+            counter[0] += 1
     finally:
         producer.close()
 
@@ -132,10 +133,11 @@ def run_live(settings: Settings, data_dir: Path, speed: float, days_back: int) -
         stack.callback(_stop_process, worker)
         start = datetime.now(UTC) - timedelta(days=days_back)
         clock = SimulatedClock(start, speed)
-        province = DemoProvince(settings.calendar, start)
+        first = settings.calendar.local(start).date()
+        sim = Simulation(first, first + timedelta(days=days_back + 60), Knobs(), settings.calendar)
         stop, published = threading.Event(), [0]
         feeder = threading.Thread(
-            target=_feed, args=(province, clock, settings, stop, published), daemon=True
+            target=_feed, args=(sim, clock, settings, stop, published), daemon=True
         )
         feeder.start()
         stack.callback(feeder.join, 5)
