@@ -16,7 +16,7 @@ def test_rules_are_valid() -> None:
         ["promtool", "check", "rules", "rules.yml"], cwd=RULES, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "4 rules found" in out.stdout
+    assert "5 rules found" in out.stdout
 
 
 def test_rules_unit_tests_pass() -> None:
