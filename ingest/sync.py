@@ -101,7 +101,15 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.events import LOCAL_TZ, Channel, DossierEvent, EventType, Level, OnlineLevel
+from schemas.events import (
+    LOCAL_TZ,
+    Channel,
+    DossierEvent,
+    EventType,
+    Level,
+    OnlineLevel,
+    describe_errors,
+)
 from schemas.personal import scrub_personal_data
 
 DEFAULT_SOURCE = "dongbo"
@@ -413,15 +421,6 @@ class SyncRecord(BaseModel):
 # --- parsing payloads ------------------------------------------------------------
 
 
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
-
-
 def parse_record(data: Any) -> SyncRecord:
     """One record from decoded JSON; raises ValueError with a reason naming the field."""
     if not isinstance(data, Mapping):
@@ -431,7 +430,7 @@ def parse_record(data: Any) -> SyncRecord:
     try:
         return SyncRecord.model_validate(clean)
     except ValidationError as exc:
-        raise ValueError(_describe(exc)) from None
+        raise ValueError(describe_errors(exc)) from None
 
 
 def parse_records(

@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ingest.sync import HISTORY_KEY, TIME_FORMAT, SupplementRound, SyncRecord, plain_text
-from schemas.events import LOCAL_TZ
+from schemas.events import LOCAL_TZ, describe_errors
 from schemas.personal import is_personal_key
 
 ROUNDS_KEY = "DanhSachHoSoBoSung"
@@ -105,7 +105,7 @@ class TableMapping(BaseModel):
         except tomllib.TOMLDecodeError as exc:
             raise TableError(f"mapping {path}: not TOML: {exc}") from None
         except ValidationError as exc:
-            raise TableError(f"mapping {path}: {_describe(exc)}") from None
+            raise TableError(f"mapping {path}: {describe_errors(exc)}") from None
 
     @cached_property
     def fields(self) -> dict[str, str]:
@@ -115,15 +115,6 @@ class TableMapping(BaseModel):
     @cached_property
     def lookups(self) -> dict[str, dict[str, int | str]]:
         return {f: {text_key(k): v for k, v in t.items()} for f, t in self.values.items()}
-
-
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
 
 
 def _known(section: str, table: Mapping[str, str], fields: tuple[str, ...]) -> None:

@@ -157,12 +157,13 @@ class InvalidEvent(ValueError):
         self.reason = reason
 
 
-def _describe(error: ValidationError) -> str:
+def describe_errors(error: ValidationError, whole: str = "") -> str:
+    """One line naming each wrong field and why (`whole` names a model-level error)."""
     parts = []
     for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"]) or "event"
+        where = ".".join(str(p) for p in item["loc"]) or whole
         message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
 
 
@@ -186,7 +187,7 @@ def parse_event(
     try:
         event = DossierEvent.model_validate(scrub_personal_data(data))
     except ValidationError as exc:
-        raise InvalidEvent(_describe(exc)) from None
+        raise InvalidEvent(describe_errors(exc, whole="event")) from None
     if now is not None and event.at > now + MAX_FUTURE:
         raise InvalidEvent(f"at: {event.at.isoformat()} is more than a day in the future")
     return event

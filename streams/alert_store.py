@@ -15,31 +15,16 @@ from streams.alertmanager import InspectorAlert, summary
 from streams.facts import Change, DossierFacts
 from streams.hotspots import HotspotChange, HotspotTracker
 from streams.lifecycle import Outcome, Standing
-from streams.store import DATABASE, NEVER, Engine, sql_string, sql_time, stored_time
-
-WATCH_FACT_COLUMNS = (
-    "dossier_id",
-    "agency_code",
-    "agency_name",
-    "level",
-    "district_code",
-    "district_name",
-    "field_code",
-    "field_name",
-    "procedure_code",
-    "procedure_name",
-    "channel",
-    "received_at",
-    "due",
-    "end_at",
-    "outcome",
-    "judged_at",
-    "final_standing",
-    "supplement_count",
-    "change_at",
-    "change_standing",
-    "change_late",
+from streams.store import (
+    DATABASE,
+    FACT_COLUMNS,
+    NEVER,
+    Engine,
+    sql_string,
+    sql_time,
+    stored_time,
 )
+
 ALERT_COLUMNS = (
     "alert_id",
     "kind",
@@ -71,7 +56,7 @@ SEVERITY = {"overdue": "critical", "overdue_reminder": "critical"}
 def watch_facts_sql(ended_from: datetime, received_before: datetime) -> str:
     """Dossiers received before `received_before` and not finished before `ended_from`."""
     return (
-        f"SELECT {', '.join(WATCH_FACT_COLUMNS)} FROM {DATABASE}.dossier_facts FINAL "
+        f"SELECT {', '.join(FACT_COLUMNS)} FROM {DATABASE}.dossier_facts FINAL "
         f"WHERE received_at < {sql_time(received_before)} AND end_at >= {sql_time(ended_from)}"
     )
 
@@ -85,7 +70,7 @@ def _utc(t: datetime | str) -> datetime | None:
 
 
 def facts_from_row(row: tuple) -> DossierFacts:
-    r = dict(zip(WATCH_FACT_COLUMNS, row, strict=True))
+    r = dict(zip(FACT_COLUMNS, row, strict=True))
     received = DossierEvent(
         event_id=f"{r['dossier_id']}:received",
         dossier_id=r["dossier_id"],

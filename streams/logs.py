@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 
 import orjson
 
+# attributes every LogRecord has; anything else came in through `extra=`
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -16,9 +19,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        line |= {k: v for k, v in vars(record).items() if k not in _STANDARD}
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
-        return orjson.dumps(line).decode()
+        return orjson.dumps(line, default=str).decode()
 
 
 def logging_config(level: str = "INFO") -> dict:

@@ -162,7 +162,9 @@ class Watcher:
         await asyncio.gather(*sent)
         if self.settings.alertmanager_url and result.alerts:
             s = self.settings
-            await push_alerts(s.alertmanager_url, result.alerts, s.board_url)
+            # overdue before due soon: the inhibiting alerts reach Alertmanager first
+            ordered = sorted(result.alerts, key=lambda a: a.kind == "due_soon")
+            await push_alerts(s.alertmanager_url, ordered, s.board_url)
         now = self.wall()
         await self._call(
             lambda e: e.insert(

@@ -5,34 +5,18 @@ Vietnamese annotations, no personal data."""
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
 from streams.alertmanager import InspectorAlert, push_alerts
 from streams.services import Alertmanager
+from tests.integration.loopback import webhook
 
 pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy/alertmanager/alertmanager.yml"
-
-
-class _Webhook(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[str, dict]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.received.append((self.path, body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
 
 
 def _config(port: int) -> str:
@@ -84,29 +68,24 @@ def _alert(kind: str, dossier: str, district: str, district_name: str) -> Inspec
 
 
 def test_routing_inhibition_and_vietnamese_text(tmp_path: Path) -> None:
-    webhook = HTTPServer(("127.0.0.1", 0), _Webhook)
-    threading.Thread(target=webhook.serve_forever, daemon=True).start()
-    try:
-        with Alertmanager(tmp_path, _config(webhook.server_port)) as am:
-            asyncio.run(
-                push_alerts(
-                    am.url,
-                    [
-                        _alert("overdue", "H44.100-260504-0001", "H44.D01", "Thành phố Việt Trì"),
-                        _alert("due_soon", "H44.100-260504-0001", "H44.D01", "Thành phố Việt Trì"),
-                        _alert("due_soon", "H44.105-260504-0002", "H44.D02", "Huyện Lâm Thao"),
-                    ],
-                    board_url="http://grafana.local/d/motcua-canh-bao",
-                )
+    with webhook() as (port, received), Alertmanager(tmp_path, _config(port)) as am:
+        asyncio.run(
+            push_alerts(
+                am.url,
+                [
+                    _alert("overdue", "H44.100-260504-0001", "H44.D01", "Thành phố Việt Trì"),
+                    _alert("due_soon", "H44.100-260504-0001", "H44.D01", "Thành phố Việt Trì"),
+                    _alert("due_soon", "H44.105-260504-0002", "H44.D02", "Huyện Lâm Thao"),
+                ],
+                board_url="http://grafana.local/d/motcua-canh-bao",
             )
-            deadline = time.monotonic() + 20
-            while len({p for p, _ in _Webhook.received}) < 2 and time.monotonic() < deadline:
-                time.sleep(0.2)
-            time.sleep(2)  # a late, wrong notification would show up now
-    finally:
-        webhook.shutdown()
+        )
+        deadline = time.monotonic() + 20
+        while len({p for p, _ in received}) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # a late, wrong notification would show up now
     by_receiver: dict[str, list[dict]] = {}
-    for path, body in _Webhook.received:
+    for path, body in received:
         by_receiver.setdefault(path, []).extend(body["alerts"])
     assert set(by_receiver) == {"/viet-tri", "/lam-thao"}
     viet_tri = {(a["labels"]["kind"], a["labels"]["dossier_id"]) for a in by_receiver["/viet-tri"]}

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
 from motcua import app
+from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration
 UNITS = Path(__file__).resolve().parents[1] / "fixtures" / "sync" / "units.json"
@@ -33,19 +33,6 @@ RECORD = {
     "DiaChi": "PLANTED-ADDRESS",
 }
 BAD = {"MaHoSo": "H44.100-260504-0002", "TrangThaiHoSo": 11, "NgayTiepNhan": "2026-05-04"}
-
-
-def _consume(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=None,
-        consumer_timeout_ms=3000,
-    )
-    messages = list(consumer)
-    consumer.close()
-    return messages
 
 
 def test_records_become_events_once(broker, tmp_path: Path) -> None:
@@ -72,7 +59,7 @@ def test_records_become_events_once(broker, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     second = CliRunner().invoke(app, args, env=env)  # the same export again
     assert second.exit_code == 0, second.output
-    events = [json.loads(m.value) for m in _consume(broker.bootstrap, f"ev-{run}")]
+    events = [json.loads(v) for v in topic_values(broker.bootstrap, f"ev-{run}")]
     # status 10 with an end time, first seen: received, resolved, returned — once
     assert [(e["type"], e["at"]) for e in events] == [
         ("received", "2026-05-04T09:00:00+07:00"),
@@ -81,7 +68,7 @@ def test_records_become_events_once(broker, tmp_path: Path) -> None:
     ]
     assert {e["dossier_id"] for e in events} == {"H44.100-260504-0001"}
     assert events[0]["channel"] == "online" and events[0]["district_code"] == "H44.D01"
-    letters = [json.loads(m.value) for m in _consume(broker.bootstrap, f"dl-{run}")]
+    letters = [json.loads(v) for v in topic_values(broker.bootstrap, f"dl-{run}")]
     assert len(letters) == 2  # the bad record, once per import
     assert "TrangThaiHoSo" in letters[0]["reason"] or "NgayTiepNhan" in letters[0]["reason"]
     everything = json.dumps(events + letters, ensure_ascii=False)

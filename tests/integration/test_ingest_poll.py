@@ -18,7 +18,6 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
 from ingest.poll import (
@@ -40,6 +39,7 @@ from ingest.sync import UnitDirectory, parse_record
 from motcua import app
 from schemas.settings import Settings
 from streams.replay import make_producer
+from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration
 UNITS = Path(__file__).resolve().parents[1] / "fixtures" / "sync" / "units.json"
@@ -194,22 +194,6 @@ def _poll(env: dict[str, str], url: str, state: Path):
     return result, " ".join(result.output.split())  # the console wraps long lines
 
 
-def _consume(bootstrap: str, topic: str, expected: int) -> list[bytes]:
-    """Every message of `topic`: reads until `expected` came and one more poll is empty."""
-    consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    values: list[bytes] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        got = [r.value for rs in consumer.poll(timeout_ms=500).values() for r in rs]
-        values += got
-        if len(values) >= expected and not got:
-            break
-    consumer.close()
-    return values
-
-
 def _cursor(state: Path) -> str | None:
     store = SqliteRecords(state)
     try:
@@ -246,11 +230,11 @@ def test_pages_retries_stop_and_resume_exactly_once(broker, tmp_path: Path) -> N
         assert {r.limit for r in source.requests} == {"2"}
         assert {r.authorization for r in source.requests} == {"Bearer test-token-0123456789"}
 
-    raw_events = _consume(broker.bootstrap, events_topic, len(EXPECTED))
+    raw_events = topic_values(broker.bootstrap, events_topic, len(EXPECTED))
     events = [json.loads(v) for v in raw_events]
     assert sorted((e["event_id"], e["at"]) for e in events) == EXPECTED  # each id once
     assert {e["source"] for e in events} == {"tinh"}
-    raw_letters = _consume(broker.bootstrap, letters_topic, 1)
+    raw_letters = topic_values(broker.bootstrap, letters_topic, 1)
     letters = [json.loads(v) for v in raw_letters]
     assert [x["dead_letter_id"] for x in letters] == ["ingest poll:tinh:since=c1#1"]
     assert "TrangThaiHoSo" in letters[0]["reason"]
@@ -271,11 +255,11 @@ def test_malformed_page_is_a_dead_letter_and_the_cursor_stays(broker, tmp_path: 
         second, _ = _poll(env, source.url, state)
         assert second.exit_code == 0, second.output
         assert source.sinces() == [None, None] and _cursor(state) == "c1"
-    letters = [json.loads(v) for v in _consume(broker.bootstrap, letters_topic, 1)]
+    letters = [json.loads(v) for v in topic_values(broker.bootstrap, letters_topic, 1)]
     assert [x["dead_letter_id"] for x in letters] == ["ingest poll:tinh:since="]
     assert letters[0]["reason"].startswith("malformed page: Invalid JSON")
     assert letters[0]["original"] == "<html>maintenance</html>"
-    events = [json.loads(v) for v in _consume(broker.bootstrap, events_topic, 1)]
+    events = [json.loads(v) for v in topic_values(broker.bootstrap, events_topic, 1)]
     assert [e["event_id"] for e in events] == [f"{D2}:received:0"]
 
 
@@ -390,5 +374,5 @@ def test_the_endless_loop_reports_a_bad_page_and_polls_on(broker, tmp_path: Path
         (None, "c1", 1, 1),
         ("c1", "c1", 0, 0),
     ]
-    events = [json.loads(v) for v in _consume(broker.bootstrap, events_topic, 1)]
+    events = [json.loads(v) for v in topic_values(broker.bootstrap, events_topic, 1)]
     assert [e["event_id"] for e in events] == [f"{D2}:received:0"]

@@ -5,13 +5,11 @@ with their row numbers; the planted applicant columns appear on no topic."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
@@ -22,6 +20,7 @@ from ingest.sync import UnitDirectory
 from motcua import app
 from schemas.settings import Settings
 from streams.replay import make_producer
+from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,22 +40,6 @@ def _topics(broker) -> tuple[dict[str, str], str, str]:
         "MOTCUA_DEAD_LETTER_TOPIC": letters,
     }
     return env, events, letters
-
-
-def _consume(bootstrap: str, topic: str, expected: int) -> list[bytes]:
-    """Every message of `topic`: reads until `expected` came and one more poll is empty."""
-    consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    values: list[bytes] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        got = [r.value for rs in consumer.poll(timeout_ms=500).values() for r in rs]
-        values += got
-        if len(values) >= expected and not got:
-            break
-    consumer.close()
-    return values
 
 
 def _import(env: dict[str, str], table: Path, mapping: Path, state: Path, seen_at: str):
@@ -84,7 +67,7 @@ def test_csv_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) -
     again = _import(env, CSV, SAMPLE, state, "2026-05-06T16:00:00+07:00")
     assert again.exit_code == 0, again.output  # the same export again adds no event
 
-    raw_events = _consume(broker.bootstrap, events_topic, 7)
+    raw_events = topic_values(broker.bootstrap, events_topic, 7)
     events = [json.loads(v) for v in raw_events]
     assert sorted((e["event_id"], e["type"], e["at"]) for e in events) == [
         ("H44.100-260504-0001:received:0", "received", "2026-05-04T09:00:00+07:00"),
@@ -106,7 +89,7 @@ def test_csv_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) -
     assert (direct["paid_online"], direct["district_code"]) == (False, "H44.D00")
     assert "paid_online" not in received["H44.100-260506-0005"]  # empty cell: not stated
 
-    raw_letters = _consume(broker.bootstrap, letters_topic, 4)
+    raw_letters = topic_values(broker.bootstrap, letters_topic, 4)
     letters = [json.loads(v) for v in raw_letters]
     by_row = {letter["dead_letter_id"].rsplit(":", 1)[1]: letter for letter in letters}
     assert len(letters) == 4 and set(by_row) == {"row 4", "row 5"}  # once per import
@@ -178,7 +161,7 @@ def test_xlsx_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "2 bản ghi, 4 sự kiện, 1 lỗi" in _text(result.output)
 
-    raw_events = _consume(broker.bootstrap, events_topic, 4)
+    raw_events = topic_values(broker.bootstrap, events_topic, 4)
     events = [json.loads(v) for v in raw_events]
     # status 5 without a listed round: the request is placed at the export time (seen_at)
     assert sorted((e["event_id"], e["type"], e["at"]) for e in events) == [
@@ -194,7 +177,7 @@ def test_xlsx_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) 
     first = next(e for e in events if e["event_id"] == "H44.100-260507-0011:received:0")
     assert (first["channel"], first["due_at"]) == ("online", "2026-05-12T08:00:00+07:00")
 
-    raw_letters = _consume(broker.bootstrap, letters_topic, 1)
+    raw_letters = topic_values(broker.bootstrap, letters_topic, 1)
     letters = [json.loads(v) for v in raw_letters]
     assert [letter["dead_letter_id"] for letter in letters] == [f"ingest file:{table}:row 7"]
     assert letters[0]["reason"].startswith("Ngày tiếp nhận (NgayTiepNhan): 'hôm qua'")

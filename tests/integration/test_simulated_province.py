@@ -26,6 +26,7 @@ from reports.period import UnitKind
 from streams.replay import wait_until_stored
 from streams.store import DATABASE
 from tests.histories import TZ
+from tests.integration.loopback import topic_values
 from tests.integration.test_pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -45,15 +46,6 @@ def _end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     ends = consumer.end_offsets(partitions)
     consumer.close()
     return {tp.partition: end - 1 for tp, end in ends.items() if end > 0}
-
-
-def _everything_on(bootstrap: str, topic: str) -> str:
-    consumer = KafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000
-    )
-    text = "\n".join((m.value or b"").decode("utf-8", "replace") for m in consumer)
-    consumer.close()
-    return text
 
 
 def test_simulated_month_via_sync_records_matches_the_ground_truth(
@@ -88,8 +80,8 @@ def test_simulated_month_via_sync_records_matches_the_ground_truth(
     assert pipeline.csv(start, end, UnitKind.AGENCY) == expected
 
     downstream = [
-        _everything_on(settings.bootstrap_servers, settings.events_topic),
-        _everything_on(settings.bootstrap_servers, settings.dead_letter_topic),
+        b"\n".join(topic_values(settings.bootstrap_servers, settings.events_topic)).decode(),
+        b"\n".join(topic_values(settings.bootstrap_servers, settings.dead_letter_topic)).decode(),
         (tmp_path / "worker.log").read_text(errors="replace"),
         result.output,
         json.dumps(

@@ -18,22 +18,19 @@ Alertmanager inhibits the Việt Trì due-soon alerts (their overdue fired).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 import yaml
-from kafka import KafkaConsumer
 
 from streams.replay import make_producer, replay_files
 from streams.services import Alertmanager
 from streams.store import DATABASE
 from tests.histories import TZ
+from tests.integration.loopback import topic_values, webhook
 from tests.integration.test_pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -41,24 +38,13 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "deploy/alertmanager/alertmanage
 PLANTED = ("Nguyễn Văn Planted", "001099012345", "0912345678")
 
 
-class _Webhook(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[str, dict]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.received.append((self.path, body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def shipped_config_to(port: int) -> str:
     """The shipped routing and inhibition; every receiver a loopback webhook; short waits."""
     config = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     config.pop("global")
-    config["route"] |= {"group_wait": "1s", "group_interval": "1s"}
+    # waits shortened, but long enough for the inhibitor to see every source
+    # alert on a loaded machine before a group is flushed
+    config["route"] |= {"group_wait": "4s", "group_interval": "2s"}
     config["receivers"] = [
         {"name": r["name"], "webhook_configs": [{"url": f"http://127.0.0.1:{port}/{r['name']}"}]}
         for r in config["receivers"]
@@ -127,19 +113,6 @@ def week() -> list[dict]:
     return events
 
 
-def _consume(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=None,
-        consumer_timeout_ms=3000,
-    )
-    messages = list(consumer)
-    consumer.close()
-    return messages
-
-
 def _wait_for(predicate, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -150,11 +123,11 @@ def _wait_for(predicate, timeout: float, what: str, log: Path) -> None:
 
 
 def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse, tmp_path) -> None:
-    webhook = HTTPServer(("127.0.0.1", 0), _Webhook)
-    threading.Thread(target=webhook.serve_forever, daemon=True).start()
-    _Webhook.received.clear()
     alerts_topic = f"alerts-{uuid.uuid4().hex[:8]}"
-    with Alertmanager(tmp_path / "am", shipped_config_to(webhook.server_port)) as am:
+    with (
+        webhook() as (port, posted),
+        Alertmanager(tmp_path / "am", shipped_config_to(port)) as am,
+    ):
         pipeline = Pipeline(broker, clickhouse, tmp_path)
         try:
             pipeline.stop_worker()  # everything on the broker before the worker starts
@@ -177,7 +150,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 return engine.rows(f"SELECT max(until) FROM {DATABASE}.watch_position")
 
             _wait_for(lambda: position()[0][0].year == 2026, 90, "a watch step", log)
-            _wait_for(lambda: len({p for p, _ in _Webhook.received}) >= 3, 30, "webhooks", log)
+            _wait_for(lambda: len({p for p, _ in posted}) >= 3, 30, "webhooks", log)
             time.sleep(3)  # a late or wrong notification would show up now
 
             # the position is the replay's clock: the last event, Fri 08:30
@@ -199,11 +172,11 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 f"FROM {DATABASE}.hotspots FINAL"
             )
             assert hotspots == [("opened", "DD", "H44.D01", local(4, 9), 5, 5)]
-            on_topic = _consume(broker.bootstrap, alerts_topic)
+            on_topic = topic_values(broker.bootstrap, alerts_topic, len(expected) + 1)
             assert len(on_topic) == len(expected) + 1  # and the hotspot
 
             by_receiver: dict[str, set[tuple[str, str]]] = {}
-            for receiver, body in _Webhook.received:
+            for receiver, body in posted:
                 for a in body["alerts"]:
                     labels = a["labels"]
                     by_receiver.setdefault(receiver, set()).add(
@@ -216,8 +189,8 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 | {("hotspot", "DD")},  # due soon inhibited by the overdue
                 "/thanh-tra-lam-thao": {("due_soon", SOON)},
             }
-            everything = json.dumps(_Webhook.received, ensure_ascii=False) + "".join(
-                m.value.decode() for m in on_topic
+            everything = json.dumps(posted, ensure_ascii=False) + "".join(
+                v.decode() for v in on_topic
             )
             assert not any(p in everything for p in PLANTED)
             assert "đã quá hạn 16.0 giờ làm việc" in everything
@@ -235,8 +208,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             producer.close()
             moved = local(6, 8, 31)
             _wait_for(lambda: position()[0][0] == moved, 90, "a step after the restart", log)
-            assert len(_consume(broker.bootstrap, alerts_topic)) == len(on_topic)
+            assert len(topic_values(broker.bootstrap, alerts_topic)) == len(on_topic)
             assert engine.rows(f"SELECT count() FROM {DATABASE}.alerts")[0][0] == len(expected)
         finally:
             pipeline.stop_worker()
-            webhook.shutdown()
