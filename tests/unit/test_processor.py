@@ -66,7 +66,8 @@ def test_out_of_order_events_are_judged_in_time_order() -> None:
     second = processor.process([msg(1, RECEIVED)], store)
     # Mon 05-04 09:00 + 3 working days = Thu 05-07 09:00; resolved Fri 05-08 → late
     assert fact(second, "final_standing") == "late"
-    assert fact(second, "due") == datetime(2026, 5, 7, 2, 0)  # 09:00 +07:00 in UTC
+    # 09:00 +07:00 on 2026-05-07 in unix seconds
+    assert fact(second, "due") == int(datetime(2026, 5, 7, 2, 0, tzinfo=UTC).timestamp())
     assert [e.event_id for e in decode_history(store.data[DOSSIER])] == ["x", "r"]
 
 
