@@ -37,7 +37,7 @@ from streams.alert_store import (
 )
 from streams.alertmanager import InspectorAlert, description, push_alerts, summary
 from streams.deadlines import AlertConfig
-from streams.hotspots import HotspotConfig, HotspotTracker
+from streams.hotspots import HotspotConfig
 from streams.replay import stored_offsets
 from streams.sink import ClickHouseSink
 from streams.store import DATABASE, Engine
@@ -103,7 +103,6 @@ class Watcher:
         self.end_offsets = end_offsets  # events topic: partition → next offset
         self.wall = wall
         self.config = watch_config(settings)
-        self.tracker: HotspotTracker | None = None
 
     async def _call(self, work: Callable[[Engine], Any]) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, self.sink.call, work)
@@ -138,26 +137,21 @@ class Watcher:
         span = await self._span()
         if span is None:
             return None
-        if self.tracker is None:
-            self.tracker = await self._call(lambda e: stored_tracker(e, self.config.hotspots))
-        before = self.tracker.open_cells
-        try:
-            result = await self._run(span)
-        except BaseException:
-            # the step runs again whole: the tracker must not remember it
-            self.tracker = HotspotTracker(before, self.config.hotspots)
-            raise
-        return result
-
-    async def _run(self, span: Span) -> WatchStep:
+        # the open hotspots as stored, each step: another worker may have led meanwhile
+        tracker = await self._call(lambda e: stored_tracker(e, self.config.hotspots))
         start = watch_window_start(span.since, self.config)
         facts = await self._call(lambda e: read_watch_facts(e, start, span.until))
-        cal = self.settings.calendar
-        assert self.tracker is not None
         result = await asyncio.get_running_loop().run_in_executor(
-            None, watch_step, facts, span.since, span.until, self.tracker, cal, self.config
+            None,
+            watch_step,
+            facts,
+            span.since,
+            span.until,
+            tracker,
+            self.settings.calendar,
+            self.config,
         )
-        await self._call(lambda e: _store(e, result))
+        await self._call(lambda e: _store_alerts(e, result))
         sent = [await self.send(a.key, alert_message(a)) for a in result.alerts]
         await asyncio.gather(*sent)
         if self.settings.alertmanager_url and result.alerts:
@@ -165,14 +159,10 @@ class Watcher:
             # overdue before due soon: the inhibiting alerts reach Alertmanager first
             ordered = sorted(result.alerts, key=lambda a: a.kind == "due_soon")
             await push_alerts(s.alertmanager_url, ordered, s.board_url)
+        # last, the hotspot records and the position: until both are stored, a
+        # failed step re-derives the same changes (same ids) and sends them again
         now = self.wall()
-        await self._call(
-            lambda e: e.insert(
-                f"{DATABASE}.watch_position",
-                ("name", "until", "updated_at"),
-                [position_row(POSITION, span.until, now)],
-            )
-        )
+        await self._call(lambda e: _store_progress(e, result, span.until, now))
         if result.alerts:
             log.warning(
                 "inspector alerts",
@@ -181,11 +171,18 @@ class Watcher:
         return result
 
 
-def _store(engine: Engine, result: WatchStep) -> None:
-    if result.alerts:
-        deadline = [alert_row(a) for a in result.alerts if a.kind != "hotspot"]
-        if deadline:
-            engine.insert(f"{DATABASE}.alerts", ALERT_COLUMNS, deadline)
+def _store_alerts(engine: Engine, result: WatchStep) -> None:
+    deadline = [alert_row(a) for a in result.alerts if a.kind != "hotspot"]
+    if deadline:
+        engine.insert(f"{DATABASE}.alerts", ALERT_COLUMNS, deadline)
+
+
+def _store_progress(engine: Engine, result: WatchStep, until: datetime, now: datetime) -> None:
     if result.hotspots:
         rows = [hotspot_row(c) for c in result.hotspots]
         engine.insert(f"{DATABASE}.hotspots", HOTSPOT_COLUMNS, rows)
+    engine.insert(
+        f"{DATABASE}.watch_position",
+        ("name", "until", "updated_at"),
+        [position_row(POSITION, until, now)],
+    )

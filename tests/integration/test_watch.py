@@ -207,7 +207,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             replay_files([later], pipeline.settings, producer)
             producer.close()
             moved = local(6, 8, 31)
-            _wait_for(lambda: position()[0][0] == moved, 90, "a step after the restart", log)
+            _wait_for(lambda: position()[0][0] == moved, 150, "a step after the restart", log)
             assert len(topic_values(broker.bootstrap, alerts_topic)) == len(on_topic)
             assert engine.rows(f"SELECT count() FROM {DATABASE}.alerts")[0][0] == len(expected)
         finally:
