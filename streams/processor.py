@@ -41,7 +41,10 @@ class DossierStore(Protocol):
 
 
 def encode_history(events: Sequence[DossierEvent]) -> bytes:
-    return orjson.dumps([e.model_dump(mode="json", exclude_none=True) for e in events])
+    encoded = orjson.dumps([e.model_dump(mode="json", exclude_none=True) for e in events])
+    # orjson's bytes keep its whole output buffer (~8 KB) whatever their length;
+    # a history is kept for the dossier's life, so keep an exact-size copy
+    return bytes(memoryview(encoded))
 
 
 def decode_history(data: bytes | None) -> list[DossierEvent]:

@@ -146,3 +146,23 @@ def test_progress_stops_at_a_gap_and_reports_it() -> None:
     assert progress.advance(batch(8, 9, 10, 11)) == {}  # re-read
     assert progress.advance(batch(3, 4)) == {}  # a re-delivery of stored ones
     assert progress.rows([("t", 0)], NOW)[0][:3] == ("t", 0, 11)
+
+
+def test_a_stored_history_takes_about_its_length_in_memory() -> None:
+    # the state target is 1.5 KB per open dossier (DESIGN.md); orjson's output
+    # alone used to keep an ~8 KB buffer per history
+    import tracemalloc
+
+    from streams.processor import encode_history
+    from tests.unit.helpers import ev, t
+
+    history = [ev("received", t(2026, 5, 4, 8))]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [encode_history(history) for _ in range(200)]
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    assert grown / len(kept) < 2 * len(kept[0])
