@@ -32,6 +32,7 @@ def test_compose_file_parses_with_the_example_env(tmp_path: Path) -> None:
         "clickhouse",
         "migrate",
         "worker",
+        "ingest",
         "grafana",
         "prometheus",
         "alertmanager",
