@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # -- workers
     state_store: str = "memory://"  # production: "rocksdb://" (needs rocksdict)
     data_dir: Path = Path(".data/worker")
-    batch_max_events: int = 5000
+    batch_max_events: int = 10000  # bench: 10k stores 30% faster than 5k in a backfill
     batch_max_seconds: float = 0.5
     commit_interval: float = 1.0
     log_level: str = "WARNING"
