@@ -32,10 +32,11 @@ test: install services lint
 faults: install services
 	MOTCUA_FAULTS=full $(PY) -m pytest -q tests/faults
 
-# throughput side by side (bare aiokafka, naive faust agent, our worker);
-# writes bench/results/throughput-latest.{md,json}
+# the DESIGN.md targets (bench/README.md): throughput, freshness, backfill,
+# memory, boards; each writes bench/results/<name>-latest.{md,json}.
+# `make bench BENCH="freshness boards"` runs only those.
 bench: install services
-	$(PY) bench/throughput.py
+	$(PY) bench/run_all.py $(BENCH)
 
 run: install services
 	$(VENV)/bin/motcua run

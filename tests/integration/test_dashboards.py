@@ -12,6 +12,7 @@ from fractions import Fraction
 import pytest
 
 from dashboards.boards import BOARDS, JSON_DIR, OVERDUE_NOW, VARIABLES, render_all
+from dashboards.macros import expand
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
@@ -24,21 +25,6 @@ CAL = WorkingCalendar()
 EVENTS = random_province(seed=21, dossiers=400, start=datetime(2026, 1, 5, tzinfo=TZ))
 START, END = datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)
 ALL = dict.fromkeys(VARIABLES, "")
-
-
-def expand(sql: str, start: datetime, end: datetime, variables: dict[str, str]) -> str:
-    """The Grafana ClickHouse plugin's macros (pkg/macros) and template variables."""
-    f, t = int(start.timestamp()), int(end.timestamp())
-    sql = re.sub(
-        r"\$__timeFilter\(([^)]+)\)",
-        lambda m: f"{m[1]} >= toDateTime({f}) AND {m[1]} <= toDateTime({t})",
-        sql,
-    )
-    sql = sql.replace("$__fromTime", f"toDateTime({f})").replace("$__toTime", f"toDateTime({t})")
-    for name, value in variables.items():
-        sql = sql.replace(f"${{{name}}}", value).replace(f"${name}", value)
-    assert "$" not in sql, f"unexpanded macro or variable in: {sql}"
-    return sql
 
 
 def panels() -> list[dict]:
