@@ -22,16 +22,13 @@ import sampling as spy
 from common import (
     bench_settings,
     cpu_seconds,
-    create_topic,
     encode,
     machine,
     publish,
     services,
     simulated_events,
-    start_worker,
-    stop_worker,
     verdict,
-    warm_up,
+    warm_worker,
     write_results,
 )
 
@@ -61,10 +58,7 @@ def main() -> None:
         engine = DriverEngine(ch.host, ch.tcp_port)
         where = machine(engine)
         settings = bench_settings(broker, ch, "backfill")
-        create_topic(settings)
-        proc = start_worker(settings, work / "worker", work / "worker.log")
-        try:
-            warm_up(settings, engine, proc)
+        with warm_worker(settings, engine, work / "worker", work / "worker.log") as proc:
             pids = {"worker": proc.pid, "broker": broker.pid, "clickhouse": ch.pid}
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             cpu_before["producer (this process)"] = time.process_time()
@@ -78,8 +72,6 @@ def main() -> None:
             cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
             cpu["producer (this process)"] = cpu_produce
             spy.stop(sampler)
-        finally:
-            stop_worker(proc)
     run = {"events": len(lines), "dossiers": dossiers, "produce_seconds": produced}
     run |= {"total_seconds": total, "cpu_seconds": cpu, "span": [str(s) for s in span]}
     profile = spy.summary(work / "worker.pyspy") if args.profile else {}

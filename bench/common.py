@@ -213,6 +213,21 @@ def warm_up(settings: Settings, engine: DriverEngine, proc: subprocess.Popen) ->
             time.sleep(0.2)
 
 
+@contextmanager
+def warm_worker(
+    settings: Settings, engine: DriverEngine, directory: Path, log: Path
+) -> Iterator[subprocess.Popen]:
+    """A worker on a freshly created events topic, warmed up (its start-up and group
+    join are not timed), stopped on leaving."""
+    create_topic(settings)
+    proc = start_worker(settings, directory, log)
+    try:
+        warm_up(settings, engine, proc)
+        yield proc
+    finally:
+        stop_worker(proc)
+
+
 def _stat(pid: int | str) -> list[str] | None:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -20,16 +20,13 @@ from pathlib import Path
 
 from common import (
     bench_settings,
-    create_topic,
     encode,
     machine,
     percentile,
     services,
     simulated_events,
-    start_worker,
-    stop_worker,
     verdict,
-    warm_up,
+    warm_worker,
     write_results,
 )
 
@@ -98,10 +95,7 @@ def main() -> None:
         engine = DriverEngine(ch.host, ch.tcp_port)
         where = machine(engine)
         settings = bench_settings(broker, ch, "fresh")
-        create_topic(settings)
-        proc = start_worker(settings, work / "worker", work / "worker.log")
-        try:
-            warm_up(settings, engine, proc)
+        with warm_worker(settings, engine, work / "worker", work / "worker.log"):
             poller = Poller(DriverEngine(ch.host, ch.tcp_port), settings.events_topic, args.poll)
             poller.start()
             began = time.perf_counter()
@@ -114,8 +108,6 @@ def main() -> None:
             time.sleep(2 * args.poll + 0.1)  # let the poller see the last step
             poller.halt.set()
             poller.join()
-        finally:
-            stop_worker(proc)
     report(args, count, source, sending, metas, poller, where)
 
 

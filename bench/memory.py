@@ -22,16 +22,13 @@ from pathlib import Path
 
 from common import (
     bench_settings,
-    create_topic,
     encode,
     machine,
     publish,
     services,
     simulated_events,
-    start_worker,
-    stop_worker,
     verdict,
-    warm_up,
+    warm_worker,
     write_results,
 )
 
@@ -74,13 +71,12 @@ def measure(store: str, steps: list[int], lines, keys, ch, broker, work, settle)
     settings = bench_settings(
         broker, ch, "mem", state_store=store, watch_interval=3600.0, rollup_interval=3600.0
     )
-    create_topic(settings)
     engine = DriverEngine(ch.host, ch.tcp_port)
     name = store.split(":")[0]
-    proc = start_worker(settings, work / f"worker-{name}", work / f"worker-{name}.log")
     points = []
-    try:
-        warm_up(settings, engine, proc)
+    with warm_worker(
+        settings, engine, work / f"worker-{name}", work / f"worker-{name}.log"
+    ) as proc:
         points.append({"n": 0, **settled_rss(proc.pid, settle)})
         done = 0
         for n in steps:
@@ -88,8 +84,6 @@ def measure(store: str, steps: list[int], lines, keys, ch, broker, work, settle)
             wait_until_stored(engine, settings.events_topic, offsets, timeout=900, poll=0.5)
             points.append({"n": n, **settled_rss(proc.pid, settle)})
             done = n
-    finally:
-        stop_worker(proc)
     base = points[0]["VmRSS"]
     for p in points[1:]:
         p["bytes_per_dossier"] = (p["VmRSS"] - base) * 1024 / p["n"]

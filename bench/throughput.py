@@ -28,37 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sampling  # noqa: E402
-from common import machine, write_results  # noqa: E402
+from common import create_topic, machine, publish, write_results  # noqa: E402
 
 from schemas.settings import Settings  # noqa: E402
 from streams.engines import DriverEngine  # noqa: E402
-from streams.replay import make_producer, wait_until_stored  # noqa: E402
+from streams.replay import wait_until_stored  # noqa: E402
 from streams.services import Broker, ClickHouseServer  # noqa: E402
 from streams.store import DATABASE, migrate  # noqa: E402
 from tests.histories import TZ, random_province  # noqa: E402
-
-
-def publish(
-    settings: Settings, lines: list[bytes], keys: list[bytes], create: bool = True
-) -> dict[int, int]:
-    from kafka.admin import KafkaAdminClient, NewTopic
-
-    if create:
-        admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-        admin.create_topics([NewTopic(settings.events_topic, settings.topic_partitions, 1)])
-        admin.close()
-    producer = make_producer(settings)
-    futures = [
-        producer.send(settings.events_topic, key=k, value=v)
-        for k, v in zip(keys, lines, strict=True)
-    ]
-    producer.flush()
-    offsets: dict[int, int] = {}
-    for f in futures:
-        meta = f.get(timeout=60)
-        offsets[meta.partition] = max(offsets.get(meta.partition, -1), meta.offset)
-    producer.close()
-    return offsets
 
 
 async def bare_aiokafka(bootstrap: str, topic: str, count: int) -> float:
@@ -127,6 +104,7 @@ def main() -> None:
                 clickhouse_port=ch.tcp_port,
             )
             if name == "bare":
+                create_topic(settings)
                 publish(settings, lines, keys)
                 results[name] = asyncio.run(
                     bare_aiokafka(broker.bootstrap, settings.events_topic, len(lines))
@@ -155,12 +133,13 @@ def main() -> None:
             try:
                 # warm up: the first event once the worker has joined, so start-up
                 # and the group join are not timed
+                create_topic(settings)
                 offsets = publish(settings, lines[:1], keys[:1])
                 timed_until(_done(name, engine, settings, offsets, 1), 300)
                 out = work / f"{name}.pyspy"
                 sampler = sampling.start(proc.pid, out) if name == "pipeline" else None
                 began = time.perf_counter()
-                offsets = publish(settings, lines[1:], keys[1:], create=False)
+                offsets = publish(settings, lines[1:], keys[1:])
                 timed_until(_done(name, engine, settings, offsets, len(lines)), 1800)
                 results[name] = time.perf_counter() - began
                 sampling.stop(sampler)
