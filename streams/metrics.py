@@ -80,7 +80,7 @@ class WorkerMetrics:
     def observe_watch(self, alerts: Sequence[InspectorAlert], due_soon: Mapping[str, int]) -> None:
         for a in alerts:
             self.alerts.labels(a.kind).inc()
-        for agency in set(self._due_soon_agencies) - due_soon.keys():
+        for agency in self._due_soon_agencies - due_soon.keys():
             self.due_soon.labels(agency).set(0)
         for agency, count in due_soon.items():
             self.due_soon.labels(agency).set(count)

@@ -9,6 +9,7 @@ crash) is harmless.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -74,6 +75,14 @@ class ClickHouseSink:
             except Exception:
                 self._engine = None
                 raise
+
+    async def acall(self, work: Callable[[Engine], T]) -> T:
+        """`call` from the event loop, on a worker thread (the client blocks)."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.call, work)
+
+    async def awrite(self, batch: SinkBatch) -> None:
+        """`write` from the event loop, on a worker thread."""
+        await asyncio.get_running_loop().run_in_executor(None, self.write, batch)
 
     def _insert_all(self, batch: SinkBatch) -> None:
         engine = self._connected()

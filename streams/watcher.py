@@ -104,28 +104,25 @@ class Watcher:
         self.wall = wall
         self.config = watch_config(settings)
 
-    async def _call(self, work: Callable[[Engine], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, self.sink.call, work)
-
     async def _clock(self) -> datetime | None:
         if self.settings.watch_clock == "wall":
             return self.wall()
-        stored = await self._call(lambda e: stored_offsets(e, self.settings.events_topic))
+        stored = await self.sink.acall(lambda e: stored_offsets(e, self.settings.events_topic))
         for partition, end in (await self.end_offsets()).items():
             if end > 0 and stored.get(partition, -1) < end - 1:
                 return None  # not everything is stored yet: wait
-        return await self._call(event_clock)
+        return await self.sink.acall(event_clock)
 
     async def _span(self) -> Span | None:
         until = await self._clock()
         if until is None:
             return None
-        since = await self._call(lambda e: watch_position(e, POSITION))
+        since = await self.sink.acall(lambda e: watch_position(e, POSITION))
         if since is None:
             since = (
                 until - timedelta(hours=self.settings.watch_lookback_hours)
                 if self.settings.watch_clock == "wall"
-                else await self._call(first_receipt)
+                else await self.sink.acall(first_receipt)
             )
         if since is None or until <= since:
             return None
@@ -138,9 +135,9 @@ class Watcher:
         if span is None:
             return None
         # the open hotspots as stored, each step: another worker may have led meanwhile
-        tracker = await self._call(lambda e: stored_tracker(e, self.config.hotspots))
+        tracker = await self.sink.acall(lambda e: stored_tracker(e, self.config.hotspots))
         start = watch_window_start(span.since, self.config)
-        facts = await self._call(lambda e: read_watch_facts(e, start, span.until))
+        facts = await self.sink.acall(lambda e: read_watch_facts(e, start, span.until))
         result = await asyncio.get_running_loop().run_in_executor(
             None,
             watch_step,
@@ -151,7 +148,7 @@ class Watcher:
             self.settings.calendar,
             self.config,
         )
-        await self._call(lambda e: _store_alerts(e, result))
+        await self.sink.acall(lambda e: _store_alerts(e, result))
         sent = [await self.send(a.key, alert_message(a)) for a in result.alerts]
         await asyncio.gather(*sent)
         if self.settings.alertmanager_url and result.alerts:
@@ -162,7 +159,7 @@ class Watcher:
         # last, the hotspot records and the position: until both are stored, a
         # failed step re-derives the same changes (same ids) and sends them again
         now = self.wall()
-        await self._call(lambda e: _store_progress(e, result, span.until, now))
+        await self.sink.acall(lambda e: _store_progress(e, result, span.until, now))
         if result.alerts:
             log.warning(
                 "inspector alerts",

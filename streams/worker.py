@@ -143,11 +143,7 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         assigned = [tp for tp in app.consumer.assignment() if tp.topic in topics]
         if not assigned:
             return
-        loop = asyncio.get_running_loop()
-        stored = {
-            topic: await loop.run_in_executor(None, sink.call, partial(stored_offsets, topic=topic))
-            for topic in topics
-        }
+        stored = {topic: await sink.acall(partial(stored_offsets, topic=topic)) for topic in topics}
         offsets = {tp: stored[tp.topic].get(tp.partition, -1) + 1 for tp in assigned}
         processor.progress.reset({(tp.topic, tp.partition): o for tp, o in offsets.items()})
         # faust's own commit path, with our offsets
@@ -191,22 +187,21 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             return report_rows(engine, start, datetime.now(UTC), UnitKind.AGENCY, cal)
 
         try:
-            await asyncio.get_running_loop().run_in_executor(None, sink.call, refresh)
-            rows = await asyncio.get_running_loop().run_in_executor(None, sink.call, month_so_far)
+            await sink.acall(refresh)
+            rows = await sink.acall(month_so_far)
             metrics.set_month(rows)
         except Exception as exc:  # the next tick tries again; never stop the worker for it
             log.warning("rollup refresh failed", extra={"error": repr(exc)})
 
     @app.agent(dead_topic)
     async def store_dead_letters(stream: faust.StreamT) -> None:
-        loop = asyncio.get_running_loop()
         async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
             now = datetime.now(UTC)
             messages = [_message(e) for e in batch]
             try:
                 rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
                 stored = SinkBatch(dead_letters=rows, progress=progress_rows(messages, now))
-                await loop.run_in_executor(None, sink.write, stored)
+                await sink.awrite(stored)
             except Exception:
                 _die("unexpected error storing dead letters")
             for event in batch:
@@ -239,9 +234,8 @@ async def _know_stored_progress(
     """Partitions seen for the first time start from what ClickHouse holds,
     so a batch that begins past it shows up as a gap and is re-read."""
     unknown = {(m.topic, m.partition) for m in messages} - processor.progress.next.keys()
-    loop = asyncio.get_running_loop()
     for topic in {t for t, _ in unknown}:
-        stored = await loop.run_in_executor(None, sink.call, partial(stored_offsets, topic=topic))
+        stored = await sink.acall(partial(stored_offsets, topic=topic))
         first = {(t, p): stored.get(p, -1) + 1 for t, p in unknown if t == topic}
         log.warning("first unstored offsets: %s", first)
         processor.progress.reset(first)
@@ -282,7 +276,7 @@ async def _store(
         sent.append(await dead_topic.send(key=key, value=value, force=True))
     await app.producer.flush()
     await asyncio.wait_for(asyncio.gather(*sent), SEND_TIMEOUT_S)
-    await asyncio.get_running_loop().run_in_executor(None, sink.write, processed.sink)
+    await sink.awrite(processed.sink)
     if processed.dead_letters:
         log.warning("dead letters", extra={"count": len(processed.dead_letters)})
 
