@@ -20,7 +20,7 @@ from schemas.settings import Settings
 from streams.engines import DriverEngine
 from streams.facts import dossier_facts
 from streams.processor import decode_history, encode_history
-from streams.store import DATABASE, FACT_COLUMNS, RAW_EVENT_COLUMNS, fact_row, raw_event_row
+from streams.store import DATABASE, RAW_EVENT_COLUMNS, fact_row, insert_facts, raw_event_row
 
 settings = Settings()
 app = faust.App(
@@ -60,7 +60,7 @@ async def process(stream: faust.StreamT) -> None:
         now = datetime.now(UTC)
         facts = dossier_facts(history, settings.calendar)
         if facts is not None:
-            engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, [fact_row(facts, now)])
+            insert_facts(engine, [fact_row(facts, now)])
         engine.insert(f"{DATABASE}.raw_events", RAW_EVENT_COLUMNS, [raw_event_row(event, now)])
 
 

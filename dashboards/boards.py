@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.period import UnitKind
-from streams.store import DATABASE, period_counts_sql
+from streams.store import DATABASE, UNIT_KINDS, period_counts_sql
 
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "motcua-clickhouse"}
 TZ = "Asia/Ho_Chi_Minh"
@@ -23,15 +23,12 @@ DAY_SECONDS = 8 * 3600  # a working day of the default calendar
 FACTS = f"{DATABASE}.dossier_facts FINAL"
 JSON_DIR = Path(__file__).resolve().parent / "json"
 
-# Template variables: one value, or '' for all (allValue).
-VARIABLES = {
-    "district": ("Huyện", "district_code", "district_name"),
-    "agency": ("Đơn vị", "agency_code", "agency_name"),
-    "field": ("Lĩnh vực", "field_code", "field_name"),
-    "level": ("Cấp", "level", "level"),
-}
+# Template variables: one value, or '' for all (allValue); the fact column
+# each filters on comes from the units the workers record (streams.store).
+_LABELS = {"district": "Huyện", "agency": "Đơn vị", "field": "Lĩnh vực", "level": "Cấp"}
+VARIABLES = {name: (label, UNIT_KINDS[name][0]) for name, label in _LABELS.items()}
 FILTER = " AND ".join(
-    f"('${{{name}}}' = '' OR {code} = '${{{name}}}')" for name, (_, code, _) in VARIABLES.items()
+    f"('${{{name}}}' = '' OR {code} = '${{{name}}}')" for name, (_, code) in VARIABLES.items()
 )
 
 # Rates over a counts subquery (METRICS.md §4); NULL where the denominator is 0.
@@ -119,10 +116,11 @@ def timeseries(title: str, sql: str, **defaults: Any) -> dict:
 
 
 def variable(name: str) -> dict[str, Any]:
-    label, code, text = VARIABLES[name]
+    label = VARIABLES[name][0]
+    # from the small units table the workers keep, not a scan of every fact
     sql = (
-        f"SELECT DISTINCT {code} AS __value, {text} AS __text FROM {DATABASE}.dossier_facts "
-        f"ORDER BY __text"
+        f"SELECT code AS __value, argMax(name, seen_at) AS __text FROM {DATABASE}.units "
+        f"WHERE kind = '{name}' GROUP BY code ORDER BY __text"
     )
     return {
         "name": name,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from schemas.events import DossierEvent
 from streams.calendar import WorkingCalendar
 from streams.facts import dossier_facts
-from streams.store import DATABASE, FACT_COLUMNS, Engine, fact_row, sql_string, sql_time
+from streams.store import DATABASE, Engine, fact_row, insert_facts, sql_string, sql_time
 
 CHUNK = 2000  # dossiers per round trip
 
@@ -47,9 +47,7 @@ def recompute_facts(
         for dossier_id, payload in rows:
             histories.setdefault(dossier_id, []).append(DossierEvent.model_validate_json(payload))
         facts = [f for h in histories.values() if (f := dossier_facts(h, calendar))]
-        engine.insert(
-            f"{DATABASE}.dossier_facts", FACT_COLUMNS, [fact_row(f, computed_at) for f in facts]
-        )
+        insert_facts(engine, [fact_row(f, computed_at) for f in facts])
         written += len(facts)
         progress(len(chunk))
     return written

@@ -1,6 +1,6 @@
 """The ClickHouse writer: one call stores a batch's rows, retrying until it can.
 
-Order matters for readers: facts and raw events first, dead letters, then
+Order matters for readers: facts (and the units they name) and raw events first, dead letters, then
 the partition progress that `replay --wait` watches, so progress never runs
 ahead of the rows it vouches for. Every table dedups a re-sent row, so a
 batch stored twice (a retry after a lost answer, a redelivery after a
@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
 
-from streams.store import DATABASE, DEAD_LETTER_COLUMNS, FACT_COLUMNS, RAW_EVENT_COLUMNS, Engine
+from streams.store import DATABASE, DEAD_LETTER_COLUMNS, RAW_EVENT_COLUMNS, Engine, insert_facts
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ class ClickHouseSink:
 
     def _insert_all(self, batch: SinkBatch) -> None:
         engine = self._connected()
+        insert_facts(engine, batch.facts)
         for table, columns, rows in (
-            ("dossier_facts", FACT_COLUMNS, batch.facts),
             ("raw_events", RAW_EVENT_COLUMNS, batch.raw_events),
             ("dead_letters", DEAD_LETTER_COLUMNS, batch.dead_letters),
             ("stream_progress", PROGRESS_COLUMNS, batch.progress),

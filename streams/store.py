@@ -190,6 +190,43 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
     )
 
 
+# Board filter kinds (dashboards.boards.VARIABLES) → the fact row's code and name.
+UNIT_COLUMNS = ("kind", "code", "name", "seen_at")
+UNIT_KINDS = {
+    "district": ("district_code", "district_name"),
+    "agency": ("agency_code", "agency_name"),
+    "field": ("field_code", "field_name"),
+    "level": ("level", "level"),
+}
+_UNIT_INDEX = {
+    kind: (FACT_COLUMNS.index(code), FACT_COLUMNS.index(name))
+    for kind, (code, name) in UNIT_KINDS.items()
+}
+_UPDATED_AT = FACT_COLUMNS.index("updated_at")
+
+
+def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
+    """One `units` row per (kind, code) named in fact rows; the latest name wins."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for row in fact_rows:
+        for kind, (code_at, name_at) in _UNIT_INDEX.items():
+            code = row[code_at]
+            if not code:
+                continue
+            name = LEVEL_NAMES[Level(code)] if kind == "level" else row[name_at]
+            seen = latest.get((kind, code))
+            if seen is None or row[_UPDATED_AT] >= seen[3]:
+                latest[(kind, code)] = (kind, code, name, row[_UPDATED_AT])
+    return list(latest.values())
+
+
+def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
+    """Store fact rows and the units they name (the one way facts are written)."""
+    if fact_rows:
+        engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, fact_rows)
+        engine.insert(f"{DATABASE}.units", UNIT_COLUMNS, unit_rows(fact_rows))
+
+
 DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "original")
 
 

@@ -47,7 +47,7 @@ def engine(request, tmp_path_factory):
 def load_facts(engine, events, computed_at, calendar) -> int:
     """Fold events into facts and store them; returns the number of dossiers."""
     from streams.facts import dossier_facts
-    from streams.store import DATABASE, FACT_COLUMNS, fact_row
+    from streams.store import fact_row, insert_facts
 
     histories: dict[str, list] = {}
     for e in events:
@@ -55,5 +55,5 @@ def load_facts(engine, events, computed_at, calendar) -> int:
     rows = [
         fact_row(f, computed_at) for h in histories.values() if (f := dossier_facts(h, calendar))
     ]
-    engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, rows)
+    insert_facts(engine, rows)
     return len(rows)

@@ -87,6 +87,24 @@ def test_every_panel_and_variable_query_runs(loaded) -> None:
             assert run(engine, variable["query"]), variable["name"]
 
 
+def test_filter_lists_are_the_units_received(loaded) -> None:
+    """Each board filter lists exactly the units named by the received events
+    (latest receipt's name), levels under their Vietnamese names."""
+    received = sorted((e for e in EVENTS if e.type.value == "received"), key=lambda e: e.at)
+    level_names = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
+    expected: dict[str, dict[str, str]] = {name: {} for name in VARIABLES}
+    for e in received:
+        expected["district"][e.district_code] = e.district_name
+        expected["agency"][e.agency_code] = e.agency_name
+        expected["field"][e.field_code] = e.field_name
+        expected["level"][e.level.value] = level_names[e.level.value]
+    for variable in BOARDS["toan-tinh"]()["templating"]["list"]:
+        listed = run(loaded, variable["query"])
+        want = expected[variable["name"]]
+        assert dict(listed) == want, variable["name"]
+        assert [text for _, text in listed] == sorted(want.values()), variable["name"]
+
+
 def _close(value: object, exact: Fraction) -> bool:
     return abs(Fraction(float(value)) - exact) < Fraction(1, 10**9)
 
