@@ -40,8 +40,42 @@ class DossierStore(Protocol):
     def put(self, dossier_id: str, history: bytes, message: Message) -> None: ...
 
 
+# Stored history format 2: [2, dossier_id, event, ...], each event a list of
+# its values in this order (trailing nulls dropped) and its event_id as
+# [suffix] when it starts with the dossier_id. Field names and the dossier_id
+# are then stored once, not per event: 626 → ~330 B for a receipt. The order
+# is part of the stored format: new fields go at the end.
+HISTORY_FORMAT = 2
+HISTORY_FIELDS = (
+    "event_id", "type", "at", "agency_code", "agency_name", "level", "district_code",
+    "district_name", "procedure_code", "procedure_name", "field_code", "field_name",
+    "channel", "online_level", "due_at", "time_limit", "fee_due", "paid_online",
+    "digitized", "source",
+)  # fmt: skip
+
+
+def _packed(event: DossierEvent) -> list:
+    fields = event.model_dump(mode="json", exclude_none=True)
+    if event.event_id.startswith(event.dossier_id):
+        fields["event_id"] = [event.event_id[len(event.dossier_id) :]]
+    values = [fields.get(name) for name in HISTORY_FIELDS]
+    while values[-1] is None:
+        values.pop()
+    return values
+
+
+def _unpacked(dossier_id: str, values: list) -> DossierEvent:
+    fields = dict(zip(HISTORY_FIELDS, values, strict=False))
+    if isinstance(fields["event_id"], list):
+        fields["event_id"] = dossier_id + fields["event_id"][0]
+    fields["dossier_id"] = dossier_id
+    return DossierEvent.model_validate(fields)
+
+
 def encode_history(events: Sequence[DossierEvent]) -> bytes:
-    encoded = orjson.dumps([e.model_dump(mode="json", exclude_none=True) for e in events])
+    if not events:
+        return orjson.dumps([HISTORY_FORMAT, ""])
+    encoded = orjson.dumps([HISTORY_FORMAT, events[0].dossier_id, *map(_packed, events)])
     # orjson's bytes keep its whole output buffer (~8 KB) whatever their length;
     # a history is kept for the dossier's life, so keep an exact-size copy
     return bytes(memoryview(encoded))
@@ -50,7 +84,12 @@ def encode_history(events: Sequence[DossierEvent]) -> bytes:
 def decode_history(data: bytes | None) -> list[DossierEvent]:
     if not data:
         return []
-    return [DossierEvent.model_validate(item) for item in orjson.loads(data)]
+    items = orjson.loads(data)
+    if items and items[0] == HISTORY_FORMAT:
+        dossier_id = items[1]
+        return [_unpacked(dossier_id, values) for values in items[2:]]
+    # format 1 (state written before format 2): a list of event objects
+    return [DossierEvent.model_validate(item) for item in items]
 
 
 class ContiguousProgress:

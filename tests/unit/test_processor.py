@@ -166,3 +166,28 @@ def test_a_stored_history_takes_about_its_length_in_memory() -> None:
         tracemalloc.stop()
     grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
     assert grown / len(kept) < 2 * len(kept[0])
+
+
+def test_stored_history_roundtrips_and_names_each_field_once() -> None:
+    from schemas.events import DossierEvent
+    from streams.processor import HISTORY_FIELDS, encode_history
+
+    assert set(HISTORY_FIELDS) == set(DossierEvent.model_fields) - {"dossier_id"}
+    received = DossierEvent.model_validate(RECEIVED)
+    resolved = DossierEvent.model_validate(RESOLVED)
+    own_id = resolved.model_copy(update={"event_id": DOSSIER + "/resolved/1"})
+    history = [received, resolved, own_id]
+    stored = encode_history(history)
+    assert decode_history(stored) == history
+    assert stored.count(DOSSIER.encode()) == 1  # once, not per event nor in event_ids
+    assert b'"agency_name"' not in stored
+    # smaller than the events' own JSON objects, which it replaced
+    plain = orjson.dumps([e.model_dump(mode="json", exclude_none=True) for e in history])
+    assert len(stored) < 0.7 * len(plain)
+
+
+def test_state_stored_as_json_objects_still_reads() -> None:
+    # format 1: state written by workers before the compact format
+    old = orjson.dumps([{k: v for k, v in RECEIVED.items() if k != "SoDienThoai"}, RESOLVED])
+    assert [e.event_id for e in decode_history(old)] == ["r", "x"]
+    assert decode_history(old)[0].agency_name == "UBND Phường Việt Trì"

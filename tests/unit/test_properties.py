@@ -241,3 +241,11 @@ def test_facts_give_the_state_at_any_instant(
         )
         finished = facts.end_at is not None and facts.end_at < as_of
         assert finished == (state.end_at is not None)
+
+
+@given(dossier_history("H44.100-260504-0007"))
+@settings(max_examples=200, deadline=None)
+def test_stored_history_roundtrips(events: list[DossierEvent]) -> None:
+    from streams.processor import decode_history, encode_history
+
+    assert decode_history(encode_history(events)) == events
