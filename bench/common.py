@@ -192,18 +192,24 @@ def publish(settings: Settings, lines: list[bytes], keys: list[bytes]) -> dict[i
     return offsets
 
 
-def warm_up(settings: Settings, engine: DriverEngine, proc: subprocess.Popen) -> float:
-    """One event through the freshly started worker, so start-up and the group
-    join are not timed; returns the seconds it took."""
+def warm_up(settings: Settings, engine: DriverEngine, procs: list[subprocess.Popen]) -> float:
+    """An event on every partition through the freshly started workers, so
+    start-up and the group join are not timed; returns the seconds it took."""
     from tests.histories import TZ, random_history
 
     now = datetime.now(TZ).replace(microsecond=0)
-    event = random_history(random.Random(0), "warm-up", now - timedelta(days=90))[0]
+    events = [
+        random_history(random.Random(i), f"warm-up-{i}", now - timedelta(days=90))[0]
+        for i in range(8 * settings.topic_partitions)
+    ]
     began = time.perf_counter()
-    offsets = publish(settings, [encode(event)], [event.dossier_id.encode()])
+    offsets = publish(
+        settings, [encode(e) for e in events], [e.dossier_id.encode() for e in events]
+    )
     while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the worker exited with {proc.returncode}; see its log")
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"a worker exited with {proc.returncode}; see its log")
         try:
             wait_until_stored(engine, settings.events_topic, offsets, timeout=0, poll=0)
             return time.perf_counter() - began
@@ -214,18 +220,32 @@ def warm_up(settings: Settings, engine: DriverEngine, proc: subprocess.Popen) ->
 
 
 @contextmanager
+def warm_workers(
+    settings: Settings, engine: DriverEngine, directory: Path, log: Path, count: int = 1
+) -> Iterator[list[subprocess.Popen]]:
+    """`count` workers of one group on a freshly created events topic, warmed up
+    (start-up and the group join are not timed), stopped on leaving."""
+    create_topic(settings)
+    directory.mkdir(parents=True, exist_ok=True)
+    procs = [
+        start_worker(settings, directory / f"w{i}", log.with_suffix(f".{i}.log"))
+        for i in range(count)
+    ]
+    try:
+        warm_up(settings, engine, procs)
+        yield procs
+    finally:
+        for proc in procs:
+            stop_worker(proc)
+
+
+@contextmanager
 def warm_worker(
     settings: Settings, engine: DriverEngine, directory: Path, log: Path
 ) -> Iterator[subprocess.Popen]:
-    """A worker on a freshly created events topic, warmed up (its start-up and group
-    join are not timed), stopped on leaving."""
-    create_topic(settings)
-    proc = start_worker(settings, directory, log)
-    try:
-        warm_up(settings, engine, proc)
-        yield proc
-    finally:
-        stop_worker(proc)
+    """One warmed-up worker (`warm_workers` with one)."""
+    with warm_workers(settings, engine, directory, log) as procs:
+        yield procs[0]
 
 
 def _stat(pid: int | str) -> list[str] | None:
