@@ -149,8 +149,14 @@ _ENV_FIELDS = (
 )
 
 
-def start_worker(settings: Settings, data_dir: Path, log: Path) -> subprocess.Popen:
-    """`motcua worker` with `settings`, as a child process logging to `log`."""
+MOTCUA_WORKER = ("-m", "motcua", "worker")
+
+
+def start_worker(
+    settings: Settings, data_dir: Path, log: Path, command: tuple[str, ...] = MOTCUA_WORKER
+) -> subprocess.Popen:
+    """A worker (`motcua worker` unless `command` says otherwise) with `settings`,
+    as a child process logging to `log`."""
     env = {f"MOTCUA_{f.upper()}": str(getattr(settings, f)) for f in _ENV_FIELDS}
     env |= {
         "MOTCUA_DATA_DIR": str(data_dir),
@@ -159,7 +165,7 @@ def start_worker(settings: Settings, data_dir: Path, log: Path) -> subprocess.Po
         "MOTCUA_BROKER_REBALANCE_TIMEOUT": "10",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "motcua", "worker"],
+        [sys.executable, *command],
         cwd=ROOT,
         env=os.environ | env,
         stdout=log.open("ab"),

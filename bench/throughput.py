@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -28,9 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sampling  # noqa: E402
-from common import create_topic, machine, publish, write_results  # noqa: E402
+from common import (  # noqa: E402
+    MOTCUA_WORKER,
+    bench_settings,
+    create_topic,
+    machine,
+    publish,
+    start_worker,
+    stop_worker,
+    write_results,
+)
 
-from schemas.settings import Settings  # noqa: E402
 from streams.engines import DriverEngine  # noqa: E402
 from streams.replay import wait_until_stored  # noqa: E402
 from streams.services import Broker, ClickHouseServer  # noqa: E402
@@ -62,16 +68,6 @@ async def bare_aiokafka(bootstrap: str, topic: str, count: int) -> float:
     return time.perf_counter() - began
 
 
-def run_worker(env: dict[str, str], module: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, *module],
-        cwd=ROOT,
-        env=os.environ | env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def timed_until(condition, timeout: float) -> float:
     began = time.perf_counter()
     while not condition():
@@ -93,16 +89,7 @@ def main() -> None:
         engine = DriverEngine(ch.host, ch.tcp_port)
         where = machine(engine)
         for name in ("bare", "naive", "pipeline"):
-            run = uuid.uuid4().hex[:6]
-            settings = Settings(
-                bootstrap_servers=broker.bootstrap,
-                events_topic=f"b-{name}-{run}",
-                dead_letter_topic=f"d-{run}",
-                app_id=f"bench-{name}-{run}",
-                topic_partitions=4,
-                clickhouse_host=ch.host,
-                clickhouse_port=ch.tcp_port,
-            )
+            settings = bench_settings(broker, ch, f"b-{name}")
             if name == "bare":
                 create_topic(settings)
                 publish(settings, lines, keys)
@@ -112,24 +99,12 @@ def main() -> None:
                 continue
             engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
             migrate(engine)
-            env = {
-                "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
-                "MOTCUA_EVENTS_TOPIC": settings.events_topic,
-                "MOTCUA_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
-                "MOTCUA_APP_ID": settings.app_id,
-                "MOTCUA_TOPIC_PARTITIONS": "4",
-                "MOTCUA_CLICKHOUSE_HOST": ch.host,
-                "MOTCUA_CLICKHOUSE_PORT": str(ch.tcp_port),
-                "MOTCUA_DATA_DIR": str(work / name),
-                "MOTCUA_BROKER_SESSION_TIMEOUT": "10",
-                "MOTCUA_BROKER_REBALANCE_TIMEOUT": "10",
-            }
-            module = (
-                ["-m", "motcua", "worker"]
+            command = (
+                MOTCUA_WORKER
                 if name == "pipeline"
-                else [str(ROOT / "bench" / "naive_agent.py"), "worker", "-l", "warn"]
+                else (str(ROOT / "bench" / "naive_agent.py"), "worker", "-l", "warn")
             )
-            proc = run_worker(env, module, work / f"{name}.log")
+            proc = start_worker(settings, work / name, work / f"{name}.log", command)
             try:
                 # warm up: the first event once the worker has joined, so start-up
                 # and the group join are not timed
@@ -145,8 +120,7 @@ def main() -> None:
                 sampling.stop(sampler)
                 profile = sampling.summary(out) if sampler else {}
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_worker(proc)
     report(len(lines), dossiers, results, where, profile)
 
 
