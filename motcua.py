@@ -437,7 +437,7 @@ def export_monthly(
         tables=tables,
         trend=trend,
         cut_off=datetime.now(settings.calendar.tz).replace(microsecond=0),
-        source="ClickHouse (motcua.dossier_facts)"
+        source="ClickHouse (motcua.dossier_periods, motcua.open_dossiers)"
         if source is Source.CLICKHOUSE
         else ", ".join(str(p) for p in events or []),
     )

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from reports.period import UnitKind
-from streams.store import DATABASE, UNIT_KINDS, period_counts_sql
+from streams.store import DATABASE, UNIT_KINDS, active_facts_sql, period_counts_sql
 
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "motcua-clickhouse"}
 TZ = "Asia/Ho_Chi_Minh"
 DAY_SECONDS = 8 * 3600  # a working day of the default calendar
-FACTS = f"{DATABASE}.dossier_facts FINAL"
+OPEN = f"{DATABASE}.open_dossiers FINAL"  # finished rows there are hidden by end_at > now()
 JSON_DIR = Path(__file__).resolve().parent / "json"
 
 # Template variables: one value, or '' for all (allValue); the fact column
@@ -57,6 +57,11 @@ AVG_DAYS = f"if(finished_total = 0, NULL, processing_seconds / finished_total / 
 
 def counts(by: UnitKind, start: str = "$__fromTime", end: str = "$__toTime") -> str:
     return period_counts_sql(start, end, by, FILTER)
+
+
+def active(columns: tuple[str, ...], extra: str = "") -> str:
+    """The filtered dossiers active in the board's range, each once (latest facts)."""
+    return active_facts_sql("$__fromTime", "$__toTime", FILTER + extra, columns)
 
 
 # -- panel building ---------------------------------------------------------------
@@ -203,8 +208,8 @@ def province_board() -> dict[str, Any]:
             "Tiếp nhận theo ngày",
             f"""
 SELECT toStartOfDay(received_at, '{TZ}') AS time, count() AS "Tiếp nhận"
-FROM {FACTS}
-WHERE $__timeFilter(received_at) AND {FILTER}
+FROM ({active(("received_at",))})
+WHERE received_at >= $__fromTime
 GROUP BY time ORDER BY time""",
         ),
         w=12,
@@ -216,8 +221,8 @@ GROUP BY time ORDER BY time""",
             f"""
 SELECT toStartOfDay(end_at, '{TZ}') AS time, count() AS "Đã giải quyết",
        100 * countIf(final_standing IN ('early', 'on_time')) / count() AS "Tỷ lệ đúng hạn (%)"
-FROM {FACTS}
-WHERE $__timeFilter(end_at) AND {FILTER}
+FROM ({active(("end_at", "final_standing"))})
+WHERE end_at < $__toTime
 GROUP BY time ORDER BY time""",
         ),
         w=12,
@@ -242,7 +247,7 @@ def dossier_list(condition: str) -> str:
 SELECT dossier_id AS "Mã hồ sơ", agency_name AS "Đơn vị", procedure_name AS "Thủ tục",
        field_name AS "Lĩnh vực", toString(due, '{TZ}') AS "Hạn giải quyết",
        round((toUInt32(now()) - toUInt32(due)) / 3600, 1) AS "Số giờ so với hạn"
-FROM {FACTS}
+FROM {OPEN}
 WHERE end_at > now() AND {condition} AND {FILTER}
 ORDER BY due, dossier_id
 LIMIT 500
@@ -269,6 +274,11 @@ def agency_board() -> dict[str, Any]:
     return board("motcua-don-vi", "Đơn vị — chi tiết theo lĩnh vực, thủ tục, hồ sơ", layout)
 
 
+_CELL_COLUMNS = (
+    "field_name", "district_name", "end_at", "final_standing", "change_at", "change_standing",
+)  # fmt: skip
+
+
 def cell_late_share(extra: str = "") -> str:
     """Late share per field × district (METRICS.md §5): dossiers finished in the
     range plus those in progress at its end; late = finished late or overdue."""
@@ -283,8 +293,7 @@ FROM
            change_standing[arrayCount(x -> x < $__toTime, change_at)] AS standing,
            (finished AND final_standing = 'late') OR (NOT finished AND standing = 'overdue')
                AS late
-    FROM {FACTS}
-    WHERE received_at < $__toTime AND {FILTER}{extra}
+    FROM ({active(_CELL_COLUMNS, extra)})
 )
 WHERE (finished AND in_range) OR (NOT finished AND standing IN ('within_due', 'overdue'))
 GROUP BY field_name, district_name
@@ -334,7 +343,7 @@ def alerts_board() -> dict[str, Any]:
     open_alerts = f"""
 FROM {DATABASE}.alerts FINAL
 WHERE kind IN ('due_soon', 'overdue') AND $__timeFilter(raised_at)
-  AND dossier_id IN (SELECT dossier_id FROM {FACTS} WHERE end_at > now())
+  AND dossier_id IN (SELECT dossier_id FROM {OPEN} WHERE end_at > now())
   AND ('${{district}}' = '' OR district_code = '${{district}}')
   AND ('${{agency}}' = '' OR agency_code = '${{agency}}')"""
     layout = Layout()

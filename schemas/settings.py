@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     metrics_port: int = 0  # Prometheus /metrics of the worker; 0 = off
     metrics_host: str = "127.0.0.1"
     rollup_interval: float = 300.0  # seconds between refreshes of this month's rollups
+    open_cleanup_interval: float = 600.0  # seconds between drops of finished open_dossiers rows
     # -- inspectors' watch (deadline alerts, hotspots; streams/watcher.py)
     watch_interval: float = 30.0  # seconds between watch steps (target: overdue in AM ≤ 60 s)
     watch_clock: Literal["wall", "event"] = "wall"  # event: replayed history's own time

@@ -20,6 +20,7 @@ from streams.store import (
     FACT_COLUMNS,
     NEVER,
     Engine,
+    active_facts_sql,
     sql_string,
     sql_time,
     stored_time,
@@ -55,10 +56,7 @@ SEVERITY = {"overdue": "critical", "overdue_reminder": "critical"}
 
 def watch_facts_sql(ended_from: datetime, received_before: datetime) -> str:
     """Dossiers received before `received_before` and not finished before `ended_from`."""
-    return (
-        f"SELECT {', '.join(FACT_COLUMNS)} FROM {DATABASE}.dossier_facts FINAL "
-        f"WHERE received_at < {sql_time(received_before)} AND end_at >= {sql_time(ended_from)}"
-    )
+    return active_facts_sql(sql_time(ended_from), sql_time(received_before))
 
 
 def _utc(t: datetime | str) -> datetime | None:
@@ -109,6 +107,7 @@ def facts_from_row(row: tuple) -> DossierFacts:
         digitized_at=None,
         processing_time=None,
         changes=changes,
+        last_event_at=_utc(r["last_event_at"]) or received.at,
     )
 
 

@@ -49,6 +49,7 @@ class DossierFacts:
     digitized_at: datetime | None
     processing_time: timedelta | None  # working time from receipt to end
     changes: tuple[Change, ...]  # how it stood while unfinished
+    last_event_at: datetime  # latest `at` of any known event: only grows with new events
 
     @property
     def received_at(self) -> datetime:
@@ -94,6 +95,7 @@ def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> 
             calendar.working_time_between(fold.received.at, fold.end_at) if fold.end_at else None
         ),
         changes=tuple(changes),
+        last_event_at=ordered[-1].at,
     )
 
 

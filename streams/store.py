@@ -146,6 +146,7 @@ FACT_COLUMNS = (
     "change_standing",
     "change_late",
     "updated_at",
+    "last_event_at",
 )
 
 
@@ -187,6 +188,7 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
         [c.standing.value for c in facts.changes],
         [int(c.late) for c in facts.changes],
         stored_time(computed_at),
+        stored_time(facts.last_event_at),
     )
 
 
@@ -220,11 +222,84 @@ def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
     return list(latest.values())
 
 
+# What the boards and reports read (migration 0006): a finished dossier's facts
+# once per 7-day period from its receipt to its latest event, so a time range
+# reads only its periods; and every dossier's latest facts while open.
+PERIOD_SECONDS = 7 * 86400
+PERIOD_COLUMNS = ("period", *FACT_COLUMNS)
+NEVER_STORED = stored_time(None)
+_RECEIVED_AT = FACT_COLUMNS.index("received_at")
+_END_AT = FACT_COLUMNS.index("end_at")
+_LAST_EVENT_AT = FACT_COLUMNS.index("last_event_at")
+
+
+def period_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
+    """`dossier_periods` rows of the finished dossiers among fact rows.
+
+    A dossier's periods run to its latest event, not its end: a reordered
+    earlier end can move `end_at` back, but the latest event only ever moves
+    on, so each version covers every period an earlier one did (no stale
+    row is left behind)."""
+    rows = []
+    for row in fact_rows:
+        if row[_END_AT] != NEVER_STORED:
+            first, last = row[_RECEIVED_AT] // PERIOD_SECONDS, row[_LAST_EVENT_AT] // PERIOD_SECONDS
+            rows.extend((period, *row) for period in range(first, last + 1))
+    return rows
+
+
 def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
-    """Store fact rows and the units they name (the one way facts are written)."""
+    """Store fact rows, the units they name, and the tables boards read (the
+    one way facts are written). Every row goes to `open_dossiers`, finished
+    ones too: they supersede the dossier's open row there."""
     if fact_rows:
         engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, fact_rows)
         engine.insert(f"{DATABASE}.units", UNIT_COLUMNS, unit_rows(fact_rows))
+        engine.insert(f"{DATABASE}.open_dossiers", FACT_COLUMNS, fact_rows)
+        engine.insert(f"{DATABASE}.dossier_periods", PERIOD_COLUMNS, period_rows(fact_rows))
+
+
+# Finished dossiers never reopen (streams/lifecycle.py), so all their rows can
+# go, and rows are only ever rewritten with newer versions, so none comes back
+# open. A mutation: it rewrites the parts in the background, and until it is
+# done the finished rows are hidden by FINAL anyway.
+def delete_finished_open(engine: Engine) -> bool:
+    """Drop finished dossiers from `open_dossiers` (keeps it the size of the open
+    set); False, doing nothing, while the previous drop is still running."""
+    running = engine.rows(
+        f"SELECT count() FROM system.mutations WHERE database = '{DATABASE}' "
+        "AND table = 'open_dossiers' AND is_done = 0"
+    )
+    if running[0][0]:
+        return False
+    engine.command(
+        f"ALTER TABLE {DATABASE}.open_dossiers DELETE WHERE dossier_id IN "
+        f"(SELECT dossier_id FROM {DATABASE}.open_dossiers WHERE end_at != {sql_time(NEVER)})"
+    )
+    return True
+
+
+def active_facts_sql(s: str, e: str, where: str = "", columns: Sequence[str] = FACT_COLUMNS) -> str:
+    """Each dossier active in [s, e) (received before e, not finished before s)
+    once, with its latest facts; s and e are SQL DateTime expressions.
+
+    A finished dossier is read from the one period holding max(received_at, s);
+    an open one from `open_dossiers`.
+    """
+    only = f" AND ({where})" if where else ""
+    cols = ", ".join(columns)
+
+    def period(t: str) -> str:
+        return f"intDiv(toUInt32({t}), {PERIOD_SECONDS})"
+
+    return f"""
+    SELECT {cols} FROM {DATABASE}.dossier_periods FINAL
+    WHERE period >= {period(s)} AND period <= intDiv(toUInt32({e}) - 1, {PERIOD_SECONDS})
+      AND period = {period(f"greatest(received_at, {s})")}
+      AND received_at < {e} AND end_at >= {s}{only}
+    UNION ALL
+    SELECT {cols} FROM {DATABASE}.open_dossiers FINAL
+    WHERE end_at = {sql_time(NEVER)} AND received_at < {e}{only}"""
 
 
 DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "original")
@@ -251,6 +326,13 @@ _UNIT_COLUMNS = {
     UnitKind.PROVINCE: ("'province'", "''"),
 }
 
+_PERIOD_COUNT_COLUMNS = (
+    *(c for pair in _UNIT_COLUMNS.values() for c in pair if not c.startswith("'")),
+    "received_at", "channel", "online_level", "outcome", "final_standing", "apology_at",
+    "fee_due_at", "paid_online_at", "digitized_at", "processing_seconds", "end_at",
+    "change_at", "change_standing", "change_late",
+)  # fmt: skip
+
 # Column order of the report query = PeriodRow counters it fills.
 REPORT_FIELDS = STORED_COUNTS
 
@@ -276,7 +358,6 @@ def period_counts_sql(s: str, e: str, by: UnitKind, where: str = "") -> str:
     DateTime expressions (literals, or a board's time-range macros) and
     `where` an extra condition on the facts."""
     code, name = _UNIT_COLUMNS[by]
-    only = f" AND ({where})" if where else ""
     return f"""
 SELECT
     unit_code,
@@ -316,8 +397,7 @@ FROM
         end_at >= {e} AS open_at_end,
         change_standing[arrayCount(x -> x < {e}, change_at)] AS standing_at_end,
         change_late[arrayCount(x -> x < {e}, change_at)] AS late_at_end
-    FROM {DATABASE}.dossier_facts FINAL
-    WHERE received_at < {e} AND end_at >= {s}{only}
+    FROM ({active_facts_sql(s, e, where, _PERIOD_COUNT_COLUMNS)})
 )
 GROUP BY unit_code
 ORDER BY unit_code

@@ -35,7 +35,7 @@ from streams.processor import (
 from streams.replay import stored_offsets
 from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
-from streams.store import Engine, dead_letter_row, report_rows
+from streams.store import Engine, dead_letter_row, delete_finished_open, report_rows
 from streams.watcher import Watcher
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,13 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             metrics.set_month(rows)
         except Exception as exc:  # the next tick tries again; never stop the worker for it
             log.warning("rollup refresh failed", extra={"error": repr(exc)})
+
+    @app.timer(settings.open_cleanup_interval, on_leader=True)
+    async def drop_finished_from_open() -> None:
+        try:
+            await sink.acall(delete_finished_open)
+        except Exception as exc:  # only the table's size depends on it: try next time
+            log.warning("open_dossiers cleanup failed", extra={"error": repr(exc)})
 
     @app.agent(dead_topic)
     async def store_dead_letters(stream: faust.StreamT) -> None:

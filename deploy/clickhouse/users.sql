@@ -10,6 +10,10 @@ GRANT SELECT ON motcua.stream_progress TO motcua_writer;
 GRANT SELECT ON motcua.raw_events TO motcua_writer;
 -- the rollup refresh and the inspectors' watch read facts and their own state
 GRANT SELECT ON motcua.dossier_facts TO motcua_writer;
+GRANT SELECT ON motcua.dossier_periods TO motcua_writer;
+GRANT SELECT ON motcua.open_dossiers TO motcua_writer;
+-- the leader drops finished dossiers from open_dossiers (streams.store.delete_finished_open)
+GRANT ALTER DELETE ON motcua.open_dossiers TO motcua_writer;
 GRANT SELECT ON motcua.hotspots TO motcua_writer;
 GRANT SELECT ON motcua.watch_position TO motcua_writer;
 GRANT SELECT ON motcua.* TO motcua_reader;

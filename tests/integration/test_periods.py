@@ -1,0 +1,140 @@
+"""The tables boards and reports read (`dossier_periods`, `open_dossiers`),
+on both engines: filled from the facts of earlier releases by the migration,
+kept exact when a reordered event moves a dossier's end back, and unchanged
+in what they report when finished dossiers are dropped from `open_dossiers`.
+Expected numbers come from the offline report (Python, from the events) or
+by hand."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reports.offline import states_at
+from reports.period import UnitKind, period_report
+from streams.calendar import WorkingCalendar
+from streams.facts import dossier_facts
+from streams.store import (
+    DATABASE,
+    FACT_COLUMNS,
+    MIGRATIONS_DIR,
+    NEVER,
+    delete_finished_open,
+    fact_row,
+    migrate,
+    report_rows,
+    sql_time,
+)
+from tests.conftest import load_facts
+from tests.histories import TZ, random_province
+from tests.unit.helpers import ev, t
+
+CAL = WorkingCalendar()
+EVENTS = random_province(seed=23, dossiers=300, start=datetime(2026, 1, 5, tzinfo=TZ))
+PERIODS = [
+    (datetime(2026, 2, 1, tzinfo=TZ), datetime(2026, 3, 1, tzinfo=TZ)),
+    (datetime(2026, 1, 1, tzinfo=TZ), datetime(2026, 7, 1, tzinfo=TZ)),
+    (datetime(2026, 2, 16, 9, 30, tzinfo=TZ), datetime(2026, 2, 27, 15, 0, tzinfo=TZ)),
+]
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def fresh(engine):
+    engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+    return engine
+
+
+def assert_reports_match_offline(engine, events) -> None:
+    for start, end in PERIODS:
+        for by in (UnitKind.PROVINCE, UnitKind.AGENCY, UnitKind.DISTRICT):
+            expected = period_report(states_at(events, end, CAL), start, end, by, CAL)
+            got = report_rows(engine, start, end, by, CAL)
+            assert [r.as_record() for r in got] == [r.as_record() for r in expected], (start, by)
+
+
+def histories(events) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for e in events:
+        found.setdefault(e.dossier_id, []).append(e)
+    return found
+
+
+def open_rows(engine) -> tuple[int, int, int]:
+    """open_dossiers as stored (no FINAL): rows, dossiers, rows of finished ones."""
+    [(rows, dossiers, finished)] = engine.rows(
+        f"SELECT count(), uniqExact(dossier_id), countIf(end_at != {sql_time(NEVER)}) "
+        f"FROM {DATABASE}.open_dossiers"
+    )
+    return int(rows), int(dossiers), int(finished)
+
+
+def wait_for_mutations(engine, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    sql = f"SELECT count() FROM system.mutations WHERE database = '{DATABASE}' AND is_done = 0"
+    while engine.rows(sql)[0][0]:
+        assert time.monotonic() < deadline, "mutation still running"
+        time.sleep(0.2)
+
+
+def test_migration_fills_them_from_facts_stored_before_it(fresh, tmp_path: Path) -> None:
+    engine = fresh
+    earlier = tmp_path / "migrations"
+    earlier.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("000[1-5]_*.sql")):
+        shutil.copy(path, earlier)
+    assert migrate(engine, earlier) == [1, 2, 3, 4, 5]
+    # facts as release 0005 wrote them: no last_event_at, no derived tables
+    facts = [f for h in histories(EVENTS).values() if (f := dossier_facts(h, CAL))]
+    rows = [fact_row(f, NOW)[:-1] for f in facts]
+    engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS[:-1], rows)
+
+    assert migrate(engine) == [6]
+    assert_reports_match_offline(engine, EVENTS)
+    still_open = sum(f.end_at is None for f in facts)
+    assert 0 < still_open < len(facts)
+    assert open_rows(engine)[1:] == (still_open, 0)
+
+
+def test_a_reordered_earlier_end_leaves_no_stale_period(fresh) -> None:
+    """Received Mon 2 March; a `resolved` on Fri 13 March arrives first, then
+    an earlier `resolved` on Tue 10 March. Periods start on Thursdays at
+    07:00 local time (the Unix epoch was a Thursday), so the two ends lie in
+    different periods. The dossier ended on 10 March: the week of 13 March
+    must not count it."""
+    engine = fresh
+    migrate(engine)
+    received = ev("received", t(2026, 3, 2, 8), due_at=t(2026, 3, 20, 17))
+    late_end, early_end = ev("resolved", t(2026, 3, 13, 10)), ev("resolved", t(2026, 3, 10, 10))
+    load_facts(engine, [received, late_end], NOW - timedelta(hours=1), CAL)
+    load_facts(engine, [received, late_end, early_end], NOW, CAL)
+
+    province = UnitKind.PROVINCE
+    assert report_rows(engine, t(2026, 3, 12, 8), t(2026, 3, 19), province, CAL) == []
+    [row] = report_rows(engine, t(2026, 3, 9), t(2026, 3, 12), province, CAL)
+    assert (row.carried_over, row.received_total, row.finished_total) == (1, 0, 1)
+    assert row.finished_early + row.finished_on_time == 1
+
+
+def test_dropping_finished_dossiers_from_open_changes_no_report(fresh) -> None:
+    engine = fresh
+    migrate(engine)
+    half = len(EVENTS) // 2
+    load_facts(engine, EVENTS[:half], NOW - timedelta(hours=1), CAL)  # many still open then
+    dossiers = load_facts(engine, EVENTS, NOW, CAL)
+    facts = [f for h in histories(EVENTS).values() if (f := dossier_facts(h, CAL))]
+    still_open = sum(f.end_at is None for f in facts)
+    rows, stored, finished = open_rows(engine)
+    assert rows > dossiers == stored > still_open and finished > 0
+
+    assert delete_finished_open(engine)
+    wait_for_mutations(engine)
+    assert open_rows(engine)[1:] == (still_open, 0)
+    assert_reports_match_offline(engine, EVENTS)
+
+    load_facts(engine, EVENTS, NOW, CAL)  # a replayed batch after the drop
+    assert_reports_match_offline(engine, EVENTS)
