@@ -223,14 +223,28 @@ def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
 
 
 # What the boards and reports read (migration 0006): a finished dossier's facts
-# once per 7-day period from its receipt to its latest event, so a time range
-# reads only its periods; and every dossier's latest facts while open.
-PERIOD_SECONDS = 7 * 86400
+# once per period (calendar month) from its receipt to its latest event, so a
+# time range reads only its periods; and every dossier's latest facts while open.
+# Months of UTC+7 (Vietnam, no daylight saving): any bucketing would count
+# right, this one makes a month's boards and reports read a single period.
+PERIOD_SHIFT = 7 * 3600
 PERIOD_COLUMNS = ("period", *FACT_COLUMNS)
 NEVER_STORED = stored_time(None)
 _RECEIVED_AT = FACT_COLUMNS.index("received_at")
 _END_AT = FACT_COLUMNS.index("end_at")
 _LAST_EVENT_AT = FACT_COLUMNS.index("last_event_at")
+
+
+def period_of(unix_seconds: int) -> int:
+    """The period of an instant: months since January 1970 (UTC+7)."""
+    t = datetime.fromtimestamp(unix_seconds + PERIOD_SHIFT, UTC)
+    return (t.year - 1970) * 12 + t.month - 1
+
+
+def period_sql(unix_seconds: str) -> str:
+    """`period_of` in SQL, of an expression giving Unix seconds."""
+    t = f"toDateTime({unix_seconds} + {PERIOD_SHIFT}, 'UTC')"
+    return f"((toYear({t}) - 1970) * 12 + toMonth({t}) - 1)"
 
 
 def period_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
@@ -243,7 +257,7 @@ def period_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
     rows = []
     for row in fact_rows:
         if row[_END_AT] != NEVER_STORED:
-            first, last = row[_RECEIVED_AT] // PERIOD_SECONDS, row[_LAST_EVENT_AT] // PERIOD_SECONDS
+            first, last = period_of(row[_RECEIVED_AT]), period_of(row[_LAST_EVENT_AT])
             rows.extend((period, *row) for period in range(first, last + 1))
     return rows
 
@@ -289,13 +303,11 @@ def active_facts_sql(s: str, e: str, where: str = "", columns: Sequence[str] = F
     only = f" AND ({where})" if where else ""
     cols = ", ".join(columns)
 
-    def period(t: str) -> str:
-        return f"intDiv(toUInt32({t}), {PERIOD_SECONDS})"
-
+    first, last = period_sql(f"toUInt32({s})"), period_sql(f"(toUInt32({e}) - 1)")
     return f"""
     SELECT {cols} FROM {DATABASE}.dossier_periods FINAL
-    WHERE period >= {period(s)} AND period <= intDiv(toUInt32({e}) - 1, {PERIOD_SECONDS})
-      AND period = {period(f"greatest(received_at, {s})")}
+    WHERE period >= {first} AND period <= {last}
+      AND period = {period_sql(f"toUInt32(greatest(received_at, {s}))")}
       AND received_at < {e} AND end_at >= {s}{only}
     UNION ALL
     SELECT {cols} FROM {DATABASE}.open_dossiers FINAL

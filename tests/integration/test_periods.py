@@ -98,24 +98,31 @@ def test_migration_fills_them_from_facts_stored_before_it(fresh, tmp_path: Path)
     still_open = sum(f.end_at is None for f in facts)
     assert 0 < still_open < len(facts)
     assert open_rows(engine)[1:] == (still_open, 0)
+    # the workers' next versions land in the same periods as the migration's rows
+    # (the SQL and the Python period agree), superseding them
+    load_facts(engine, EVENTS, NOW + timedelta(hours=1), CAL)
+    assert_reports_match_offline(engine, EVENTS)
+    [(stale,)] = engine.rows(
+        f"SELECT count() FROM {DATABASE}.dossier_periods FINAL WHERE updated_at <= {sql_time(NOW)}"
+    )
+    assert stale == 0
 
 
 def test_a_reordered_earlier_end_leaves_no_stale_period(fresh) -> None:
-    """Received Mon 2 March; a `resolved` on Fri 13 March arrives first, then
-    an earlier `resolved` on Tue 10 March. Periods start on Thursdays at
-    07:00 local time (the Unix epoch was a Thursday), so the two ends lie in
-    different periods. The dossier ended on 10 March: the week of 13 March
-    must not count it."""
+    """Received Fri 20 March; a `resolved` on Thu 2 April arrives first, then
+    an earlier `resolved` on Mon 30 March. Periods are calendar months, so
+    the two ends lie in different periods. The dossier ended on 30 March:
+    April must not count it."""
     engine = fresh
     migrate(engine)
-    received = ev("received", t(2026, 3, 2, 8), due_at=t(2026, 3, 20, 17))
-    late_end, early_end = ev("resolved", t(2026, 3, 13, 10)), ev("resolved", t(2026, 3, 10, 10))
+    received = ev("received", t(2026, 3, 20, 8), due_at=t(2026, 4, 10, 17))
+    late_end, early_end = ev("resolved", t(2026, 4, 2, 10)), ev("resolved", t(2026, 3, 30, 10))
     load_facts(engine, [received, late_end], NOW - timedelta(hours=1), CAL)
     load_facts(engine, [received, late_end, early_end], NOW, CAL)
 
     province = UnitKind.PROVINCE
-    assert report_rows(engine, t(2026, 3, 12, 8), t(2026, 3, 19), province, CAL) == []
-    [row] = report_rows(engine, t(2026, 3, 9), t(2026, 3, 12), province, CAL)
+    assert report_rows(engine, t(2026, 4, 1), t(2026, 5, 1), province, CAL) == []
+    [row] = report_rows(engine, t(2026, 3, 23), t(2026, 4, 1), province, CAL)
     assert (row.carried_over, row.received_total, row.finished_total) == (1, 0, 1)
     assert row.finished_early + row.finished_on_time == 1
 

@@ -1,12 +1,12 @@
-"""Which 7-day periods a fact row is stored under (pure)."""
+"""Which periods (calendar months of UTC+7) a fact row is stored under (pure)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from streams.store import FACT_COLUMNS, NEVER, period_rows, stored_time
+from streams.store import FACT_COLUMNS, NEVER, period_of, period_rows, stored_time
 
-EPOCH = date(1970, 1, 1)  # a Thursday: periods run Thursday 00:00 UTC to Thursday
+MARCH_2026 = (2026 - 1970) * 12 + 2  # months since January 1970, January = 0
 
 
 def fact(received: datetime, end: datetime | None, last_event: datetime) -> tuple:
@@ -20,17 +20,23 @@ def fact(received: datetime, end: datetime | None, last_event: datetime) -> tupl
     return tuple(row[c] for c in FACT_COLUMNS)
 
 
+def test_periods_are_months_of_vietnam_time() -> None:
+    # 31 March 16:59:59 UTC is 23:59:59 in Vietnam; a second later it is April there
+    assert period_of(stored_time(datetime(2026, 3, 31, 16, 59, 59, tzinfo=UTC))) == MARCH_2026
+    assert period_of(stored_time(datetime(2026, 3, 31, 17, tzinfo=UTC))) == MARCH_2026 + 1
+    assert period_of(stored_time(datetime(2026, 2, 28, 17, tzinfo=UTC))) == MARCH_2026
+    assert period_of(0) == 0  # 1 January 1970, 07:00 in Vietnam
+
+
 def test_a_finished_dossier_is_stored_in_every_period_to_its_latest_event() -> None:
-    wed, thu = date(2026, 3, 4), date(2026, 3, 5)
-    assert (thu - EPOCH).days % 7 == 0  # 5 March 2026 is a Thursday
-    first = (wed - EPOCH).days // 7
-    received = datetime(2026, 3, 4, 1, tzinfo=UTC)
-    ended = datetime(2026, 3, 4, 9, tzinfo=UTC)
-    last = datetime(2026, 3, 13, 1, tzinfo=UTC)  # Friday of the next week but one
+    received = datetime(2026, 3, 20, 1, tzinfo=UTC)
+    ended = datetime(2026, 3, 30, 9, tzinfo=UTC)
+    last = datetime(2026, 5, 2, 1, tzinfo=UTC)  # an event after the end, in May
     row = fact(received, ended, last)
-    assert [p for p, *_ in period_rows([row])] == [first, first + 1, first + 2]
-    assert all(tuple(rest) == row for _, *rest in period_rows([row]))
-    assert [p for p, *_ in period_rows([fact(received, ended, ended)])] == [first]
+    periods = period_rows([row])
+    assert [p for p, *_ in periods] == [MARCH_2026, MARCH_2026 + 1, MARCH_2026 + 2]
+    assert all(tuple(rest) == row for _, *rest in periods)
+    assert [p for p, *_ in period_rows([fact(received, ended, ended)])] == [MARCH_2026]
 
 
 def test_an_open_dossier_has_no_period_rows() -> None:

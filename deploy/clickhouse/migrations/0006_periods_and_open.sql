@@ -1,8 +1,9 @@
 -- What boards and reports read, so that a time range reads only what it needs
 -- (streams.store.insert_facts writes both with the facts):
---   dossier_periods: a finished dossier's latest facts once per 7-day period
---     (intDiv(unix time, 604800)) from its receipt to its latest event; a
---     range [s, e) reads each dossier once, from the period of max(received_at, s).
+--   dossier_periods: a finished dossier's latest facts once per period, a
+--     calendar month of UTC+7 numbered from January 1970
+--     (streams.store.period_of), from its receipt to its latest event; a range
+--     [s, e) reads each dossier once, from the period of max(received_at, s).
 --   open_dossiers: every dossier's latest facts; finished ones are deleted
 --     from it now and then (streams.store.delete_finished_open), so it stays
 --     about the size of the open set.
@@ -84,14 +85,19 @@ ORDER BY dossier_id;
 -- end (the worker's next version, with the latest event, covers at least as many).
 INSERT INTO motcua.dossier_periods
 SELECT
-    arrayJoin(arrayMap(
-        i -> intDiv(toUInt32(received_at), 604800) + i,
-        range(toUInt32(intDiv(toUInt32(end_at), 604800) - intDiv(toUInt32(received_at), 604800) + 1))
-    )) AS period,
+    arrayJoin(arrayMap(i -> first + i, range(toUInt32(last - first + 1)))) AS period,
     dossier_id, version, agency_code, agency_name, level, district_code, district_name, field_code, field_name, procedure_code, procedure_name, channel, online_level, received_at, due, end_at, outcome, judged_at, final_standing, supplement_count, apology_at, fee_due_at, paid_online_at, digitized_at, processing_seconds, change_at, change_standing, change_late, updated_at,
     end_at AS last_event_at
-FROM motcua.dossier_facts FINAL
-WHERE end_at != toDateTime('2105-12-31 00:00:00', 'UTC');
+FROM
+(
+    SELECT *,
+        toDateTime(toUInt32(received_at) + 25200, 'UTC') AS first_local,
+        toDateTime(toUInt32(end_at) + 25200, 'UTC') AS last_local,
+        (toYear(first_local) - 1970) * 12 + toMonth(first_local) - 1 AS first,
+        (toYear(last_local) - 1970) * 12 + toMonth(last_local) - 1 AS last
+    FROM motcua.dossier_facts FINAL
+    WHERE end_at != toDateTime('2105-12-31 00:00:00', 'UTC')
+);
 
 INSERT INTO motcua.open_dossiers
 SELECT dossier_id, version, agency_code, agency_name, level, district_code, district_name, field_code, field_name, procedure_code, procedure_name, channel, online_level, received_at, due, end_at, outcome, judged_at, final_standing, supplement_count, apology_at, fee_due_at, paid_online_at, digitized_at, processing_seconds, change_at, change_standing, change_late, updated_at, received_at AS last_event_at
