@@ -392,10 +392,11 @@ def report(args, runs: dict[str, dict], span, where) -> None:
         lines += _summary(kind, run)
     tables = data["tables"]
     lines.append(
-        "- where the time goes: a period panel reads, with FINAL, the 7-day periods its "
-        f"range touches from dossier_periods ({tables['dossier_periods']['rows']:,} rows, "
-        f"{tables['dossier_periods']['rows'] / data['facts']:.1f} per dossier; about 6 of "
-        f"the year's 53 periods for a month) plus open_dossiers "
+        "- where the time goes: a period panel reads, with FINAL, the periods (calendar "
+        "months) its range touches from dossier_periods "
+        f"({tables['dossier_periods']['rows']:,} rows, "
+        f"{tables['dossier_periods']['rows'] / data['facts']:.1f} per dossier; one of the "
+        "year's 13 periods for a month) plus open_dossiers "
         f"({tables['open_dossiers']['rows']:,} rows); what is left is per-row work on "
         "those rows (String columns, the standing-timeline arrays), merged in one stream "
         "under FINAL"
