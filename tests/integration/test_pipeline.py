@@ -170,6 +170,23 @@ def test_hand_worked_history_lands_with_the_expected_numbers(pipeline: Pipeline)
     assert "motcua_sink_batch_seconds_count" in text
 
 
+def test_the_leader_drops_finished_dossiers_from_open_dossiers(pipeline: Pipeline) -> None:
+    """Of the hand-worked history's three dossiers only H44.07-260529-0001 is
+    unfinished: with a 1 s cleanup interval, that is all open_dossiers keeps."""
+    pipeline.stop_worker()
+    pipeline.start_worker(MOTCUA_OPEN_CLEANUP_INTERVAL="1")
+    pipeline.replay(LINES)
+    sql = f"SELECT DISTINCT dossier_id FROM {DATABASE}.open_dossiers ORDER BY dossier_id"
+    deadline = time.monotonic() + 60
+    while (left := pipeline.engine.rows(sql)) != [("H44.07-260529-0001",)]:
+        if time.monotonic() > deadline:
+            log = (pipeline.tmp / "worker.log").read_text(errors="replace").splitlines()
+            why = [line for line in log if "open_dossiers" in line][-3:]
+            raise AssertionError(f"open_dossiers still holds {left}; worker log: {why}")
+        time.sleep(0.5)
+    assert pipeline.csv(MAY, JUNE, UnitKind.AGENCY) == [",".join(CSV_COLUMNS), *EXPECTED]
+
+
 def test_rocksdb_state_keeps_dossiers_across_a_worker_restart(rocksdb_pipeline: Pipeline) -> None:
     p = rocksdb_pipeline
     p.replay([LINES[0]], "receipt.jsonl")  # dossier A received, state on disk
