@@ -263,10 +263,8 @@ class ClickHouseServer(_Process):
     the same ports and data directory (tests restart it mid-stream). Besides
     the password-less `default` administrator it has an insert-only
     `motcua_writer` and a read-only `motcua_reader` (18.16 has no SQL users, so
-    deploy/clickhouse/users.sql cannot run here: the rights come from profiles
-    in the config). A profile cannot grant one ALTER: the writer may run DDL
-    here, for the leader's `ALTER TABLE open_dossiers DELETE`, where
-    users.sql grants only that.
+    deploy/clickhouse/users.sql cannot run here: the same rights come from
+    profiles in the config).
     """
 
     name = "clickhouse"
@@ -338,7 +336,7 @@ class ClickHouseServer(_Process):
   </users>
   <profiles>
     <default><poll_interval>1</poll_interval></default>
-    <writer><profile>default</profile><readonly>0</readonly></writer>
+    <writer><profile>default</profile><readonly>0</readonly><allow_ddl>0</allow_ddl></writer>
     <reader><profile>default</profile><readonly>2</readonly></reader>
   </profiles>
   <quotas><default></default></quotas>

@@ -172,9 +172,14 @@ def test_hand_worked_history_lands_with_the_expected_numbers(pipeline: Pipeline)
 
 def test_the_leader_drops_finished_dossiers_from_open_dossiers(pipeline: Pipeline) -> None:
     """Of the hand-worked history's three dossiers only H44.07-260529-0001 is
-    unfinished: with a 1 s cleanup interval, that is all open_dossiers keeps."""
+    unfinished: with a 1 s cleanup interval, that is all open_dossiers keeps.
+
+    The cleanup is an ALTER: production's writer is granted it on this one
+    table (deploy/clickhouse/users.sql), but an 18.16 profile can only allow
+    all DDL or none, so here the worker connects as the administrator."""
     pipeline.stop_worker()
-    pipeline.start_worker(MOTCUA_OPEN_CLEANUP_INTERVAL="1")
+    admin = {"MOTCUA_CLICKHOUSE_WRITER_USER": "default", "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": ""}
+    pipeline.start_worker(MOTCUA_OPEN_CLEANUP_INTERVAL="1", **admin)
     pipeline.replay(LINES)
     sql = f"SELECT DISTINCT dossier_id FROM {DATABASE}.open_dossiers ORDER BY dossier_id"
     deadline = time.monotonic() + 60
