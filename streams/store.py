@@ -302,7 +302,6 @@ def active_facts_sql(s: str, e: str, where: str = "", columns: Sequence[str] = F
     """
     only = f" AND ({where})" if where else ""
     cols = ", ".join(columns)
-
     first, last = period_sql(f"toUInt32({s})"), period_sql(f"(toUInt32({e}) - 1)")
     return f"""
     SELECT {cols} FROM {DATABASE}.dossier_periods FINAL
