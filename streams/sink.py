@@ -1,6 +1,7 @@
 """The ClickHouse writer: one call stores a batch's rows, retrying until it can.
 
-Order matters for readers: facts (and the units they name) and raw events first, dead letters, then
+Order matters for readers: facts (with their units and the tables boards
+read, `insert_facts`) and raw events first, dead letters, then
 the partition progress that `replay --wait` watches, so progress never runs
 ahead of the rows it vouches for. Every table dedups a re-sent row, so a
 batch stored twice (a retry after a lost answer, a redelivery after a

@@ -44,16 +44,20 @@ def engine(request, tmp_path_factory):
     engine.close()
 
 
-def load_facts(engine, events, computed_at, calendar) -> int:
-    """Fold events into facts and store them; returns the number of dossiers."""
+def facts_of(events, calendar) -> list:
+    """The facts of every received dossier among events (grouped by dossier)."""
     from streams.facts import dossier_facts
-    from streams.store import fact_row, insert_facts
 
     histories: dict[str, list] = {}
     for e in events:
         histories.setdefault(e.dossier_id, []).append(e)
-    rows = [
-        fact_row(f, computed_at) for h in histories.values() if (f := dossier_facts(h, calendar))
-    ]
+    return [f for h in histories.values() if (f := dossier_facts(h, calendar))]
+
+
+def load_facts(engine, events, computed_at, calendar) -> int:
+    """Fold events into facts and store them; returns the number of dossiers."""
+    from streams.store import fact_row, insert_facts
+
+    rows = [fact_row(f, computed_at) for f in facts_of(events, calendar)]
     insert_facts(engine, rows)
     return len(rows)

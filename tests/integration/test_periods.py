@@ -17,7 +17,6 @@ import pytest
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
-from streams.facts import dossier_facts
 from streams.store import (
     DATABASE,
     FACT_COLUMNS,
@@ -29,7 +28,7 @@ from streams.store import (
     report_rows,
     sql_time,
 )
-from tests.conftest import load_facts
+from tests.conftest import facts_of, load_facts
 from tests.histories import TZ, random_province
 from tests.unit.helpers import ev, t
 
@@ -57,13 +56,6 @@ def assert_reports_match_offline(engine, events) -> None:
             assert [r.as_record() for r in got] == [r.as_record() for r in expected], (start, by)
 
 
-def histories(events) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for e in events:
-        found.setdefault(e.dossier_id, []).append(e)
-    return found
-
-
 def open_rows(engine) -> tuple[int, int, int]:
     """open_dossiers as stored (no FINAL): rows, dossiers, rows of finished ones."""
     [(rows, dossiers, finished)] = engine.rows(
@@ -89,7 +81,7 @@ def test_migration_fills_them_from_facts_stored_before_it(fresh, tmp_path: Path)
         shutil.copy(path, earlier)
     assert migrate(engine, earlier) == [1, 2, 3, 4, 5]
     # facts as release 0005 wrote them: no last_event_at, no derived tables
-    facts = [f for h in histories(EVENTS).values() if (f := dossier_facts(h, CAL))]
+    facts = facts_of(EVENTS, CAL)
     rows = [fact_row(f, NOW)[:-1] for f in facts]
     engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS[:-1], rows)
 
@@ -133,7 +125,7 @@ def test_dropping_finished_dossiers_from_open_changes_no_report(fresh) -> None:
     half = len(EVENTS) // 2
     load_facts(engine, EVENTS[:half], NOW - timedelta(hours=1), CAL)  # many still open then
     dossiers = load_facts(engine, EVENTS, NOW, CAL)
-    facts = [f for h in histories(EVENTS).values() if (f := dossier_facts(h, CAL))]
+    facts = facts_of(EVENTS, CAL)
     still_open = sum(f.end_at is None for f in facts)
     rows, stored, finished = open_rows(engine)
     assert rows > dossiers == stored > still_open and finished > 0

@@ -13,6 +13,7 @@ from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
 from streams.rollups import month_bounds, refresh_rollups, stored_rollup
 from streams.store import migrate, report_rows
+from tests.conftest import facts_of
 from tests.conftest import load_facts as load
 from tests.histories import TZ, random_province
 
@@ -72,16 +73,12 @@ def test_watch_reads_back_facts_that_raise_the_same_alerts(migrated) -> None:
     """Facts stored and read back (`read_watch_facts`) give the alerts and
     hotspots of the facts computed in Python from the same events."""
     from streams.alert_store import read_watch_facts
-    from streams.facts import dossier_facts
     from streams.hotspots import HotspotConfig, HotspotTracker
     from streams.watch import WatchConfig, watch_step, watch_window_start
 
     engine = migrated
     load_facts(engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))
-    histories: dict[str, list] = {}
-    for e in EVENTS:
-        histories.setdefault(e.dossier_id, []).append(e)
-    computed = [f for h in histories.values() if (f := dossier_facts(h, CAL))]
+    computed = facts_of(EVENTS, CAL)
     config = WatchConfig(hotspots=HotspotConfig(min_total=5), hotspot_every=timedelta(days=1))
     since, until = datetime(2026, 2, 2, tzinfo=TZ), datetime(2026, 2, 16, tzinfo=TZ)
     stored = read_watch_facts(engine, watch_window_start(since, config), until)
