@@ -191,6 +191,8 @@ def ingest_file(
         Path | None,
         typer.Option(exists=True, dir_okay=False, help="Column mapping (TOML) for .csv/.xlsx."),
     ] = None,
+    wait: Annotated[bool, typer.Option(help="Return only when ClickHouse has it all.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 600.0,
 ) -> None:
     """National-portal sync records (JSON or JSON lines) or dossier tables → dossier events."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -240,6 +242,9 @@ def ingest_file(
     finally:
         producer.close()
         store.close()
+    if wait and publisher.offsets:
+        _wait_stored(settings, publisher.offsets, timeout)
+        err.print("Mọi sự kiện đã được lưu vào ClickHouse.")
 
 
 @ingest_app.command("serve")
@@ -613,7 +618,7 @@ def replay(
     timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait.")] = 600.0,
 ) -> None:
     """Publish canonical events (JSON lines) to the dossier-events topic."""
-    from streams.replay import make_producer, replay_files, wait_until_stored
+    from streams.replay import make_producer, replay_files
 
     settings = Settings()
     producer = make_producer(settings)
@@ -625,14 +630,19 @@ def replay(
     producer.close()
     err.print(f"published {result.published} events, {result.rejected} rejected")
     if wait and result.offsets:
-        try:
-            wait_until_stored(
-                _engine(settings, "reader"), settings.events_topic, result.offsets, timeout
-            )
-        except TimeoutError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+        _wait_stored(settings, result.offsets, timeout)
         err.print("all replayed events are stored in ClickHouse")
+
+
+def _wait_stored(settings: Settings, offsets: dict[int, int], timeout: float) -> None:
+    """Block until the workers' stored progress covers the acknowledged `offsets`."""
+    from streams.replay import wait_until_stored
+
+    try:
+        wait_until_stored(_engine(settings, "reader"), settings.events_topic, offsets, timeout)
+    except TimeoutError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 @app.command()

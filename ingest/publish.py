@@ -7,6 +7,9 @@ why), converts the good ones against the last records and sends their events
 keyed by dossier_id. `confirm` waits for the broker's acknowledgement of
 everything sent and only then commits the last records; on failure the
 records roll back, so a retry re-derives the same events (same ids).
+`offsets` keeps the highest acknowledged offset per events-topic partition:
+what `ingest file --wait` waits for (the acknowledgements, not the broker's
+listed end offsets, which Tansu reports short of the last records).
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class RecordPublisher:
         self.stage = stage  # names the way in on dead letters: "ingest file", "ingest serve"
         self.source = source
         self._pending: list[Any] = []
+        self.offsets: dict[int, int] = {}  # events topic: partition → highest acknowledged
 
     def submit(self, where: str, payload: Any, seen_at: datetime) -> Submitted:
         """`payload`: decoded JSON (a record or a list) or undecoded bytes/str."""
@@ -109,7 +113,11 @@ class RecordPublisher:
         try:
             self.producer.flush()
             for future in self._pending:
-                future.get(timeout=DELIVERY_TIMEOUT_S)
+                sent = future.get(timeout=DELIVERY_TIMEOUT_S)
+                if sent.topic == self.settings.events_topic:
+                    self.offsets[sent.partition] = max(
+                        self.offsets.get(sent.partition, -1), sent.offset
+                    )
         except BaseException:
             self.rollback()
             raise

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
+from ingest.publish import RecordPublisher
+from ingest.record_store import SqliteRecords
+from ingest.sync import UnitDirectory
 from motcua import app
+from schemas.settings import Settings
+from streams.replay import make_producer
 from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration
@@ -73,3 +81,37 @@ def test_records_become_events_once(broker, tmp_path: Path) -> None:
     assert "TrangThaiHoSo" in letters[0]["reason"] or "NgayTiepNhan" in letters[0]["reason"]
     everything = json.dumps(events + letters, ensure_ascii=False)
     assert "PLANTED" not in everything and "0900000009" not in everything
+
+
+def test_confirm_knows_the_acknowledged_offsets(broker, tmp_path: Path) -> None:
+    """What `--wait` waits for: per partition, the highest offset the broker
+    acknowledged, the same as the last message read back from the topic."""
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(
+        bootstrap_servers=broker.bootstrap, events_topic=f"ev-{run}", dead_letter_topic=f"dl-{run}"
+    )
+    producer = make_producer(settings)
+    store = SqliteRecords(tmp_path / "records.sqlite")
+    publisher = RecordPublisher(
+        settings, producer, store, UnitDirectory.from_file(UNITS), stage="ingest file"
+    )
+    seen_at = datetime(2026, 5, 6, 16, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    for n in range(1, 201):  # 200 dossiers, 3 events each, over the topic's partitions
+        publisher.submit("test", RECORD | {"MaHoSo": f"H44.100-260504-{n:04d}"}, seen_at)
+    publisher.submit("test", BAD, seen_at)  # its dead letter is not an events offset
+    publisher.confirm()
+    producer.close()
+    store.close()
+    consumer = KafkaConsumer(
+        settings.events_topic,
+        bootstrap_servers=broker.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        consumer_timeout_ms=3000,
+    )
+    last: dict[int, int] = {}
+    for message in consumer:
+        last[message.partition] = max(last.get(message.partition, -1), message.offset)
+    consumer.close()
+    assert sum(o + 1 for o in last.values()) == 600
+    assert publisher.offsets == last

@@ -134,6 +134,33 @@ class Pipeline:
             raise AssertionError(f"worker did not store the replay; its log:\n{log}") from None
         return result.rejected
 
+    def explain(self) -> str:
+        """Where a report that differs went wrong: the events on the topic that
+        raw_events lacks, the stored progress, the worker's warnings."""
+        consumer = KafkaConsumer(
+            self.settings.events_topic,
+            bootstrap_servers=self.settings.bootstrap_servers,
+            auto_offset_reset="earliest",
+            group_id=None,
+            consumer_timeout_ms=3000,
+        )
+        on_topic = {json.loads(r.value)["event_id"]: (r.partition, r.offset) for r in consumer}
+        consumer.close()
+        stored = {r[0] for r in self.engine.rows(f"SELECT event_id FROM {DATABASE}.raw_events")}
+        missing = sorted((where, e) for e, where in on_topic.items() if e not in stored)
+        progress = self.engine.rows(
+            f"SELECT topic, partition, max(offset), max(stored_at) FROM {DATABASE}.stream_progress "
+            "GROUP BY topic, partition ORDER BY topic, partition"
+        )
+        log = (self.tmp / "worker.log").read_text(errors="replace")
+        warnings = [line[-400:] for line in log.splitlines() if '"level":"info"' not in line]
+        return (
+            f"stored progress {progress}; "
+            f"{len(on_topic)} events on the topic, {len(missing)} not in raw_events: "
+            f"{missing[:20]}\n"
+            "worker log:\n" + "\n".join(warnings[-40:])
+        )
+
     def csv(self, start: datetime, end: datetime, by: UnitKind) -> list[str]:
         rows = report_rows(self.engine, start, end, by, self.settings.calendar)
         return _csv(rows)
