@@ -159,7 +159,10 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
 
     async def events_end_offsets() -> dict[int, int]:
         tps = [TP(settings.events_topic, p) for p in range(settings.topic_partitions)]
-        return {tp.partition: end for tp, end in (await app.consumer.highwaters(*tps)).items()}
+        listed = await app.consumer.highwaters(*tps)
+        # Tansu lists end offsets short of the last records; the fetch responses
+        # of the partitions this worker reads carry the true end
+        return {tp.partition: max(end, _fetched_end(app, tp) or 0) for tp, end in listed.items()}
 
     watcher = Watcher(settings, sink, send_alert, events_end_offsets)
 
@@ -229,10 +232,17 @@ def _count(
     for message, event in events.items():
         last[message.partition] = event.message.tp, message.offset
     for partition, (tp, offset) in last.items():
-        try:
-            metrics.lag.labels(str(partition)).set(max(0, app.consumer.highwater(tp) - offset - 1))
-        except Exception:  # highwater unknown before the first fetch response
-            continue
+        end = _fetched_end(app, tp)
+        if end is not None:
+            metrics.lag.labels(str(partition)).set(max(0, end - offset - 1))
+
+
+def _fetched_end(app: faust.App, tp: TP) -> int | None:
+    """The partition's end offset from this worker's last fetch response."""
+    try:
+        return app.consumer.highwater(tp)
+    except Exception:  # unknown before the first fetch response, or not assigned here
+        return None
 
 
 async def _know_stored_progress(
