@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 from schemas.events import DossierEvent  # noqa: E402
 from schemas.settings import Settings  # noqa: E402
 from streams.engines import DriverEngine  # noqa: E402
-from streams.replay import make_producer, wait_until_stored  # noqa: E402
+from streams.replay import acknowledged, make_producer, wait_until_stored  # noqa: E402
 from streams.services import Broker, ClickHouseServer  # noqa: E402
 from streams.store import migrate  # noqa: E402
 
@@ -192,8 +192,7 @@ def publish(settings: Settings, lines: list[bytes], keys: list[bytes]) -> dict[i
     producer.flush()
     offsets: dict[int, int] = {}
     for f in futures:
-        meta = f.get(timeout=60)
-        offsets[meta.partition] = max(offsets.get(meta.partition, -1), meta.offset)
+        acknowledged(offsets, f.get(timeout=60))
     producer.close()
     return offsets
 

@@ -7,9 +7,8 @@ why), converts the good ones against the last records and sends their events
 keyed by dossier_id. `confirm` waits for the broker's acknowledgement of
 everything sent and only then commits the last records; on failure the
 records roll back, so a retry re-derives the same events (same ids).
-`offsets` keeps the highest acknowledged offset per events-topic partition:
-what `ingest file --wait` waits for (the acknowledgements, not the broker's
-listed end offsets, which Tansu reports short of the last records).
+`offsets` keeps the highest acknowledged offset per events-topic partition,
+what `ingest file --wait` waits for.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from ingest.record_store import SqliteRecords
 from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
+from streams.replay import acknowledged
 
 DELIVERY_TIMEOUT_S = 30
 
@@ -115,9 +115,7 @@ class RecordPublisher:
             for future in self._pending:
                 sent = future.get(timeout=DELIVERY_TIMEOUT_S)
                 if sent.topic == self.settings.events_topic:
-                    self.offsets[sent.partition] = max(
-                        self.offsets.get(sent.partition, -1), sent.offset
-                    )
+                    acknowledged(self.offsets, sent)
         except BaseException:
             self.rollback()
             raise

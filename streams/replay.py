@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka import KafkaProducer
+from kafka.producer.future import RecordMetadata
 
 from ingest.files import numbered_lines
 from schemas.deadletter import DeadLetter
@@ -38,6 +39,13 @@ def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
     if settings.ssl_cafile:
         options["ssl_cafile"] = str(settings.ssl_cafile)
     return KafkaProducer(**(options | overrides))
+
+
+def acknowledged(offsets: dict[int, int], sent: RecordMetadata) -> None:
+    """Raise `offsets` (partition → highest offset) to a send the broker
+    confirmed. What `--wait` waits for: never the broker's listed end
+    offsets, which Tansu reports short of the last records."""
+    offsets[sent.partition] = max(offsets.get(sent.partition, -1), sent.offset)
 
 
 @dataclass
@@ -76,8 +84,7 @@ def replay_files(
         pending.append(producer.send(settings.events_topic, key=key, value=value))
     producer.flush()
     for future in pending:
-        meta = future.get(timeout=30)  # raises if the broker refused it
-        result.offsets[meta.partition] = max(result.offsets.get(meta.partition, -1), meta.offset)
+        acknowledged(result.offsets, future.get(timeout=30))  # raises if the broker refused it
         result.published += 1
     return result
 
