@@ -185,7 +185,8 @@ def why(runs: list[dict], held: dict) -> list[str]:
                 f"- why ({run['store']}): a cost that does not grow with N — about "
                 f"{fixed:,.0f} MiB on top of the marginal by {first['n']:,} dossiers ("
                 + ("RocksDB memtables and caches, " if run["store"].startswith("rocksdb") else "")
-                + "the first batches' buffers kept by the allocator) — while each further "
+                + "heap the first batches leave resident, which malloc_trim cannot return "
+                "while live objects sit on its pages) — while each further "
                 "dossier costs "
                 f"{last['marginal_bytes']:,.0f} B, within the target; the average falls "
                 "toward that as N grows, if the marginal holds"

@@ -228,6 +228,9 @@ def test_rocksdb_state_keeps_dossiers_across_a_worker_restart(rocksdb_pipeline: 
     rows = p.engine.rows(f"SELECT final_standing FROM {DATABASE}.dossier_facts FINAL")
     assert rows == [("early",)]
     assert any((p.settings.data_dir).rglob("*.sst")) or any(p.settings.data_dir.rglob("CURRENT"))
+    # RocksDB records the options it opened with: the worker's bounds, not its 64 MiB default
+    options = [f.read_text() for f in p.settings.data_dir.rglob("OPTIONS-*")]
+    assert options and all("write_buffer_size=4194304" in text for text in options)
 
 
 def test_duplicates_and_shuffling_give_identical_reports(pipeline: Pipeline) -> None:
