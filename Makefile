@@ -13,6 +13,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,stream,bench]'
+	touch $(BENCH_STAMP)
+
 # Debian packages behind the real local services (ClickHouse, promtool, Alertmanager).
 services:
 	bash deploy/install-services.sh
@@ -35,7 +40,7 @@ faults: install services
 # the DESIGN.md targets (bench/README.md): throughput, freshness, backfill,
 # memory, boards; each writes bench/results/<name>-latest.{md,json}.
 # `make bench BENCH="freshness boards"` runs only those.
-bench: install services
+bench: $(BENCH_STAMP) services
 	$(PY) bench/run_all.py $(BENCH)
 
 run: install services

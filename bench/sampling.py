@@ -1,5 +1,5 @@
 """A sampling profile of a running process with py-spy, when it is installed
-(`pip install py-spy`; not a project dependency). Non-blocking and at a low
+(the `bench` extra, which `make bench` installs). Non-blocking and at a low
 rate, so the process under test is barely slowed."""
 
 from __future__ import annotations
