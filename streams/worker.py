@@ -168,8 +168,8 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
     async def events_end_offsets() -> dict[int, int]:
         tps = [TP(settings.events_topic, p) for p in range(settings.topic_partitions)]
         listed = await app.consumer.highwaters(*tps)
-        # Tansu lists end offsets short of the last records; the fetch responses
-        # of the partitions this worker reads carry the true end
+        # Tansu lists a partition's end as its last batch's base offset + 1; the
+        # fetch responses of the partitions this worker reads carry the true end
         return {tp.partition: max(end, _fetched_end(app, tp) or 0) for tp, end in listed.items()}
 
     watcher = Watcher(settings, sink, send_alert, events_end_offsets)
