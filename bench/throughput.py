@@ -77,6 +77,36 @@ def timed_until(condition, timeout: float) -> float:
     return time.perf_counter() - began
 
 
+def _stored_run(name, broker, ch, work: Path, lines, keys) -> tuple[float, dict]:
+    """Seconds from the first timed send until all is stored; the worker's
+    profile for the pipeline run."""
+    engine = DriverEngine(ch.host, ch.tcp_port)
+    migrate(engine)
+    settings = bench_settings(broker, ch, f"b-{name}")
+    command = (
+        MOTCUA_WORKER
+        if name == "pipeline"
+        else (str(ROOT / "bench" / "naive_agent.py"), "worker", "-l", "warn")
+    )
+    proc = start_worker(settings, work / name, work / f"{name}.log", command)
+    try:
+        # warm up: the first event once the worker has joined, so start-up
+        # and the group join are not timed
+        create_topic(settings)
+        offsets = publish(settings, lines[:1], keys[:1])
+        timed_until(_done(name, engine, settings, offsets, 1), 300)
+        out = work / f"{name}.pyspy"
+        sampler = sampling.start(proc.pid, out) if name == "pipeline" else None
+        began = time.perf_counter()
+        offsets = publish(settings, lines[1:], keys[1:])
+        timed_until(_done(name, engine, settings, offsets, len(lines)), 1800)
+        seconds = time.perf_counter() - began
+        sampling.stop(sampler)
+        return seconds, sampling.summary(out) if sampler else {}
+    finally:
+        stop_worker(proc)
+
+
 def main() -> None:
     dossiers = int(os.environ.get("BENCH_DOSSIERS", "5000"))
     events = random_province(seed=1, dossiers=dossiers, start=datetime(2026, 1, 5, tzinfo=TZ))
@@ -85,42 +115,24 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     results: dict[str, float] = {}
     profile: dict = {}
-    with Broker(work / "broker") as broker, ClickHouseServer(work / "ch") as ch:
-        engine = DriverEngine(ch.host, ch.tcp_port)
-        where = machine(engine)
-        for name in ("bare", "naive", "pipeline"):
-            settings = bench_settings(broker, ch, f"b-{name}")
-            if name == "bare":
-                create_topic(settings)
-                publish(settings, lines, keys)
-                results[name] = asyncio.run(
-                    bare_aiokafka(broker.bootstrap, settings.events_topic, len(lines))
-                )
-                continue
-            engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
-            migrate(engine)
-            command = (
-                MOTCUA_WORKER
-                if name == "pipeline"
-                else (str(ROOT / "bench" / "naive_agent.py"), "worker", "-l", "warn")
+    where: dict = {}
+    with Broker(work / "broker") as broker:
+        # the same broker for all three; a ClickHouse server of its own for each run
+        # that stores (dropping the naive run's database, one part per event and
+        # table, took over 5 minutes on 18.16)
+        with ClickHouseServer(work / "ch-bare") as ch:
+            where = machine(DriverEngine(ch.host, ch.tcp_port))
+            settings = bench_settings(broker, ch, "b-bare")
+            create_topic(settings)
+            publish(settings, lines, keys)
+            results["bare"] = asyncio.run(
+                bare_aiokafka(broker.bootstrap, settings.events_topic, len(lines))
             )
-            proc = start_worker(settings, work / name, work / f"{name}.log", command)
-            try:
-                # warm up: the first event once the worker has joined, so start-up
-                # and the group join are not timed
-                create_topic(settings)
-                offsets = publish(settings, lines[:1], keys[:1])
-                timed_until(_done(name, engine, settings, offsets, 1), 300)
-                out = work / f"{name}.pyspy"
-                sampler = sampling.start(proc.pid, out) if name == "pipeline" else None
-                began = time.perf_counter()
-                offsets = publish(settings, lines[1:], keys[1:])
-                timed_until(_done(name, engine, settings, offsets, len(lines)), 1800)
-                results[name] = time.perf_counter() - began
-                sampling.stop(sampler)
-                profile = sampling.summary(out) if sampler else {}
-            finally:
-                stop_worker(proc)
+        for name in ("naive", "pipeline"):
+            with ClickHouseServer(work / f"ch-{name}") as ch:
+                seconds, sampled = _stored_run(name, broker, ch, work, lines, keys)
+            results[name] = seconds
+            profile = sampled or profile
     report(len(lines), dossiers, results, where, profile)
 
 
