@@ -37,7 +37,7 @@ test: install services lint
 faults: install services
 	MOTCUA_FAULTS=full $(PY) -m pytest -q tests/faults
 
-# the DESIGN.md targets (bench/README.md): throughput, freshness, backfill,
+# the DESIGN.md targets (bench/README.md): throughput, freshness, alerts, backfill,
 # memory, boards; each writes bench/results/<name>-latest.{md,json}.
 # `make bench BENCH="freshness boards"` runs only those.
 bench: $(BENCH_STAMP) services

@@ -146,6 +146,7 @@ _ENV_FIELDS = (
     "state_store",
     "watch_interval",
     "rollup_interval",
+    "alertmanager_url",
 )
 
 
