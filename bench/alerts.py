@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from urllib.request import urlopen
 
 from common import (
     bench_settings,
+    encode,
     machine,
     percentile,
     publish,
@@ -33,33 +35,16 @@ from common import (
 
 from streams.engines import DriverEngine
 from streams.services import Alertmanager
-from tests.histories import TZ
+from tests.histories import TZ, random_history
 
 TARGET_S = 60.0
 CONFIG = "route: {receiver: 'none', group_wait: 1s}\nreceivers: [{name: 'none'}]\n"
 
 
 def received(dossier_id: str, at: datetime, due: datetime) -> bytes:
-    return json.dumps(
-        {
-            "event_id": f"{dossier_id}:received",
-            "dossier_id": dossier_id,
-            "type": "received",
-            "at": at.isoformat(),
-            "due_at": due.isoformat(),
-            "agency_code": "H44.100",
-            "agency_name": "UBND Phường Gia Cẩm",
-            "level": "commune",
-            "district_code": "H44.D01",
-            "district_name": "Thành phố Việt Trì",
-            "procedure_code": "1.003003",
-            "procedure_name": "Đăng ký biến động đất đai",
-            "field_code": "DD",
-            "field_name": "Đất đai",
-            "channel": "online",
-        },
-        ensure_ascii=False,
-    ).encode()
+    """A receipt at `at`, due at `due` (the test histories' receipt, re-timed)."""
+    event = random_history(random.Random(dossier_id), dossier_id, at)[0]
+    return encode(event.model_copy(update={"at": at, "due_at": due, "time_limit": None}))
 
 
 def overdue_in_alertmanager(url: str) -> set[str]:
