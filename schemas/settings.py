@@ -53,12 +53,9 @@ class Settings(BaseSettings):
     broker_heartbeat_interval: float = 3.0
     broker_rebalance_timeout: float = 60.0
     # -- workers
-    state_store: str = "memory://"  # production: "rocksdb://" (needs rocksdict)
     data_dir: Path = Path(".data/worker")
-    # rocksdb:// per table partition: RocksDB's defaults (64 MiB write buffers,
-    # a 2 GiB block cache) would keep a province's whole state in memtables
-    rocksdb_write_buffer_mib: int = 4
-    rocksdb_block_cache_mib: int = 8
+    # open dossiers' histories kept in memory (the rest is read from raw_events)
+    cached_histories: int = 500_000
     batch_max_events: int = 10000  # bench: 10k stores 30% faster than 5k in a backfill
     batch_max_seconds: float = 0.5
     commit_interval: float = 1.0

@@ -8,7 +8,7 @@ applied in `at` order and a late event re-judges the dossier correctly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -19,6 +19,7 @@ from schemas.deadletter import DeadLetter, scrubbed_original
 from schemas.events import DossierEvent, InvalidEvent, parse_event
 from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts, dossier_facts
+from streams.positions import ContiguousProgress
 from streams.sink import SinkBatch
 from streams.store import fact_row, raw_event_row, stored_time
 
@@ -92,47 +93,6 @@ def decode_history(data: bytes | None) -> list[DossierEvent]:
     return [DossierEvent.model_validate(item) for item in items]
 
 
-class ContiguousProgress:
-    """Per partition, the first offset not yet stored.
-
-    Offsets of a partition are consecutive, so a batch that starts past the
-    expected offset shows messages the consumer skipped (faust drops what it
-    fetched before a rebalance). Progress then stops at the gap, and the
-    gap is reported so the worker can seek back and read it again.
-    """
-
-    def __init__(self) -> None:
-        self.next: dict[tuple[str, int], int] = {}
-
-    def reset(self, first_unstored: dict[tuple[str, int], int]) -> None:
-        self.next.update(first_unstored)
-
-    def advance(self, messages: Sequence[Message]) -> dict[tuple[str, int], int]:
-        """Move past the batch's consecutive offsets; returns {partition: gap start}."""
-        by_partition: dict[tuple[str, int], list[int]] = {}
-        for m in messages:
-            by_partition.setdefault((m.topic, m.partition), []).append(m.offset)
-        gaps = {}
-        for key, offsets in by_partition.items():
-            expected = self.next.get(key, min(offsets))
-            for offset in sorted(offsets):
-                if offset == expected:
-                    expected += 1
-                elif offset > expected:
-                    gaps[key] = expected
-                    break
-            self.next[key] = expected
-        return gaps
-
-    def rows(self, keys: Iterable[tuple[str, int]], now: datetime) -> list[tuple]:
-        """stream_progress rows: the highest offset stored with nothing missing below."""
-        return [
-            (topic, partition, self.next[(topic, partition)] - 1, stored_time(now))
-            for topic, partition in keys
-            if self.next.get((topic, partition), 0) > 0
-        ]
-
-
 @dataclass
 class ProcessedBatch:
     sink: SinkBatch
@@ -196,16 +156,8 @@ class BatchProcessor:
                 out.sink.facts.append(fact_row(facts, now))
         out.gaps = self.progress.advance(messages)
         keys = {(m.topic, m.partition) for m in messages}
-        out.sink.progress = self.progress.rows(sorted(keys), now)
+        out.sink.progress = self.progress.rows(sorted(keys), stored_time(now))
         return out
-
-
-def progress_rows(messages: Sequence[Message], now: datetime) -> list[tuple]:
-    """(topic, partition, highest offset, time) for the stream_progress table."""
-    highest: dict[tuple[str, int], int] = {}
-    for m in messages:
-        highest[(m.topic, m.partition)] = max(highest.get((m.topic, m.partition), -1), m.offset)
-    return [(t, p, o, stored_time(now)) for (t, p), o in highest.items()]
 
 
 def read_dead_letter(m: Message, now: datetime) -> DeadLetter:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from schemas.events import DossierEvent
 from streams.calendar import WorkingCalendar
 from streams.facts import dossier_facts
-from streams.store import DATABASE, Engine, fact_row, insert_facts, sql_string, sql_time
+from streams.store import DATABASE, Engine, fact_row, insert_facts, sql_time, stored_payloads
 
 CHUNK = 2000  # dossiers per round trip
 
@@ -38,11 +38,7 @@ def recompute_facts(
     written = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
-        quoted = ", ".join(sql_string(d) for d in chunk)
-        rows = engine.rows(
-            f"SELECT dossier_id, payload FROM {DATABASE}.raw_events FINAL "
-            f"WHERE dossier_id IN ({quoted})"
-        )
+        rows = stored_payloads(engine, chunk)
         histories: dict[str, list[DossierEvent]] = {}
         for dossier_id, payload in rows:
             histories.setdefault(dossier_id, []).append(DossierEvent.model_validate_json(payload))

@@ -9,25 +9,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.producer.future import RecordMetadata
 
 from ingest.files import numbered_lines
 from schemas.deadletter import DeadLetter
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
-from streams.store import DATABASE, Engine, sql_string
+from streams.positions import fingerprint
+from streams.store import Engine, stored_positions
 
 
-def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
-    """An at-least-once producer: every write acknowledged by all in-sync replicas."""
+def client_options(settings: Settings) -> dict[str, object]:
+    """kafka-python connection options (the one place they are translated)."""
     options: dict[str, object] = {
         "bootstrap_servers": settings.bootstrap_servers.split(","),
-        "acks": "all",
-        "retries": 10,
-        "linger_ms": 20,
-        "batch_size": 256 * 1024,
-        "max_in_flight_requests_per_connection": 1,  # retries keep per-dossier order
         "security_protocol": settings.security_protocol,
     }
     if settings.security_protocol.startswith("SASL"):
@@ -38,7 +34,61 @@ def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
         }
     if settings.ssl_cafile:
         options["ssl_cafile"] = str(settings.ssl_cafile)
+    return options
+
+
+def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
+    """An at-least-once producer: every write acknowledged by all in-sync replicas."""
+    options = client_options(settings) | {
+        "acks": "all",
+        "retries": 10,
+        "linger_ms": 20,
+        "batch_size": 256 * 1024,
+        "max_in_flight_requests_per_connection": 1,  # retries keep per-dossier order
+    }
     return KafkaProducer(**(options | overrides))
+
+
+@dataclass
+class LogSample:
+    """What a partition's log holds at an offset (streams.positions.judge_log's inputs)."""
+
+    log_start: int
+    found: tuple[int, str] | None  # (offset, fingerprint) of the first message from there
+
+
+def sample_logs(
+    settings: Settings, offsets: dict[tuple[str, int], int], timeout: float = 5.0
+) -> dict[tuple[str, int], LogSample]:
+    """Read each partition's first message at or after `offsets[(topic, partition)]`.
+
+    Blocking (run it on a thread). A partition whose log has nothing there
+    (an empty log, an offset past its end) answers None after `timeout`.
+    """
+    tps = {TopicPartition(t, p): o for (t, p), o in offsets.items()}
+    consumer = KafkaConsumer(
+        **client_options(settings),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=256 * 1024,
+    )
+    try:
+        consumer.assign(list(tps))
+        starts = consumer.beginning_offsets(list(tps))
+        for tp, offset in tps.items():
+            consumer.seek(tp, max(offset, 0))
+        found: dict[TopicPartition, tuple[int, str]] = {}
+        deadline = time.monotonic() + timeout
+        while len(found) < len(tps) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=200).items():
+                if tp not in found and records:
+                    first = records[0]
+                    found[tp] = (first.offset, fingerprint(first.key, first.value))
+                    consumer.pause(tp)
+    finally:
+        consumer.close()
+    return {(tp.topic, tp.partition): LogSample(starts[tp], found.get(tp)) for tp in tps}
 
 
 def acknowledged(offsets: dict[int, int], sent: RecordMetadata) -> None:
@@ -90,11 +140,8 @@ def replay_files(
 
 
 def stored_offsets(engine: Engine, topic: str) -> dict[int, int]:
-    rows = engine.rows(
-        f"SELECT partition, max(offset) FROM {DATABASE}.stream_progress "
-        f"WHERE topic = {sql_string(topic)} GROUP BY partition"
-    )
-    return {int(p): int(o) for p, o in rows}
+    """partition → highest stored offset on the partition's current log (-1: none)."""
+    return {p: offset for p, (_, offset, _) in stored_positions(engine, topic).items()}
 
 
 def wait_until_stored(

@@ -20,12 +20,18 @@ from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
 
-from streams.store import DATABASE, DEAD_LETTER_COLUMNS, RAW_EVENT_COLUMNS, Engine, insert_facts
+from streams.store import (
+    DATABASE,
+    DEAD_LETTER_COLUMNS,
+    PROGRESS_COLUMNS,
+    RAW_EVENT_COLUMNS,
+    Engine,
+    insert_facts,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PROGRESS_COLUMNS = ("topic", "partition", "offset", "stored_at")
 
 
 @dataclass
@@ -91,7 +97,7 @@ class ClickHouseSink:
         for table, columns, rows in (
             ("raw_events", RAW_EVENT_COLUMNS, batch.raw_events),
             ("dead_letters", DEAD_LETTER_COLUMNS, batch.dead_letters),
-            ("stream_progress", PROGRESS_COLUMNS, batch.progress),
+            ("partition_progress", PROGRESS_COLUMNS, batch.progress),
         ):
             if rows:
                 engine.insert(f"{DATABASE}.{table}", columns, rows)

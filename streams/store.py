@@ -326,6 +326,39 @@ def dead_letter_row(letter: DeadLetter) -> tuple:
     )
 
 
+# -- what the workers resume from ----------------------------------------------------
+
+PROGRESS_COLUMNS = (
+    "topic", "partition", "epoch", "offset", "fingerprint", "version", "stored_at",
+)  # fmt: skip
+
+
+def stored_positions(engine: Engine, topic: str) -> dict[int, tuple[int, int, str]]:
+    """partition → (epoch, offset, fingerprint) of the latest stored position."""
+    rows = engine.rows(
+        "SELECT partition, argMax(epoch, version), argMax(offset, version), "
+        f"argMax(fingerprint, version) FROM {DATABASE}.partition_progress "
+        f"WHERE topic = {sql_string(topic)} GROUP BY partition"
+    )
+    return {int(p): (int(e), int(o), str(f)) for p, e, o, f in rows}
+
+
+def stored_dossier_ids(engine: Engine) -> list[str]:
+    """Every dossier with a stored event (what a worker's cache may have to read)."""
+    return [r[0] for r in engine.rows(f"SELECT DISTINCT dossier_id FROM {DATABASE}.raw_events")]
+
+
+def stored_payloads(engine: Engine, dossier_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(dossier_id, payload) of every stored event of these dossiers."""
+    if not dossier_ids:
+        return []
+    quoted = ", ".join(sql_string(d) for d in dossier_ids)
+    return engine.rows(
+        f"SELECT dossier_id, payload FROM {DATABASE}.raw_events FINAL "
+        f"WHERE dossier_id IN ({quoted})"
+    )
+
+
 # -- the period report in SQL ------------------------------------------------------
 
 _UNIT_COLUMNS = {

@@ -1,8 +1,12 @@
 """The faust app: dossier-events → per-dossier state → ClickHouse.
 
-Wiring only; the work is in `BatchProcessor` (pure) and `ClickHouseSink`.
-At-least-once: a batch's offsets are acknowledged only after its rows are in
-ClickHouse and its state/dead-letter messages are flushed to the broker; the
+Wiring only; the work is in `BatchProcessor` (pure), `DossierHistories`,
+`streams.positions` and `ClickHouseSink`. ClickHouse is the only durable
+state: a dossier's history is its `raw_events`, a partition's progress is
+`partition_progress` (gap-checked, tied to its log by a fingerprint). The
+worker seeks its partitions there itself; faust's committed offsets never
+decide what is skipped. A batch is stored in ClickHouse (progress last)
+after its dead letters are confirmed by the broker, then acknowledged; the
 tables make a repeat harmless.
 """
 
@@ -13,61 +17,37 @@ import ctypes
 import ctypes.util
 import logging
 import os
-import weakref
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import faust
-import orjson
-from faust.streams import _current_event  # see _as_current_event
 from faust.types import TP
 
 from reports.period import UnitKind
 from schemas.settings import Settings
 from streams.engines import DriverEngine
+from streams.histories import DossierHistories
 from streams.metrics import WorkerMetrics
-from streams.processor import (
-    BatchProcessor,
-    Message,
-    ProcessedBatch,
-    progress_rows,
-    read_dead_letter,
-)
-from streams.replay import stored_offsets
+from streams.positions import Partition, Position, judge_log, position_row
+from streams.processor import BatchProcessor, Message, ProcessedBatch, read_dead_letter
+from streams.replay import sample_logs
 from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
-from streams.store import Engine, dead_letter_row, delete_finished_open, report_rows
+from streams.store import (
+    Engine,
+    dead_letter_row,
+    delete_finished_open,
+    report_rows,
+    stored_dossier_ids,
+    stored_payloads,
+    stored_positions,
+    stored_time,
+)
 from streams.watcher import Watcher
 
 log = logging.getLogger(__name__)
-SEND_TIMEOUT_S = 60.0  # broker confirmation of a batch's state and dead letters
-
-
-def _as_current_event(event: Any) -> None:
-    # faust's RocksDB store files a key under the partition of the "current
-    # event". In a batch that is the last event taken, which may belong to
-    # another partition, so set it to the event the key comes from.
-    _current_event.set(weakref.ref(event))
-
-
-class _TableStore:
-    """DossierStore over a faust Table, keeping each key with its event's partition."""
-
-    def __init__(self, table: faust.Table, events: dict[Message, Any]) -> None:
-        self.table = table
-        self.events = events
-
-    def get(self, dossier_id: str) -> bytes | None:
-        value = self.table.get(dossier_id)
-        if value is None or isinstance(value, bytes):
-            return value
-        # values recovered from the changelog into RocksDB come back JSON-decoded
-        return orjson.dumps(value)
-
-    def put(self, dossier_id: str, history: bytes, message: Message) -> None:
-        _as_current_event(self.events[message])
-        self.table[dossier_id] = history
+SEND_TIMEOUT_S = 60.0  # broker confirmation of a batch's dead letters
 
 
 def make_app(settings: Settings, connect: Any = None) -> faust.App:
@@ -76,7 +56,6 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         settings.app_id,
         broker=[f"kafka://{b}" for b in settings.bootstrap_servers.split(",")],
         broker_credentials=settings.broker_credentials(),
-        store=settings.state_store,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
@@ -89,42 +68,32 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         stream_wait_empty=False,
         web_enabled=False,
         datadir=settings.data_dir,
-        table_cleanup_interval=3600.0,
     )
     events_topic = app.topic(
         settings.events_topic, key_serializer="raw", value_serializer="raw", internal=False
     )
     dead_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
-    table = app.Table(
-        "dossiers",
-        default=None,
-        partitions=settings.topic_partitions,
-        schema=faust.Schema(
-            key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
-        ),
-        use_partitioner=True,  # changelog partition = hash(dossier_id), as on the events topic
-        options=_rocksdb_options(settings) if settings.state_store.startswith("rocksdb") else None,
-    )
     processor = BatchProcessor(settings.calendar, source=settings.events_topic)
+    histories = DossierHistories(settings.cached_histories)
     metrics = WorkerMetrics()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port, settings.metrics_host)
     sink = ClickHouseSink(
         connect or (lambda: _driver(settings)), on_failure=metrics.sink_failures.inc
     )
+    owned = OwnedPartitions(app, settings, sink, processor, histories)
 
     async def handle(stream: faust.StreamT, batch: list[Any]) -> None:
-        events = {_message(e): e for e in batch}
         try:
-            await _know_stored_progress(processor, sink, list(events))
-            processed = processor.process(list(events), _TableStore(table, events))
-            changelog = _buffered_sends(app)  # the batch's state writes, not yet sent
-            with metrics.sink_seconds.time():
-                await _store(app, sink, dead_topic, processed, changelog)
-            for (topic, partition), offset in processed.gaps.items():
-                log.warning("re-reading %s[%d] from %d (skipped)", topic, partition, offset)
-                await app.consumer.seek(TP(topic, partition), offset)
-            _count(metrics, app, processed, events)
+            async with owned.lock:  # a revocation waits for the batch's write
+                messages = await owned.unstored([_message(e) for e in batch])
+                await _read_histories(sink, histories, messages)
+                processed = processor.process(messages, histories)
+                with metrics.sink_seconds.time():
+                    await _store(sink, dead_topic, processed)
+                histories.drop(f.dossier_id for f in processed.facts if f.end_at is not None)
+                await owned.reread(processed.gaps)
+            _count(metrics, app, processed, batch)
         except Exception:
             _die("unexpected error in a batch")
         for event in batch:
@@ -137,28 +106,13 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             del batch  # the batch's objects are garbage only now, so trimming helps
             _return_freed_memory()
 
-    @app.on_rebalance_complete.connect
-    async def resume_from_stored(sender: Any = None, **_: Any) -> None:
-        """Resume every partition right after what ClickHouse holds.
+    @app.on_partitions_revoked.connect
+    async def fence_revoked(sender: Any = None, revoked: Any = (), **_: Any) -> None:
+        await owned.revoke(revoked)
 
-        faust acks (and may commit) messages it skips while a rebalance is in
-        progress, so its committed offsets can run ahead of what was stored.
-        The stored progress is the truth: commit it back just before faust
-        seeks its partitions to the committed offsets. Re-reading a few
-        stored messages is harmless; skipping one is not.
-        """
-        topics = (settings.events_topic, settings.dead_letter_topic)
-        assigned = [tp for tp in app.consumer.assignment() if tp.topic in topics]
-        if not assigned:
-            return
-        stored = {topic: await sink.acall(partial(stored_offsets, topic=topic)) for topic in topics}
-        offsets = {tp: stored[tp.topic].get(tp.partition, -1) + 1 for tp in assigned}
-        processor.progress.reset({(tp.topic, tp.partition): o for tp, o in offsets.items()})
-        # faust's own commit path, with our offsets
-        if await app.consumer._commit(offsets):
-            log.warning("resuming from stored offsets: %s", offsets)
-        else:  # the group moved on: the next rebalance runs this again
-            log.warning("could not commit stored offsets %s (rebalancing again?)", offsets)
+    @app.on_partitions_assigned.connect
+    async def take_assigned(sender: Any = None, assigned: Any = (), **_: Any) -> None:
+        await owned.assign(assigned)
 
     alerts_topic = app.topic(settings.alerts_topic, key_serializer="raw", value_serializer="raw")
 
@@ -215,11 +169,15 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
     async def store_dead_letters(stream: faust.StreamT) -> None:
         async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
             now = datetime.now(UTC)
-            messages = [_message(e) for e in batch]
             try:
-                rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
-                stored = SinkBatch(dead_letters=rows, progress=progress_rows(messages, now))
-                await sink.awrite(stored)
+                async with owned.lock:
+                    messages = await owned.unstored([_message(e) for e in batch])
+                    rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
+                    gaps = processor.progress.advance(messages)
+                    keys = sorted({(m.topic, m.partition) for m in messages})
+                    progress = processor.progress.rows(keys, stored_time(now))
+                    await sink.awrite(SinkBatch(dead_letters=rows, progress=progress))
+                    await owned.reread(gaps)
             except Exception:
                 _die("unexpected error storing dead letters")
             for event in batch:
@@ -229,20 +187,20 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
 
 
 def _count(
-    metrics: WorkerMetrics, app: faust.App, processed: ProcessedBatch, events: dict[Message, Any]
+    metrics: WorkerMetrics, app: faust.App, processed: ProcessedBatch, batch: list[Any]
 ) -> None:
     metrics.events.labels("new").inc(processed.new_events)
     metrics.events.labels("duplicate").inc(processed.duplicates)
     metrics.events.labels("dead_letter").inc(len(processed.dead_letters))
     metrics.batches.inc()
     metrics.last_batch.set_to_current_time()
-    last: dict[int, Any] = {}
-    for message, event in events.items():
-        last[message.partition] = event.message.tp, message.offset
-    for partition, (tp, offset) in last.items():
+    last: dict[TP, int] = {}
+    for event in batch:
+        last[event.message.tp] = event.message.offset
+    for tp, offset in last.items():
         end = _fetched_end(app, tp)
         if end is not None:
-            metrics.lag.labels(str(partition)).set(max(0, end - offset - 1))
+            metrics.lag.labels(str(tp.partition)).set(max(0, end - offset - 1))
 
 
 def _fetched_end(app: faust.App, tp: TP) -> int | None:
@@ -253,17 +211,115 @@ def _fetched_end(app: faust.App, tp: TP) -> int | None:
         return None
 
 
-async def _know_stored_progress(
-    processor: BatchProcessor, sink: ClickHouseSink, messages: list[Message]
+class OwnedPartitions:
+    """The partitions this worker may write for, and where each resumes.
+
+    Fencing: a revocation waits on `lock`, which every batch holds from
+    reading its messages to storing its rows, and then drops the revoked
+    partitions; a batch keeps only messages of partitions it still owns. So
+    nothing of a revoked partition is written once the rebalance that hands
+    it to another worker has gone on (the group cannot finish it before
+    this worker's revocation returns).
+
+    Resuming: the first batch of a newly assigned partition first checks
+    the broker's log against the stored position (`judge_log`), starts a
+    new epoch when the log is another one (and says so), and seeks the
+    partition to the stored position itself.
+    """
+
+    def __init__(
+        self,
+        app: faust.App,
+        settings: Settings,
+        sink: ClickHouseSink,
+        processor: BatchProcessor,
+        histories: DossierHistories,
+    ) -> None:
+        self.app, self.settings, self.sink = app, settings, sink
+        self.progress = processor.progress
+        self.histories = histories
+        self.topics = (settings.events_topic, settings.dead_letter_topic)
+        self.lock = asyncio.Lock()
+        self.owned: set[Partition] = set()
+
+    async def revoke(self, revoked: Any) -> None:
+        async with self.lock:
+            gone = {(tp.topic, tp.partition) for tp in revoked}
+            self.owned -= gone
+            self.progress.forget(gone)
+            self.histories.clear()  # its other workers' writes are not seen here
+
+    async def assign(self, assigned: Any) -> None:
+        async with self.lock:
+            new = {(tp.topic, tp.partition) for tp in assigned if tp.topic in self.topics}
+            self.owned |= new
+            self.progress.forget(new)  # checked again at its first batch
+            self.histories.clear()
+
+    async def unstored(self, messages: list[Message]) -> list[Message]:
+        """The batch's messages this worker owns and has not stored (under `lock`)."""
+        mine = [m for m in messages if (m.topic, m.partition) in self.owned]
+        unchecked = {(m.topic, m.partition) for m in mine} - self.progress.positions.keys()
+        if unchecked:
+            await self._resume(unchecked)
+            first: dict[Partition, int] = {}
+            for m in mine:
+                first.setdefault((m.topic, m.partition), m.offset)
+            for key in unchecked:
+                at = self.progress.positions[key].next
+                if first[key] != at:
+                    await self.app.consumer.seek(TP(*key), at)
+        return self.progress.unstored(mine)
+
+    async def _resume(self, partitions: set[Partition]) -> None:
+        stored: dict[Partition, Position] = {}
+        for topic in {t for t, _ in partitions}:
+            rows = await self.sink.acall(partial(stored_positions, topic=topic))
+            for t, p in partitions:
+                if t == topic:
+                    epoch, offset, digest = rows.get(p, (0, -1, ""))
+                    stored[(t, p)] = Position(epoch, offset, digest)
+        wanted = {key: position.offset for key, position in stored.items()}
+        samples = await asyncio.to_thread(sample_logs, self.settings, wanted)
+        rebased = []
+        for key, position in stored.items():
+            sample = samples[key]
+            judged = judge_log(position, sample.log_start, sample.found)
+            self.progress.set(key, judged.position)
+            if judged.verdict.value != "same_log":
+                log.warning(
+                    "%s[%d]: %s (stored: epoch %d, offset %d; the log starts at %d, "
+                    "holds %s there): resuming at offset %d, epoch %d",
+                    *key, judged.verdict.value, position.epoch, position.offset,
+                    sample.log_start, sample.found, judged.position.next, judged.position.epoch,
+                )  # fmt: skip
+            if judged.rebased:
+                rebased.append(position_row(key, judged.position, stored_time(datetime.now(UTC))))
+        if rebased:  # at once, so `replay --wait` no longer counts the old log's offsets
+            log.warning(
+                "the broker's log is not the one the stored progress belongs to: progress "
+                "re-based for %s; dossier histories are read from ClickHouse raw_events",
+                ", ".join(f"{t}[{p}]" for t, p, *_ in rebased),
+            )
+            await self.sink.awrite(SinkBatch(progress=rebased))
+
+    async def reread(self, gaps: dict[Partition, int]) -> None:
+        for (topic, partition), offset in gaps.items():
+            log.warning("re-reading %s[%d] from %d (skipped)", topic, partition, offset)
+            await self.app.consumer.seek(TP(topic, partition), offset)
+
+
+async def _read_histories(
+    sink: ClickHouseSink, histories: DossierHistories, messages: list[Message]
 ) -> None:
-    """Partitions seen for the first time start from what ClickHouse holds,
-    so a batch that begins past it shows up as a gap and is re-read."""
-    unknown = {(m.topic, m.partition) for m in messages} - processor.progress.next.keys()
-    for topic in {t for t, _ in unknown}:
-        stored = await sink.acall(partial(stored_offsets, topic=topic))
-        first = {(t, p): stored.get(p, -1) + 1 for t, p in unknown if t == topic}
-        log.warning("first unstored offsets: %s", first)
-        processor.progress.reset(first)
+    """Bring the stored histories of the batch's dossiers into the cache."""
+    if not histories.known_loaded:
+        histories.load_known(await sink.acall(stored_dossier_ids))
+    keys = {m.key.decode("utf-8", "replace") for m in messages if m.key is not None}
+    wanted = histories.to_read(keys)
+    for i in range(0, len(wanted), 2000):
+        chunk = wanted[i : i + 2000]
+        histories.fill(chunk, await sink.acall(partial(stored_payloads, dossier_ids=chunk)))
 
 
 def _die(what: str) -> None:
@@ -280,42 +336,23 @@ def _message(event: Any) -> Message:
     return Message(m.topic, m.partition, m.offset, m.key, m.value)
 
 
-async def _store(
-    app: faust.App,
-    sink: ClickHouseSink,
-    dead_topic: faust.TopicT,
-    processed: ProcessedBatch,
-    changelog: list[asyncio.Future],
-) -> None:
-    """State changelog and dead letters confirmed by the broker, then ClickHouse.
+async def _store(sink: ClickHouseSink, dead_topic: faust.TopicT, processed: ProcessedBatch) -> None:
+    """Dead letters confirmed by the broker, then ClickHouse (progress last).
 
-    The order matters after a kill -9: rows and stream progress in ClickHouse
-    say "done", so whatever they cover must already be durable elsewhere. A
-    crash after the broker confirmed but before ClickHouse stored just
-    replays the batch (duplicates are stored again, harmlessly).
+    The order matters after a kill -9: progress in ClickHouse says "done",
+    so the dead letters it covers must already be on their topic. A crash
+    before ClickHouse stored the progress replays the batch (stored again,
+    harmlessly).
     """
-    sent = list(changelog)
+    sent = []
     for letter in processed.dead_letters:
         # force: not attached to the current event (faust would send it at ack)
         key, value = letter.dead_letter_id.encode(), letter.to_bytes()
         sent.append(await dead_topic.send(key=key, value=value, force=True))
-    await app.producer.flush()
     await asyncio.wait_for(asyncio.gather(*sent), SEND_TIMEOUT_S)
     await sink.awrite(processed.sink)
     if processed.dead_letters:
         log.warning("dead letters", extra={"count": len(processed.dead_letters)})
-
-
-def _buffered_sends(app: faust.App) -> list[asyncio.Future]:
-    """The messages waiting in faust's producer buffer (table changelog writes).
-
-    A table write only queues its changelog message, and `producer.flush()`
-    gives up after 0.1 s with messages still queued, so the batch waits on
-    the queued messages' own futures (resolved when the broker confirms).
-    `process` runs without yielding to the loop, so every changelog message
-    of the batch is still in the queue when this is called right after it.
-    """
-    return list(app.producer.buffer.pending._queue)
 
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None)
@@ -330,15 +367,6 @@ def _return_freed_memory() -> None:
     trim = getattr(_LIBC, "malloc_trim", None)
     if trim is not None:
         trim(0)
-
-
-def _rocksdb_options(settings: Settings) -> dict[str, int]:
-    """Memory bounds of each table partition's RocksDB (faust's RocksDBOptions)."""
-    mib = 1024 * 1024
-    return {
-        "write_buffer_size": settings.rocksdb_write_buffer_mib * mib,
-        "block_cache_size": settings.rocksdb_block_cache_mib * mib,
-    }
 
 
 def _driver(settings: Settings) -> Engine:

@@ -7,6 +7,7 @@ CREATE USER IF NOT EXISTS motcua_reader IDENTIFIED WITH sha256_password BY '${MO
     SETTINGS readonly = 1;
 GRANT INSERT ON motcua.* TO motcua_writer;
 GRANT SELECT ON motcua.stream_progress TO motcua_writer;
+GRANT SELECT ON motcua.partition_progress TO motcua_writer;
 GRANT SELECT ON motcua.raw_events TO motcua_writer;
 -- the rollup refresh and the inspectors' watch read facts and their own state
 GRANT SELECT ON motcua.dossier_facts TO motcua_writer;

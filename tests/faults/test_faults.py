@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.engines import DriverEngine
-from streams.replay import make_producer, replay_files, wait_until_stored
+from streams.replay import make_producer, replay_files, stored_offsets, wait_until_stored
 from streams.store import DATABASE
 from tests.histories import TZ, random_province
 from tests.integration.test_pipeline import Pipeline, _csv, _events_as_lines
@@ -97,11 +97,8 @@ def test_kill_9_at_random_points(pipeline: Pipeline) -> None:
         target = rnd.randrange(total // 10, total)  # kill once this many are stored
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            rows = pipeline.engine.rows(
-                f"SELECT sum(o) FROM (SELECT partition, max(offset) + 1 AS o "
-                f"FROM {DATABASE}.stream_progress GROUP BY partition)"
-            )
-            if int(rows[0][0] or 0) >= target or pipeline.worker.poll() is not None:
+            stored = stored_offsets(pipeline.engine, pipeline.settings.events_topic)
+            if sum(o + 1 for o in stored.values()) >= target or pipeline.worker.poll() is not None:
                 break
             time.sleep(0.02)
         pipeline.worker.send_signal(signal.SIGKILL)

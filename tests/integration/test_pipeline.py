@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -41,17 +42,10 @@ def pipeline(broker, clickhouse, tmp_path) -> Iterator[Pipeline]:
     p.stop_worker()
 
 
-@pytest.fixture
-def rocksdb_pipeline(broker, clickhouse, tmp_path) -> Iterator[Pipeline]:
-    p = Pipeline(broker, clickhouse, tmp_path, state_store="rocksdb://")
-    yield p
-    p.stop_worker()
-
-
 class Pipeline:
     """One isolated run: fresh topics, a fresh database, one worker process."""
 
-    def __init__(self, broker, clickhouse, tmp_path: Path, state_store: str = "memory://") -> None:
+    def __init__(self, broker, clickhouse, tmp_path: Path) -> None:
         run = uuid.uuid4().hex[:8]
         self.clickhouse = clickhouse
         self.tmp = tmp_path
@@ -64,7 +58,6 @@ class Pipeline:
             clickhouse_host=clickhouse.host,
             clickhouse_port=clickhouse.tcp_port,
             data_dir=tmp_path / "worker",
-            state_store=state_store,
             batch_max_seconds=0.2,
             broker_session_timeout=10.0,
             broker_rebalance_timeout=10.0,
@@ -91,7 +84,6 @@ class Pipeline:
             "MOTCUA_CLICKHOUSE_WRITER_USER": "motcua_writer",
             "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": self.clickhouse.writer_password,
             "MOTCUA_DATA_DIR": str(s.data_dir),
-            "MOTCUA_STATE_STORE": s.state_store,
             "MOTCUA_BATCH_MAX_SECONDS": str(s.batch_max_seconds),
             "MOTCUA_BROKER_SESSION_TIMEOUT": "10",
             "MOTCUA_BROKER_REBALANCE_TIMEOUT": "10",
@@ -149,7 +141,8 @@ class Pipeline:
         stored = {r[0] for r in self.engine.rows(f"SELECT event_id FROM {DATABASE}.raw_events")}
         missing = sorted((where, e) for e, where in on_topic.items() if e not in stored)
         progress = self.engine.rows(
-            f"SELECT topic, partition, max(offset), max(stored_at) FROM {DATABASE}.stream_progress "
+            "SELECT topic, partition, argMax(epoch, version), argMax(offset, version), "
+            f"max(stored_at) FROM {DATABASE}.partition_progress "
             "GROUP BY topic, partition ORDER BY topic, partition"
         )
         log = (self.tmp / "worker.log").read_text(errors="replace")
@@ -219,18 +212,15 @@ def test_the_leader_drops_finished_dossiers_from_open_dossiers(pipeline: Pipelin
     assert pipeline.csv(MAY, JUNE, UnitKind.AGENCY) == [",".join(CSV_COLUMNS), *EXPECTED]
 
 
-def test_rocksdb_state_keeps_dossiers_across_a_worker_restart(rocksdb_pipeline: Pipeline) -> None:
-    p = rocksdb_pipeline
-    p.replay([LINES[0]], "receipt.jsonl")  # dossier A received, state on disk
+def test_a_restarted_worker_judges_with_the_stored_history(pipeline: Pipeline) -> None:
+    p = pipeline
+    p.replay([LINES[0]], "receipt.jsonl")  # dossier A received
     p.stop_worker()
+    shutil.rmtree(p.settings.data_dir, ignore_errors=True)  # nothing local survives
     p.start_worker()
-    p.replay([LINES[1]], "resolution.jsonl")  # resolved: judged with the restored receipt
+    p.replay([LINES[1]], "resolution.jsonl")  # resolved: judged with the stored receipt
     rows = p.engine.rows(f"SELECT final_standing FROM {DATABASE}.dossier_facts FINAL")
     assert rows == [("early",)]
-    assert any((p.settings.data_dir).rglob("*.sst")) or any(p.settings.data_dir.rglob("CURRENT"))
-    # RocksDB records the options it opened with: the worker's bounds, not its 64 MiB default
-    options = [f.read_text() for f in p.settings.data_dir.rglob("OPTIONS-*")]
-    assert options and all("write_buffer_size=4194304" in text for text in options)
 
 
 def test_duplicates_and_shuffling_give_identical_reports(pipeline: Pipeline) -> None:
@@ -386,7 +376,7 @@ def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline
     result = replay_files([path], pipeline.settings, producer)
     producer.close()
     deadline = time.monotonic() + 60
-    while not pipeline.engine.rows(f"SELECT count() FROM {DATABASE}.stream_progress")[0][0]:
+    while not pipeline.engine.rows(f"SELECT count() FROM {DATABASE}.partition_progress")[0][0]:
         assert time.monotonic() < deadline, "worker stored nothing"
         time.sleep(0.05)
     pipeline.worker.send_signal(signal.SIGKILL)  # mid-replay, no goodbye

