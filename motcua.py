@@ -639,7 +639,7 @@ def _wait_stored(settings: Settings, offsets: dict[int, int], timeout: float) ->
     from streams.replay import wait_until_stored
 
     try:
-        wait_until_stored(_engine(settings, "reader"), settings.events_topic, offsets, timeout)
+        wait_until_stored(_engine(settings, "reader"), settings, offsets, timeout)
     except TimeoutError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

@@ -55,7 +55,7 @@ def timed_run(
         offsets = publish(settings, lines, keys)
         produced = time.perf_counter() - began
         cpu_produce = time.process_time() - cpu_before["producer (this process)"]
-        wait_until_stored(engine, settings.events_topic, offsets, timeout=3600, poll=0.5)
+        wait_until_stored(engine, settings, offsets, timeout=3600, poll=0.5)
         total = time.perf_counter() - began
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
         cpu["producer (this process)"] = cpu_produce

@@ -217,7 +217,7 @@ def warm_up(settings: Settings, engine: DriverEngine, procs: list[subprocess.Pop
             if proc.poll() is not None:
                 raise RuntimeError(f"a worker exited with {proc.returncode}; see its log")
         try:
-            wait_until_stored(engine, settings.events_topic, offsets, timeout=0, poll=0)
+            wait_until_stored(engine, settings, offsets, timeout=0, poll=0)
             return time.perf_counter() - began
         except TimeoutError:
             if time.perf_counter() - began > 300:

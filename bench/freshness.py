@@ -104,7 +104,7 @@ def main() -> None:
             last = {}
             for _, m in metas:
                 last[m.partition] = max(last.get(m.partition, -1), m.offset)
-            wait_until_stored(engine, settings.events_topic, last, timeout=120, poll=0.2)
+            wait_until_stored(engine, settings, last, timeout=120, poll=0.2)
             time.sleep(2 * args.poll + 0.1)  # let the poller see the last step
             poller.halt.set()
             poller.join()

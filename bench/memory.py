@@ -81,7 +81,7 @@ def measure(store: str, steps: list[int], lines, keys, ch, broker, work, settle)
         done = 0
         for n in steps:
             offsets = publish(settings, lines[done:n], keys[done:n])
-            wait_until_stored(engine, settings.events_topic, offsets, timeout=900, poll=0.5)
+            wait_until_stored(engine, settings, offsets, timeout=900, poll=0.5)
             points.append({"n": n, **settled_rss(proc.pid, settle)})
             done = n
     base = points[0]["VmRSS"]

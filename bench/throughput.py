@@ -145,7 +145,7 @@ def _raw_count_reached(engine, count: int) -> bool:
 
 def _covered(engine, settings, offsets) -> bool:
     try:
-        wait_until_stored(engine, settings.events_topic, offsets, timeout=0, poll=0)
+        wait_until_stored(engine, settings, offsets, timeout=0, poll=0)
         return True
     except TimeoutError:
         return False

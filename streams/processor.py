@@ -21,7 +21,7 @@ from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts, dossier_facts
 from streams.positions import ContiguousProgress
 from streams.sink import SinkBatch
-from streams.store import fact_row, raw_event_row, stored_time
+from streams.store import dead_letter_row, fact_row, raw_event_row, stored_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +158,18 @@ class BatchProcessor:
         keys = {(m.topic, m.partition) for m in messages}
         out.sink.progress = self.progress.rows(sorted(keys), stored_time(now))
         return out
+
+
+def dead_letter_batch(
+    messages: Sequence[Message], progress: ContiguousProgress, now: datetime
+) -> tuple[SinkBatch, dict[tuple[str, int], int]]:
+    """Messages of the dead-letter topic → their rows and gap-checked progress
+    (the same rule as events: progress never passes a message not stored)."""
+    fresh = progress.unstored(messages)
+    rows = [dead_letter_row(read_dead_letter(m, now)) for m in fresh]
+    gaps = progress.advance(fresh)
+    keys = sorted({(m.topic, m.partition) for m in fresh})
+    return SinkBatch(dead_letters=rows, progress=progress.rows(keys, stored_time(now))), gaps
 
 
 def read_dead_letter(m: Message, now: datetime) -> DeadLetter:

@@ -16,7 +16,7 @@ from ingest.files import numbered_lines
 from schemas.deadletter import DeadLetter
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
-from streams.positions import fingerprint
+from streams.positions import Position, Verdict, fingerprint, judge_log
 from streams.store import Engine, stored_positions
 
 
@@ -145,14 +145,27 @@ def stored_offsets(engine: Engine, topic: str) -> dict[int, int]:
 
 
 def wait_until_stored(
-    engine: Engine, topic: str, offsets: dict[int, int], timeout: float, poll: float = 0.2
+    engine: Engine,
+    settings: Settings,
+    offsets: dict[int, int],
+    timeout: float,
+    poll: float = 0.2,
 ) -> None:
-    """Block until the workers' progress covers `offsets`, or raise TimeoutError."""
+    """Block until the workers' progress covers `offsets` of the events topic
+    on the broker's current log, or raise TimeoutError.
+
+    Progress stored for another log (a replaced broker or topic, before a
+    worker has noticed and re-based it) can hold higher offsets than the
+    new log has: a position counts only once the message at its offset is
+    found on the broker (streams.positions.judge_log).
+    """
+    topic = settings.events_topic
     deadline = time.monotonic() + timeout
     while True:
-        stored = stored_offsets(engine, topic)
+        positions = stored_positions(engine, topic)
+        stored = {p: offset for p, (_, offset, _) in positions.items()}
         behind = {p: o for p, o in offsets.items() if stored.get(p, -1) < o}
-        if not behind:
+        if not behind and _on_current_log(settings, topic, positions, offsets):
             return
         if time.monotonic() > deadline:
             raise TimeoutError(
@@ -161,6 +174,22 @@ def wait_until_stored(
                     f"partition {p}: stored {stored.get(p, -1)} < {o}"
                     for p, o in sorted(behind.items())
                 )
+                + (" (stored progress belongs to another log)" if not behind else "")
                 + " (are the workers running? see `motcua run` / `motcua worker`)"
             )
         time.sleep(poll)
+
+
+def _on_current_log(
+    settings: Settings,
+    topic: str,
+    positions: dict[int, tuple[int, int, str]],
+    offsets: dict[int, int],
+) -> bool:
+    wanted = {(topic, p): positions[p][1] for p in offsets}
+    samples = sample_logs(settings, wanted, timeout=1.0)
+    for (_, p), sample in samples.items():
+        judged = judge_log(Position(*positions[p]), sample.log_start, sample.found)
+        if judged.verdict is not Verdict.SAME_LOG:
+            return False
+    return True

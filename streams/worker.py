@@ -30,13 +30,12 @@ from streams.engines import DriverEngine
 from streams.histories import DossierHistories
 from streams.metrics import WorkerMetrics
 from streams.positions import Partition, Position, judge_log, position_row
-from streams.processor import BatchProcessor, Message, ProcessedBatch, read_dead_letter
+from streams.processor import BatchProcessor, Message, ProcessedBatch, dead_letter_batch
 from streams.replay import sample_logs
 from streams.rollups import month_bounds, refresh_rollups
 from streams.sink import ClickHouseSink, SinkBatch
 from streams.store import (
     Engine,
-    dead_letter_row,
     delete_finished_open,
     report_rows,
     stored_dossier_ids,
@@ -172,11 +171,8 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             try:
                 async with owned.lock:
                     messages = await owned.unstored([_message(e) for e in batch])
-                    rows = [dead_letter_row(read_dead_letter(m, now)) for m in messages]
-                    gaps = processor.progress.advance(messages)
-                    keys = sorted({(m.topic, m.partition) for m in messages})
-                    progress = processor.progress.rows(keys, stored_time(now))
-                    await sink.awrite(SinkBatch(dead_letters=rows, progress=progress))
+                    stored, gaps = dead_letter_batch(messages, processor.progress, now)
+                    await sink.awrite(stored)
                     await owned.reread(gaps)
             except Exception:
                 _die("unexpected error storing dead letters")

@@ -104,7 +104,7 @@ def test_kill_9_at_random_points(pipeline: Pipeline) -> None:
         pipeline.worker.send_signal(signal.SIGKILL)
         pipeline.worker.wait()
         pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="100")
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, offsets, 300)
+    wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     _record(
         "kill -9 of the worker mid-replay, then restart",
         SCALE["kills"],
@@ -118,13 +118,13 @@ def test_clickhouse_down_mid_run(pipeline: Pipeline) -> None:
     )
     lines = _events_as_lines(events)
     first = _publish(pipeline, lines[: len(lines) // 3], "first.jsonl")
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, first, 120)
+    wait_until_stored(pipeline.engine, pipeline.settings, first, 120)
     pipeline.clickhouse.stop()
     offsets = _publish(pipeline, lines[len(lines) // 3 :], "rest.jsonl")
     time.sleep(SCALE["clickhouse_down"])
     pipeline.clickhouse.start()
     pipeline.engine = DriverEngine(pipeline.clickhouse.host, pipeline.clickhouse.tcp_port)
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, offsets, 300)
+    wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     _record(
         f"ClickHouse stopped for {SCALE['clickhouse_down']:.0f} s",
         1,
@@ -141,7 +141,7 @@ def test_duplicated_and_reordered_within_an_hour(pipeline: Pipeline) -> None:
     # reordered within an hour: sort by a time jittered by up to an hour
     noisy.sort(key=lambda e: e.at + timedelta(seconds=rnd.randrange(3600)))
     offsets = _publish(pipeline, _events_as_lines(noisy), "noisy.jsonl")
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, offsets, 300)
+    wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     _record(
         "10% duplicated, reordered within an hour",
         len(noisy) - len(events),
@@ -199,8 +199,8 @@ def test_fuzzed_messages_all_land_in_dead_letters(pipeline: Pipeline) -> None:
         random_province(seed=34, dossiers=20, start=datetime(2026, 3, 2, tzinfo=TZ))
     )
     offsets_good = _publish(pipeline, good, "good.jsonl")
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, offsets, 300)
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, offsets_good, 300)
+    wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
+    wait_until_stored(pipeline.engine, pipeline.settings, offsets_good, 300)
     assert pipeline.worker.poll() is None  # no crash
     deadline = time.monotonic() + 120
     letters = 0

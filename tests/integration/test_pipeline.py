@@ -120,7 +120,7 @@ class Pipeline:
         result = replay_files([path], self.settings, producer)
         producer.close()
         try:
-            wait_until_stored(self.engine, self.settings.events_topic, result.offsets, timeout)
+            wait_until_stored(self.engine, self.settings, result.offsets, timeout)
         except TimeoutError:
             log = (self.tmp / "worker.log").read_text(errors="replace")[-3000:]
             raise AssertionError(f"worker did not store the replay; its log:\n{log}") from None
@@ -280,7 +280,7 @@ def test_clickhouse_down_mid_stream_loses_nothing(pipeline: Pipeline) -> None:
     time.sleep(3)  # the worker retries meanwhile
     pipeline.clickhouse.start()
     engine = DriverEngine(pipeline.clickhouse.host, pipeline.clickhouse.tcp_port)
-    wait_until_stored(engine, pipeline.settings.events_topic, result.offsets, 120)
+    wait_until_stored(engine, pipeline.settings, result.offsets, 120)
     pipeline.engine = engine
     cal = pipeline.settings.calendar
     end = datetime(2026, 7, 1, tzinfo=TZ)
@@ -382,7 +382,7 @@ def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline
     pipeline.worker.send_signal(signal.SIGKILL)  # mid-replay, no goodbye
     pipeline.worker.wait()
     pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
-    wait_until_stored(pipeline.engine, pipeline.settings.events_topic, result.offsets, 120)
+    wait_until_stored(pipeline.engine, pipeline.settings, result.offsets, 120)
     cal = pipeline.settings.calendar
     for start, end in [
         (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)),

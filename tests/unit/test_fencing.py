@@ -1,0 +1,104 @@
+"""Fencing on rebalance and the dead-letter progress rule (no broker: the
+partitions' positions are known, so nothing is read from a log)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from schemas.deadletter import DeadLetter
+from schemas.settings import Settings
+from streams.histories import DossierHistories
+from streams.positions import ContiguousProgress, Position
+from streams.processor import BatchProcessor, Message, dead_letter_batch
+from streams.worker import OwnedPartitions
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+class TP:  # what faust hands to the rebalance signals
+    def __init__(self, topic: str, partition: int) -> None:
+        self.topic, self.partition = topic, partition
+
+
+def owned_partitions() -> OwnedPartitions:
+    settings = Settings(events_topic="ev", dead_letter_topic="dl")
+    processor = BatchProcessor(settings.calendar, source="ev")
+    owned = OwnedPartitions(None, settings, None, processor, DossierHistories())  # type: ignore[arg-type]
+    for p in (0, 1):
+        owned.owned.add(("ev", p))
+        processor.progress.set(("ev", p), Position(0, 9, "f"))  # 0..9 stored
+    return owned
+
+
+def messages(partition: int, *offsets: int) -> list[Message]:
+    return [Message("ev", partition, o, b"k", b"v") for o in offsets]
+
+
+def test_a_revocation_waits_for_the_batch_in_flight_and_later_batches_drop_its_messages() -> None:
+    async def scenario() -> list[str]:
+        owned = owned_partitions()
+        seen: list[str] = []
+
+        async def batch_in_flight() -> None:
+            async with owned.lock:
+                seen.append("batch took partition 1")
+                await asyncio.sleep(0.05)  # storing its rows
+                seen.append("batch stored")
+
+        async def revoke() -> None:
+            await asyncio.sleep(0.01)  # the rebalance starts while the batch writes
+            await owned.revoke([TP("ev", 1)])
+            seen.append("revoked")
+
+        await asyncio.gather(batch_in_flight(), revoke())
+        async with owned.lock:
+            kept = await owned.unstored(messages(0, 10, 11) + messages(1, 10, 11))
+        seen.append(f"next batch keeps {[(m.partition, m.offset) for m in kept]}")
+        return seen
+
+    assert asyncio.run(scenario()) == [
+        "batch took partition 1",
+        "batch stored",
+        "revoked",
+        "next batch keeps [(0, 10), (0, 11)]",
+    ]
+
+
+def test_a_revocation_forgets_the_position_and_the_cached_histories() -> None:
+    owned = owned_partitions()
+    owned.histories.put("A", b"x")
+    asyncio.run(owned.revoke([TP("ev", 1)]))
+    assert not owned.progress.knows(("ev", 1)) and owned.progress.knows(("ev", 0))
+    assert owned.histories.get("A") is None  # read again from raw_events when needed
+
+
+def test_stored_messages_of_an_owned_partition_are_left_out() -> None:
+    owned = owned_partitions()
+
+    async def kept() -> list[int]:
+        async with owned.lock:
+            return [m.offset for m in await owned.unstored(messages(0, 8, 9, 10))]
+
+    assert asyncio.run(kept()) == [10]
+
+
+def letter(partition: int, offset: int) -> Message:
+    value = DeadLetter.of(f"replay:f:{offset}", NOW, "replay", "bad", b"x").to_bytes()
+    return Message("dl", partition, offset, b"k", value)
+
+
+def test_dead_letter_progress_stops_at_a_gap() -> None:
+    progress = ContiguousProgress()
+    progress.set(("dl", 0), Position(0, 4, "f"))
+    stored, gaps = dead_letter_batch([letter(0, 5), letter(0, 6), letter(0, 9)], progress, NOW)
+    assert gaps == {("dl", 0): 7}  # 7 and 8 were not delivered: re-read from 7
+    assert [row[2:4] for row in stored.progress] == [(0, 6)]  # epoch 0, offset 6, not 9
+    assert len(stored.dead_letters) == 3  # what came is stored; a re-read repeats it harmlessly
+
+
+def test_dead_letters_below_the_stored_position_are_not_stored_again() -> None:
+    progress = ContiguousProgress()
+    progress.set(("dl", 0), Position(0, 4, "f"))
+    stored, gaps = dead_letter_batch([letter(0, 3), letter(0, 4)], progress, NOW)
+    assert (stored.dead_letters, stored.progress, gaps) == ([], [], {})
