@@ -14,8 +14,11 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from rich.console import Group
@@ -29,7 +32,7 @@ from ingest.simulator.simulation import Format, Simulation
 from reports.period import PeriodRow, UnitKind
 from schemas.settings import Settings
 from streams.engines import DriverEngine
-from streams.replay import make_producer
+from streams.replay import acknowledged, make_producer
 from streams.services import Broker, ClickHouseServer
 from streams.store import migrate, report_rows
 
@@ -45,24 +48,32 @@ class SimulatedClock:
         return min(simulated, datetime.now(UTC))
 
 
-def _feed(
-    sim: Simulation,
-    clock: SimulatedClock,
-    settings: Settings,
-    stop: threading.Event,
-    counter: list[int],
-) -> None:
-    producer = make_producer(settings)
+@dataclass
+class LocalRun:
+    """A running local system: what `run_live` shows and tests look into."""
+
+    settings: Settings  # pointing at this run's broker and ClickHouse
+    engine: DriverEngine
+    clock: SimulatedClock
+    stop: threading.Event = field(default_factory=threading.Event)
+    published: int = 0
+    acknowledged: dict[int, int] = field(default_factory=dict)  # partition → highest offset
+
+
+def _feed(sim: Simulation, clock: SimulatedClock, run: LocalRun) -> None:
+    producer = make_producer(run.settings)
     try:
         for item in paced(sim.stream(Format.EVENTS), lambda item: item.at, clock):
-            if stop.is_set():
+            if run.stop.is_set():
                 break
-            producer.send(
-                settings.events_topic,
+            sent = producer.send(
+                run.settings.events_topic,
                 key=item.dossier_id.encode(),
                 value=item.payload.model_dump_json(exclude_none=True).encode(),
             )
-            counter[0] += 1
+            sent.add_callback(partial(acknowledged, run.acknowledged))
+            run.published += 1
+        producer.flush()
     finally:
         producer.close()
 
@@ -104,7 +115,12 @@ def _view(rows: list[PeriodRow], now: datetime, published: int, settings: Settin
     return Group(table, caption)
 
 
-def run_live(settings: Settings, data_dir: Path, speed: float, days_back: int) -> None:
+@contextmanager
+def local_run(
+    settings: Settings, data_dir: Path, speed: float, days_back: int
+) -> Iterator[LocalRun]:
+    """Broker, ClickHouse (data kept in `data_dir`), a worker and the simulated
+    province's feed; all stopped on exit."""
     with ExitStack() as stack:
         broker = stack.enter_context(Broker(data_dir / "broker"))
         clickhouse = stack.enter_context(ClickHouseServer(data_dir / "clickhouse"))
@@ -135,22 +151,26 @@ def run_live(settings: Settings, data_dir: Path, speed: float, days_back: int) -
         clock = SimulatedClock(start, speed)
         first = settings.calendar.local(start).date()
         sim = Simulation(first, first + timedelta(days=days_back + 60), Knobs(), settings.calendar)
-        stop, published = threading.Event(), [0]
-        feeder = threading.Thread(
-            target=_feed, args=(sim, clock, settings, stop, published), daemon=True
-        )
+        run = LocalRun(settings, engine, clock)
+        feeder = threading.Thread(target=_feed, args=(sim, clock, run), daemon=True)
         feeder.start()
         stack.callback(feeder.join, 5)
-        stack.callback(stop.set)
+        stack.callback(run.stop.set)
+        yield run
+
+
+def run_live(settings: Settings, data_dir: Path, speed: float, days_back: int) -> None:
+    with local_run(settings, data_dir, speed, days_back) as run:
         try:
             with Live(refresh_per_second=1, screen=False) as live:
                 while True:
-                    now = clock.now()
-                    month = settings.calendar.local(now).replace(
+                    now = run.clock.now()
+                    month = run.settings.calendar.local(now).replace(
                         day=1, hour=0, minute=0, second=0, microsecond=0
                     )
-                    rows = report_rows(engine, month, now, UnitKind.AGENCY, settings.calendar)
-                    live.update(_view(rows, now, published[0], settings))
+                    cal = run.settings.calendar
+                    rows = report_rows(run.engine, month, now, UnitKind.AGENCY, cal)
+                    live.update(_view(rows, now, run.published, run.settings))
                     time.sleep(1.0)
         except KeyboardInterrupt:
             pass
