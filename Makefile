@@ -32,10 +32,16 @@ unit: install
 test: install services lint
 	$(PY) -m pytest -q
 
-# the long fault run (kills, a minute without ClickHouse, thousands of fuzzed
-# messages); writes bench/results/faults-latest.md
+# the long fault runs (kills, a minute without ClickHouse, thousands of fuzzed
+# messages), FAULT_RUNS times in a row; every run goes into
+# bench/results/faults-latest.md (a failed comparison with its per-dossier
+# diff). Fails if any run failed, after all of them.
+FAULT_RUNS ?= 10
 faults: install services
-	MOTCUA_FAULTS=full $(PY) -m pytest -q tests/faults
+	rm -f bench/results/faults-runs.jsonl
+	status=0; for run in $$(seq 1 $(FAULT_RUNS)); do \
+	  MOTCUA_FAULTS=full MOTCUA_FAULTS_RUN=$$run $(PY) -m pytest -q tests/faults || status=1; \
+	done; exit $$status
 
 # the DESIGN.md targets (bench/README.md): throughput, freshness, alerts, backfill,
 # memory, boards; each writes bench/results/<name>-latest.{md,json}.

@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
+from schemas.events import DossierEvent
 from streams.engines import DriverEngine
+from streams.facts import dossier_facts
 from streams.replay import make_producer, replay_files, stored_offsets, wait_until_stored
 from streams.store import DATABASE
 from tests.histories import TZ, random_province
@@ -38,11 +40,11 @@ SCALE = {
     "fuzz": 3000 if FULL else 300,
 }
 REPORT = Path(__file__).resolve().parents[2] / "bench" / "results" / "faults-latest.md"
+RUNS = REPORT.with_name("faults-runs.jsonl")  # every run since `make faults` began
 PERIODS = [
     (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)),
     (datetime(2026, 4, 1, tzinfo=TZ), datetime(2026, 7, 1, tzinfo=TZ)),
 ]
-RESULTS: list[tuple[str, int, bool]] = []
 
 
 @pytest.fixture
@@ -61,27 +63,100 @@ def _publish(pipeline: Pipeline, lines: list[str], name: str) -> dict[int, int]:
     return result.offsets
 
 
-def _reports_match(pipeline: Pipeline, events) -> bool:
+def _reports_match(pipeline: Pipeline, events) -> tuple[bool, str]:
+    """(reports identical, and if not: where the stored state differs per dossier)."""
     cal = pipeline.settings.calendar
+    differing = []
     for start, end in PERIODS:
         for by in (UnitKind.AGENCY, UnitKind.FIELD):
             expected = period_report(states_at(events, end, cal), start, end, by, cal)
             if pipeline.csv(start, end, by) != _csv(expected):
-                return False
+                differing.append(f"{start:%Y-%m} by {by.value}")
     stored = pipeline.engine.rows(f"SELECT count() FROM {DATABASE}.raw_events FINAL")
-    return stored == [(len({e.event_id for e in events}),)]
+    if stored != [(len({e.event_id for e in events}),)]:
+        differing.append(f"raw_events holds {stored[0][0]} of {len(events)} events")
+    if not differing:
+        return True, ""
+    return False, "reports differ: " + "; ".join(differing) + "\n\n" + _dossier_diff(
+        pipeline, events
+    )
 
 
-def _record(name: str, injected: int, matched: bool) -> None:
-    RESULTS.append((name, injected, matched))
-    if FULL:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        lines = ["| fault | injected | final reports identical |", "|---|---|---|"]
-        lines += [f"| {n} | {i} | {'yes' if m else 'NO'} |" for n, i, m in RESULTS]
-        REPORT.write_text(
-            f"# Fault run ({SCALE['dossiers']} dossiers)\n\n" + "\n".join(lines) + "\n"
+def _dossier_diff(pipeline: Pipeline, events, limit: int = 20) -> str:
+    """Per dossier: the events each side has, and the stored facts against the
+    fold of the stored raw events (which side lost what)."""
+    cal = pipeline.settings.calendar
+    sent: dict[str, set[str]] = {}
+    for e in events:
+        sent.setdefault(e.dossier_id, set()).add(e.event_id)
+    stored: dict[str, list] = {}
+    for dossier_id, payload in pipeline.engine.rows(
+        f"SELECT dossier_id, payload FROM {DATABASE}.raw_events FINAL"
+    ):
+        stored.setdefault(dossier_id, []).append(DossierEvent.model_validate_json(payload))
+    facts = {
+        r[0]: r[1:]
+        for r in pipeline.engine.rows(
+            f"SELECT dossier_id, toString(end_at), final_standing, toUInt32(version >> 32) "
+            f"FROM {DATABASE}.dossier_facts FINAL"
         )
-    assert matched, name
+    }
+    lines = []
+    for dossier_id in sorted(sent):
+        have = {e.event_id for e in stored.get(dossier_id, [])}
+        folded = dossier_facts(stored.get(dossier_id, []), cal)
+        fact = facts.get(dossier_id)
+        count_ok = fact is not None and folded is not None and fact[2] == folded.event_count
+        if have == sent[dossier_id] and count_ok:
+            continue
+        lines.append(
+            f"- {dossier_id}: sent {len(sent[dossier_id])} events, raw_events "
+            f"{len(have)} (missing {sorted(sent[dossier_id] - have)}); facts {fact} "
+            f"judged on {None if folded is None else folded.event_count} stored events"
+        )
+    if not lines:
+        return "every dossier's raw events and facts agree with what was sent"
+    return f"{len(lines)} dossiers differ:\n" + "\n".join(lines[:limit])
+
+
+def _record(name: str, injected: int, result: tuple[bool, str]) -> None:
+    matched, diff = result
+    if FULL:
+        run = {
+            "run": os.environ.get("MOTCUA_FAULTS_RUN", "1"),
+            "at": datetime.now().isoformat(timespec="seconds"),
+            "fault": name,
+            "injected": injected,
+            "identical": matched,
+            "diff": diff,
+        }
+        with RUNS.open("a", encoding="utf-8") as out:
+            out.write(orjson.dumps(run).decode() + "\n")
+        _write_report()
+    assert matched, f"{name}\n{diff}"
+
+
+def _write_report() -> None:
+    runs = [orjson.loads(line) for line in RUNS.read_text(encoding="utf-8").splitlines()]
+    green = {r["run"] for r in runs} - {r["run"] for r in runs if not r["identical"]}
+    lines = [
+        f"# Fault runs ({SCALE['dossiers']} dossiers, {SCALE['kills']} kills a run, "
+        f"ClickHouse down {SCALE['clickhouse_down']:.0f} s, {SCALE['fuzz']} fuzzed messages)",
+        "",
+        f"{len(green)} of {len({r['run'] for r in runs})} runs with every final report identical.",
+        "",
+        "| run | at | fault | injected | final reports identical |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['run']} | {r['at']} | {r['fault']} | {r['injected']} | "
+        f"{'yes' if r['identical'] else 'NO'} |"
+        for r in runs
+    ]
+    for r in runs:
+        if not r["identical"]:
+            lines += ["", f"## Run {r['run']}: {r['fault']}", "", r["diff"]]
+    REPORT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def test_kill_9_at_random_points(pipeline: Pipeline) -> None:
@@ -218,4 +293,7 @@ def test_fuzzed_messages_all_land_in_dead_letters(pipeline: Pipeline) -> None:
     )
     matched = letters == len(messages) and "PLANTED" not in dump
     assert stored_good == [(len(good),)]  # the good ones around the junk still flow
-    _record("fuzzed malformed messages (all dead-lettered, no crash)", len(messages), matched)
+    diff = "" if matched else f"{letters} of {len(messages)} dead-lettered; planted text stored"
+    _record(
+        "fuzzed malformed messages (all dead-lettered, no crash)", len(messages), (matched, diff)
+    )
