@@ -143,7 +143,6 @@ _ENV_FIELDS = (
     "topic_partitions",
     "clickhouse_host",
     "clickhouse_port",
-    "state_store",
     "watch_interval",
     "rollup_interval",
     "alertmanager_url",
