@@ -1,7 +1,8 @@
 """Worker memory per open dossier (DESIGN.md target: ≤ 1.5 KB per open dossier).
 
-For each state store (memory://, the default, and rocksdb:// when rocksdict
-imports), one worker (a subprocess) is started and fed open dossiers —
+The worker keeps open dossiers' histories in a cache in front of ClickHouse
+(streams/histories.py) and the hashes of every stored dossier id. One
+worker (a subprocess) is started and fed open dossiers —
 received events only — in steps up to N = 20k and 100k. After each step is
 stored (streams.replay.wait_until_stored) and a short settle, VmRSS of the
 worker is read from /proc/<pid>/status. The baseline (N = 0) is taken after
@@ -68,9 +69,7 @@ def received_events(count: int) -> tuple[list[bytes], list[bytes], str]:
 
 def measure(store: str, steps: list[int], lines, keys, ch, broker, work, settle) -> dict:
     """RSS of one worker at each N in `steps` (cumulative)."""
-    settings = bench_settings(
-        broker, ch, "mem", state_store=store, watch_interval=3600.0, rollup_interval=3600.0
-    )
+    settings = bench_settings(broker, ch, "mem", watch_interval=3600.0, rollup_interval=3600.0)
     engine = DriverEngine(ch.host, ch.tcp_port)
     name = store.split(":")[0]
     points = []
@@ -137,14 +136,6 @@ def state_held(lines: list[bytes], keys: list[bytes]) -> dict[str, float]:
     }
 
 
-def rocksdb_works() -> bool:
-    try:
-        import rocksdict  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="20000,100000", help="N values, comma separated")
@@ -153,13 +144,13 @@ def main() -> None:
     args = parser.parse_args()
     steps = sorted(int(s) for s in args.sizes.split(","))
     lines, keys, source = received_events(steps[-1])
-    stores = ["memory://"] + (["rocksdb://"] if rocksdb_works() else [])
+    stores = ["cache + raw_events"]
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-memory-"))
     with services(work) as (broker, ch):
         where = machine(DriverEngine(ch.host, ch.tcp_port))
         runs = [measure(s, steps, lines, keys, ch, broker, work, args.settle) for s in stores]
     held = state_held(lines[: args.traced], keys[: args.traced])
-    report(runs, source, held, args, where, rocksdb_works())
+    report(runs, source, held, args, where)
 
 
 def why(runs: list[dict], held: dict) -> list[str]:
@@ -169,7 +160,7 @@ def why(runs: list[dict], held: dict) -> list[str]:
         last = run["points"][-1]
         if last["bytes_per_dossier"] <= TARGET_BYTES:
             continue
-        if run["store"] == "memory://" and held["held_bytes"] > 2 * held["history_bytes"]:
+        if held["held_bytes"] > 2 * held["history_bytes"]:
             out.append(
                 f"- why (memory://): each stored history is an orjson `dumps` result, which "
                 f"keeps its output buffer: {held['encode_history_allocated_bytes']:,.0f} B "
@@ -184,20 +175,11 @@ def why(runs: list[dict], held: dict) -> list[str]:
             out.append(
                 f"- why ({run['store']}): a cost that does not grow with N — about "
                 f"{fixed:,.0f} MiB on top of the marginal by {first['n']:,} dossiers ("
-                + ("RocksDB memtables and caches, " if run["store"].startswith("rocksdb") else "")
                 + "heap the first batches leave resident, which malloc_trim cannot return "
                 "while live objects sit on its pages) — while each further "
                 "dossier costs "
                 f"{last['marginal_bytes']:,.0f} B, within the target; the average falls "
                 "toward that as N grows, if the marginal holds"
-            )
-        elif run["store"].startswith("rocksdb"):
-            out.append(
-                f"- why ({run['store']}): histories go to RocksDB, whose memtables keep new "
-                "writes in memory until a flush; with what is outside the store (faust's "
-                "per-key bookkeeping, batch memory the allocator keeps) each further dossier "
-                f"costs {last.get('marginal_bytes', last['bytes_per_dossier']):,.0f} B of RSS "
-                "— not separated here"
             )
         else:
             rest = last.get("marginal_bytes", last["bytes_per_dossier"]) - held["held_bytes"]
@@ -210,7 +192,7 @@ def why(runs: list[dict], held: dict) -> list[str]:
     return out
 
 
-def report(runs, source, held, args, where, rocks) -> None:
+def report(runs, source, held, args, where) -> None:
     lines = [
         "# Worker memory per open dossier (received events only)",
         "",
@@ -235,8 +217,9 @@ def report(runs, source, held, args, where, rocks) -> None:
         )
     lines += ["", *verdicts, *why(runs, held)]
     lines += [
-        "- the worker keeps each dossier's history as JSON bytes in its table (memory://: a "
-        "Python dict; rocksdb://: RocksDB on disk, in memory its memtables and block cache)",
+        "- the worker keeps each open dossier's history as compact JSON bytes in a dict "
+        "(finished ones are dropped and read back from raw_events if an event comes), and "
+        "a set of 64-bit hashes of every stored dossier id",
         f"- where it goes (tracemalloc, the same events through BatchProcessor in-process into "
         f"a dict, {held['dossiers']:,} dossiers): {held['held_bytes']:,.0f} B of Python memory "
         f"held per dossier for a stored history of {held['history_bytes']:,.0f} B; one "
@@ -247,8 +230,6 @@ def report(runs, source, held, args, where, rocks) -> None:
         f"{Settings().batch_max_events:,} events (batch_max_events)",
         f"- events: {source}",
     ]
-    if not rocks:
-        lines.append("- rocksdb:// not measured: rocksdict does not import here")
     data = {"runs": runs, "target_bytes": TARGET_BYTES, "source": source}
     data |= {"state_held_in_process": held, "settle_seconds": args.settle}
     write_results("memory", lines, data, where)
