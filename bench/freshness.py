@@ -141,8 +141,8 @@ def report(args, count, source, sending, metas, poller: Poller, where) -> None:
     ]
     if not met:
         lines.append(
-            "- not met: the worker stores a batch only after the broker confirmed its "
-            "state changelog and ClickHouse took its rows; see the worker log for slow batches"
+            "- not met: a batch counts as stored only once ClickHouse took all its rows, "
+            "progress last; see the worker log for slow batches"
         )
     data = {
         "events": count,

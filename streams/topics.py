@@ -1,11 +1,8 @@
 """Topics the pipeline needs, created with the configured partition count.
 
-The per-dossier state table's changelog must have as many partitions as the
-events topic: a key's changelog partition is hash(dossier_id) mod n, and a
-worker recovers the changelog partitions numbered like the event partitions
-it owns. A broker that auto-creates topics with its own default would break
-that silently, so the worker creates the topics first and then takes the
-events topic's real partition count.
+A broker that auto-creates topics would use its own default partition
+count, so the worker creates the topics first and then takes the events
+topic's real partition count (and says so when it differs from the setting).
 """
 
 from __future__ import annotations

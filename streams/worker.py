@@ -264,7 +264,7 @@ class OwnedPartitions:
             for key in unchecked:
                 at = self.progress.positions[key].next
                 if first[key] != at:
-                    await self.app.consumer.seek(TP(*key), at)
+                    await self._seek(key, at)
         return self.progress.unstored(mine)
 
     async def _resume(self, partitions: set[Partition]) -> None:
@@ -302,7 +302,16 @@ class OwnedPartitions:
     async def reread(self, gaps: dict[Partition, int]) -> None:
         for (topic, partition), offset in gaps.items():
             log.warning("re-reading %s[%d] from %d (skipped)", topic, partition, offset)
-            await self.app.consumer.seek(TP(topic, partition), offset)
+            await self._seek((topic, partition), offset)
+
+    async def _seek(self, key: Partition, offset: int) -> None:
+        # A failed seek (the partition leaving mid-rebalance) loses nothing:
+        # progress stays put, so the next batch shows the gap again, and a new
+        # assignment seeks from the stored position anyway.
+        try:
+            await self.app.consumer.seek(TP(*key), offset)
+        except Exception as exc:
+            log.warning("seek %s[%d] to %d failed: %r", *key, offset, exc)
 
 
 async def _read_histories(

@@ -297,3 +297,39 @@ def test_fuzzed_messages_all_land_in_dead_letters(pipeline: Pipeline) -> None:
     _record(
         "fuzzed malformed messages (all dead-lettered, no crash)", len(messages), (matched, diff)
     )
+
+
+def test_rebalances_while_replaying(pipeline: Pipeline) -> None:
+    """A second worker joins mid-replay, then the first leaves: partitions move
+    twice while batches are in flight (fencing, positions re-read on assignment)."""
+    events = random_province(
+        seed=35, dossiers=SCALE["dossiers"], start=datetime(2026, 3, 2, tzinfo=TZ)
+    )
+    lines = _events_as_lines(events)
+    thirds = [lines[: len(lines) // 3], lines[len(lines) // 3 : 2 * len(lines) // 3]]
+    thirds.append(lines[2 * len(lines) // 3 :])
+    pipeline.stop_worker()
+    pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
+    first = pipeline.worker
+    offsets = _publish(pipeline, thirds[0], "first.jsonl")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the first worker is storing
+        if stored_offsets(pipeline.engine, pipeline.settings.events_topic):
+            break
+        time.sleep(0.05)
+    # joins: the group rebalances (its own metrics port: the first holds the test's)
+    pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50", MOTCUA_METRICS_PORT="0")
+    second = pipeline.worker
+    offsets |= _publish(pipeline, thirds[1], "second.jsonl")  # while the group rebalances
+    time.sleep(8)  # the second worker's join (about half the 10 s session timeout)
+    offsets |= _publish(pipeline, thirds[2], "third.jsonl")  # later offsets: higher
+    pipeline.worker = first
+    pipeline.stop_worker()  # leaves while the last third is read: its partitions move
+    pipeline.worker = second
+    wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
+    assert second.poll() is None  # the second worker carried on alone
+    _record(
+        "a worker joins, then another leaves, mid-replay",
+        2,
+        _reports_match(pipeline, events),
+    )
