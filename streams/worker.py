@@ -29,7 +29,7 @@ from schemas.settings import Settings
 from streams.engines import DriverEngine
 from streams.histories import DossierHistories
 from streams.metrics import WorkerMetrics
-from streams.positions import Partition, Position, judge_log, position_row
+from streams.positions import Partition, Position, Verdict, judge_log, position_row
 from streams.processor import BatchProcessor, Message, ProcessedBatch, dead_letter_batch
 from streams.replay import sample_logs
 from streams.rollups import month_bounds, refresh_rollups
@@ -282,8 +282,9 @@ class OwnedPartitions:
             sample = samples[key]
             judged = judge_log(position, sample.log_start, sample.found)
             self.progress.set(key, judged.position)
-            if judged.verdict.value != "same_log":
-                log.warning(
+            if judged.verdict is not Verdict.SAME_LOG:
+                say = log.info if judged.verdict is Verdict.NOTHING_STORED else log.warning
+                say(
                     "%s[%d]: %s (stored: epoch %d, offset %d; the log starts at %d, "
                     "holds %s there): resuming at offset %d, epoch %d",
                     *key, judged.verdict.value, position.epoch, position.offset,
