@@ -245,7 +245,7 @@ def _stretch_alerts(
     if not config.overdue_reminder:
         return alerts
     for n, x in _reminder_instants(due, max(since, overdue_at), calendar, config):
-        if x >= until or not stretch.holds(x):
+        if x >= until or (stretch.stop is not None and x >= stretch.stop):
             break
         if x >= since and x > overdue_at and _stands(facts, x) is Standing.OVERDUE:
             alerts.append(_alert("overdue_reminder", facts, stretch, x, calendar, n))

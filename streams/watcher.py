@@ -36,29 +36,13 @@ from streams.alert_store import (
     watch_position,
 )
 from streams.alertmanager import InspectorAlert, description, push_alerts, summary
-from streams.deadlines import AlertConfig
-from streams.hotspots import HotspotConfig
 from streams.replay import stored_offsets
 from streams.sink import ClickHouseSink
 from streams.store import DATABASE, Engine
-from streams.watch import WatchConfig, WatchStep, watch_step, watch_window_start
+from streams.watch import WatchStep, watch_config, watch_step, watch_window_start
 
 log = logging.getLogger(__name__)
 POSITION = "inspectors"
-
-
-def watch_config(settings: Settings) -> WatchConfig:
-    return WatchConfig(
-        alerts=AlertConfig(
-            due_soon=timedelta(hours=settings.due_soon_hours),
-            overdue_reminder=settings.overdue_reminder,
-            reminder_every_working_day=settings.reminder_every_working_day,
-        ),
-        hotspots=HotspotConfig(
-            window_days=settings.hotspot_window_days, min_total=settings.hotspot_min_total
-        ),
-        hotspot_every=timedelta(minutes=settings.hotspot_every_minutes),
-    )
 
 
 def alert_message(a: InspectorAlert) -> bytes:
