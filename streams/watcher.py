@@ -90,7 +90,7 @@ class Watcher:
 
     async def _clock(self) -> datetime | None:
         if self.settings.watch_clock == "wall":
-            return self.wall()
+            return self.wall() - timedelta(seconds=self.settings.watch_settle_seconds)
         stored = await self.sink.acall(lambda e: stored_offsets(e, self.settings.events_topic))
         for partition, end in (await self.end_offsets()).items():
             if end > 0 and stored.get(partition, -1) < end - 1:
