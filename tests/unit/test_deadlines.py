@@ -526,3 +526,20 @@ def test_a_due_that_comes_back_is_a_new_due_with_its_own_keys() -> None:
     [soon] = alerts_between(f, RECEIVED, t(2026, 6, 1), CAL)
     assert (soon.kind, soon.at) == ("due_soon", t(2026, 5, 6, 9))
     assert soon.alert_key == f"due_soon|{DEFAULT_DOSSIER}|{KEY_DUE}@2026-05-05T03:00:00+00:00"
+
+
+def test_a_restart_after_that_days_reminder_time_starts_with_the_next_days() -> None:
+    # As above, but answered Mon 05-18 15:00, after that day's 13:43: overdue at 15:00,
+    # late Tue 13:43-17:00 3 h 17 min + Wed-Fri 24 h + Mon 07:00-11:30 4.5 h and
+    # 13:30-15:00 1.5 h = 33 h 17 min; Mon 13:43 (the 4th) has passed before the due
+    # existed, the first reminder is the 5th, Tue 05-19 13:43 (40 h).
+    f = facts(
+        received(at=t(2026, 5, 7, 8), due=t(2026, 5, 11, 17)),
+        ev("supplement_requested", t(2026, 5, 11, 9)),
+        ev("supplement_received", t(2026, 5, 18, 15), due_at=t(2026, 5, 12, 13, 43)),
+    )
+    new = "2026-05-12T06:43:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 5, 18), t(2026, 5, 20), CAL)) == [
+        ("overdue", t(2026, 5, 18, 15), round(33 + 17 / 60, 4), new),
+        ("overdue_reminder", t(2026, 5, 19, 13, 43), 40.0, f"{new}|5"),
+    ]
