@@ -2,13 +2,15 @@
 alerts topic and Alertmanager. Wiring only.
 
 One step: read how far the watch got (`watch_position`) and the clock
-(wall time live; in event mode the latest stored event time, and only once
-the workers have stored everything on the events topic, so a replay is
-judged on complete histories), read the facts the span needs, compute, then
-store the alert and hotspot rows, send the alerts topic, push Alertmanager,
-and only then move the position. A step that fails is run again whole: the
-rows, messages and Alertmanager alerts carry stable keys, so a repeat adds
-nothing, and a restart resumes at the stored position (nothing re-sent).
+(wall time live, `watch_settle_seconds` behind now so that an instant's
+events are stored before the step passes it; in event mode the latest
+stored event time, and only once the workers have stored everything on the
+events topic, so a replay is judged on complete histories), read the facts
+the span needs, compute, then store the alert and hotspot rows, send the
+alerts topic, push Alertmanager, and only then move the position. A step
+that fails is run again whole: the rows, messages and Alertmanager alerts
+carry stable keys, so a repeat adds nothing, and a restart resumes at the
+stored position (nothing re-sent).
 """
 
 from __future__ import annotations

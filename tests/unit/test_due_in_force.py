@@ -43,7 +43,7 @@ def summary(alerts) -> list[tuple]:
     return [(a.key, a.kind, a.at, a.due, round(a.hours_late, 6)) for a in alerts]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     seed=st.integers(0, 10**9),
     dossiers=st.integers(1, 6),
@@ -54,8 +54,7 @@ def test_watch_steps_send_what_the_complete_history_lists(
     seed: int, dossiers: int, cuts: list[float], due_soon: int
 ) -> None:
     events = history(seed, dossiers)
-    stream = [e for e in ordered_events(events)]  # the order a replay stores them in
-    stream.sort(key=lambda e: e.at)
+    stream = sorted(ordered_events(events), key=lambda e: e.at)  # as a replay stores them
     config = WatchConfig(
         alerts=AlertConfig(due_soon=timedelta(hours=due_soon)),
         hotspots=CONFIG.hotspots,
