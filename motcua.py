@@ -79,6 +79,81 @@ def report(
     _emit(columns, COLUMN_LABELS_VI, records, fmt, output, title, "Biểu II.06a")
 
 
+class AlertsFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+
+
+@app.command()
+def alerts(
+    from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (00:00 local).")],
+    to: Annotated[str, typer.Option("--to", help="Day after the last, YYYY-MM-DD (exclusive).")],
+    unit: Annotated[str | None, typer.Option(help="Only this agency (its code).")] = None,
+    fmt: Annotated[AlertsFormat, typer.Option("--format")] = AlertsFormat.TABLE,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", exists=True, dir_okay=False, help="Canonical events, JSON lines."),
+    ] = None,
+    source: Annotated[Source, typer.Option(help="Event files, or the pipeline's tables.")] = (
+        Source.FILES
+    ),
+) -> None:
+    """Every inspector alert of [from, to) (due soon, overdue, overdue reminders),
+    the list the watch sends for that span: from event files or from the
+    pipeline's ClickHouse tables (--source clickhouse)."""
+    from reports.alerts import (
+        ALERT_COLUMNS,
+        alert_record,
+        alerts_table,
+        facts_of_events,
+        span_alerts,
+    )
+    from reports.render import write_records_csv
+    from streams.watch import watch_config
+
+    settings = Settings()
+    cal = settings.calendar
+    start, end = _period(from_, to, cal.tz)
+    if source is Source.CLICKHOUSE:
+        from streams.alert_store import read_watch_facts
+
+        facts = read_watch_facts(_engine(settings, "reader"), start, end)
+    elif not events:
+        raise typer.BadParameter("--events FILE is needed (or --source clickhouse)")
+    else:
+        facts = facts_of_events(_file_events(events), cal)
+    found = span_alerts(facts, start, end, cal, watch_config(settings).alerts, unit)
+    records = [alert_record(a, cal) for a in found]
+    if fmt is AlertsFormat.TABLE:
+        console = Console(file=output.open("w", encoding="utf-8") if output else None)
+        title = f"Cảnh báo thanh tra — {from_} đến trước {to}"
+        console.print(alerts_table(records, title + (f" — {unit}" if unit else "")))
+    elif output is not None:
+        with output.open("w", encoding="utf-8", newline="") as out:
+            write_records_csv(ALERT_COLUMNS, records, out)
+    else:
+        write_records_csv(ALERT_COLUMNS, records, sys.stdout)
+    err.print(f"{len(records)} cảnh báo")
+
+
+def _file_events(paths: list[Path]) -> list:
+    """Valid events from JSON-lines files; invalid lines reported on stderr."""
+    from reports.offline import read_events
+
+    rejected = 0
+
+    def on_reject(r: Rejected) -> None:
+        nonlocal rejected
+        rejected += 1
+        print(f"{r.path}:{r.line}: invalid line skipped: {r.reason}", file=sys.stderr)
+
+    found = list(read_events(paths, on_reject))
+    if rejected:
+        print(f"{rejected} invalid line(s) skipped (dòng lỗi đã bỏ qua)", file=sys.stderr)
+    return found
+
+
 def _source(settings: Settings, source: Source, events: list[Path] | None) -> ReportSource:
     """Report rows from event files or from the pipeline's ClickHouse."""
     if source is Source.CLICKHOUSE:

@@ -2,8 +2,9 @@
 the alert and hotspot rows it writes, and its position (how far it got).
 
 Facts rows are turned back into `DossierFacts` (`facts_from_row`): they
-carry the attribution, due, end and the standing timeline, which is all the
-deadline and hotspot rules read. Stored times are whole seconds, as events.
+carry the attribution, due, the dues over time, end and the standing
+timeline, which is all the deadline and hotspot rules read. Stored times
+are whole seconds, as events.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 from schemas.events import DossierEvent, EventType
 from streams.alertmanager import InspectorAlert, summary
-from streams.facts import Change, DossierFacts
+from streams.facts import Change, DossierFacts, DueInForce
 from streams.hotspots import HotspotChange, HotspotTracker
 from streams.lifecycle import Outcome, Standing
 from streams.store import (
@@ -91,11 +92,20 @@ def facts_from_row(row: tuple) -> DossierFacts:
             r["change_at"], r["change_standing"], r["change_late"], strict=True
         )
     )
+    due = _utc(r["due"])
+    dues = tuple(
+        DueInForce(_utc(since), _utc(value))
+        for since, value in zip(r["due_from"], r["due_history"], strict=True)
+    )
+    if not dues and due is not None:
+        # stored before migration 0009: the final due from the receipt, until
+        # `motcua recompute` (or the dossier's next event) rewrites the row
+        dues = (DueInForce(received.at, due),)
     return DossierFacts(
         dossier_id=r["dossier_id"],
         received=received,
         event_count=0,  # not stored; the watch does not read it
-        due=_utc(r["due"]),
+        due=due,
         end_at=_utc(r["end_at"]),
         outcome=Outcome(r["outcome"]) if r["outcome"] else None,
         judged_at=_utc(r["judged_at"]),
@@ -108,6 +118,7 @@ def facts_from_row(row: tuple) -> DossierFacts:
         processing_time=None,
         changes=changes,
         last_event_at=_utc(r["last_event_at"]) or received.at,
+        dues=dues,
     )
 
 

@@ -8,29 +8,40 @@ give the same alerts and keys (downstream dedups by `alert_key`).
 
 Decisions:
 
-- The due is `facts.due`, the latest effective due; the timeline
-  (`facts.changes`, read with `standing_at`) says how the dossier stood at
-  each instant. If a later clock stop moved the due, the alerts follow the
-  new due (new keys: "once per dossier and due").
+- The due in force (§6). Each alert is judged with the due in force at its
+  instant: `facts.dues` lists every effective due with the instant `since`
+  it came into force (the events at `since` applied), so due D_i rules the
+  instants x with since_i ≤ x < since_i+1. Each due gets its own due soon,
+  overdue and reminders inside its own stretch; an alert whose natural
+  instant lies before its due came into force fires at `since_i` (e.g. a
+  restart whose shifted due is already past: overdue at the restart), and
+  nothing of a due is raised before it existed or once a later one replaced
+  it. So an alert at x depends only on the events with `at ≤ x`, and the
+  alerts of a span are the same from a live watch and from a replay.
+- Keys name the due (UTC spelling): a new due's alerts are distinct from the
+  old due's, which stand. A due that comes back to a value it had before
+  (A, then B, then A again) is a new due too: its keys add `@` and the
+  instant it came into force.
 - An alert at instant x fires if the dossier stands right for it once x is
   applied (state just after x, i.e. `standing_at(facts, x + 1µs)`): due soon
   needs WITHIN_DUE, overdue and reminders need OVERDUE. So nothing fires for
   a dossier finished or waiting for supplement at x, and a dossier paused
   for payment is overdue only if its due had passed when the clock stopped
-  (the lifecycle's rule, carried by the timeline).
-- due soon: the first instant ≥ max(received_at, u) at which the dossier is
-  within due, where u is the earliest instant with
+  (the lifecycle's rule, carried by the timeline); paused in due, it is
+  within due, so its due soon may fire while it waits.
+- due soon: the first instant ≥ max(received_at, u, since_i) at which the
+  dossier is within due, where u is the earliest instant with
   working_time_between(u, due) == due_soon (the moment the remaining working
   time first drops to due_soon); it fires only if that instant is before
-  the due. A wait for supplement over u delays it to the restart.
-  `due_soon` of zero turns it off.
-- overdue: the first instant ≥ due at which the dossier is overdue
-  (normally the due itself).
+  the due and the due is still in force. A wait for supplement over u
+  delays it to the restart. `due_soon` of zero turns it off.
+- overdue: the first instant ≥ max(due, since_i) at which the dossier is
+  overdue (normally the due itself), while the due is in force.
 - reminders: at the due's local time of day on the n-th working day after
   the due's local date (n = 1, 2, ...; calendar days if
-  `reminder_every_working_day` is False), while overdue then, at most
-  `max_reminders` (60) of them: a dossier forgotten for months does not
-  page forever, and the board still lists it.
+  `reminder_every_working_day` is False), after the overdue, while overdue
+  then and the due in force, at most `max_reminders` (60) per due: a dossier
+  forgotten for months does not page forever, and the board still lists it.
 - hours_late: working hours from the due to the alert's `at` (0 for due
   soon), so an alert is the same whenever it is computed.
 - due_alerts(facts, T) lists the alerts with `at < T` (the state just before
@@ -46,7 +57,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts, standing_at
+from streams.facts import DossierFacts, DueInForce, standing_at
 from streams.lifecycle import Standing
 
 _TICK = timedelta(microseconds=1)  # datetimes resolve to µs: x + 1µs is "just after x"
@@ -95,32 +106,69 @@ def _first_standing(facts: DossierFacts, start: datetime, wanted: Standing) -> d
     return None
 
 
-def _key(kind: str, facts: DossierFacts, due: datetime, *extra: object) -> str:
+def _key(kind: str, facts: DossierFacts, due: str, *extra: object) -> str:
+    return "|".join([kind, facts.dossier_id, due, *map(str, extra)])
+
+
+def _due_label(entry: DueInForce, again: bool) -> str:
     # UTC spelling: one instant, one key whatever zone the due was written in
-    return "|".join([kind, facts.dossier_id, due.astimezone(UTC).isoformat(), *map(str, extra)])
+    label = entry.due.astimezone(UTC).isoformat()
+    return f"{label}@{entry.since.astimezone(UTC).isoformat()}" if again else label
+
+
+@dataclass(frozen=True, slots=True)
+class _Stretch:
+    """A due and the instants it rules: [start, stop), stop None = open-ended."""
+
+    due: datetime
+    start: datetime
+    stop: datetime | None
+    label: str  # the due as keys spell it
+
+    def holds(self, x: datetime | None) -> bool:
+        return x is not None and x >= self.start and (self.stop is None or x < self.stop)
+
+
+def _stretches(facts: DossierFacts) -> list[_Stretch]:
+    dues = facts.dues
+    found, seen = [], set()
+    for i, entry in enumerate(dues):
+        stop = dues[i + 1].since if i + 1 < len(dues) else None
+        label = _due_label(entry, entry.due in seen)
+        seen.add(entry.due)
+        found.append(_Stretch(entry.due, entry.since, stop, label))
+    return found
 
 
 def _alert(
-    kind: AlertKind, facts: DossierFacts, due: datetime, at: datetime, cal: WorkingCalendar, *n: int
+    kind: AlertKind,
+    facts: DossierFacts,
+    stretch: _Stretch,
+    at: datetime,
+    cal: WorkingCalendar,
+    *n: int,
 ) -> Alert:
+    due = stretch.due
     late = 0.0 if kind == "due_soon" else cal.working_time_between(due, at) / _HOUR
-    return Alert(kind, facts.dossier_id, due, cal.local(at), late, _key(kind, facts, due, *n))
+    key = _key(kind, facts, stretch.label, *n)
+    return Alert(kind, facts.dossier_id, due, cal.local(at), late, key)
 
 
 def _due_soon_at(
-    facts: DossierFacts, due: datetime, cal: WorkingCalendar, soon: timedelta
+    facts: DossierFacts, stretch: _Stretch, cal: WorkingCalendar, soon: timedelta
 ) -> datetime | None:
-    """When the due soon alert fires, or None (see the module's decisions)."""
+    """When the due soon alert of this due fires, or None (see the module's decisions)."""
     if soon <= timedelta(0):
         return None
+    due = stretch.due
     # u = earliest instant with working_time_between(u, due) == soon, counted
     # forward from the receipt (the calendar adds working time, it does not subtract)
     ahead = cal.working_time_between(facts.received_at, due)
     start = facts.received_at
     if ahead > soon:
         start = cal.add_working_time(facts.received_at, ahead - soon)
-    x = _first_standing(facts, start, Standing.WITHIN_DUE)
-    return x if x is not None and x < due else None
+    x = _first_standing(facts, max(start, stretch.start), Standing.WITHIN_DUE)
+    return x if stretch.holds(x) and x is not None and x < due else None
 
 
 def _working_days_after(cal: WorkingCalendar, a: date, b: date) -> int:
@@ -161,25 +209,46 @@ def alerts_between(
 ) -> list[Alert]:
     """The alerts of this dossier whose `at` lies in [since, until), in time order."""
     config = config or AlertConfig()
-    due = facts.due
-    if due is None or until <= since:
+    if until <= since:
         return []
+    alerts: list[Alert] = []
+    for stretch in _stretches(facts):
+        if stretch.start >= until:
+            break
+        if stretch.stop is not None and stretch.stop <= since:
+            continue
+        alerts += _stretch_alerts(facts, stretch, since, until, calendar, config)
+    alerts.sort(key=lambda a: (a.at, a.alert_key))
+    return alerts
+
+
+def _stretch_alerts(
+    facts: DossierFacts,
+    stretch: _Stretch,
+    since: datetime,
+    until: datetime,
+    calendar: WorkingCalendar,
+    config: AlertConfig,
+) -> list[Alert]:
+    """The alerts of one due in force, with `at` in [since, until)."""
     alerts = []
-    soon_at = _due_soon_at(facts, due, calendar, config.due_soon)
+    due = stretch.due
+    soon_at = _due_soon_at(facts, stretch, calendar, config.due_soon)
     if soon_at is not None and since <= soon_at < until:
-        alerts.append(_alert("due_soon", facts, due, soon_at, calendar))
-    overdue_at = _first_standing(facts, max(due, facts.received_at), Standing.OVERDUE)
-    if overdue_at is None or overdue_at >= until:
+        alerts.append(_alert("due_soon", facts, stretch, soon_at, calendar))
+    start = max(due, stretch.start)
+    overdue_at = _first_standing(facts, start, Standing.OVERDUE)
+    if overdue_at is None or not stretch.holds(overdue_at) or overdue_at >= until:
         return alerts
     if overdue_at >= since:
-        alerts.append(_alert("overdue", facts, due, overdue_at, calendar))
+        alerts.append(_alert("overdue", facts, stretch, overdue_at, calendar))
     if not config.overdue_reminder:
         return alerts
     for n, x in _reminder_instants(due, max(since, overdue_at), calendar, config):
-        if x >= until:
+        if x >= until or (stretch.stop is not None and x >= stretch.stop):
             break
         if x >= since and x > overdue_at and _stands(facts, x) is Standing.OVERDUE:
-            alerts.append(_alert("overdue_reminder", facts, due, x, calendar, n))
+            alerts.append(_alert("overdue_reminder", facts, stretch, x, calendar, n))
     return alerts
 
 

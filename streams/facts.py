@@ -3,9 +3,12 @@
 A period report needs each dossier's state at the period's end, and boards
 need it at "now". Rather than store a state per instant, a dossier's facts
 carry its fixed parts (receipt, end, final classification, when each flag
-and the apology appeared) and a short timeline of how an unfinished dossier
-stood (within due, overdue, waiting for supplement on time/late). A change
-at `at` applies to every T > at, mirroring "the state just before T".
+and the apology appeared), a short timeline of how an unfinished dossier
+stood (within due, overdue, waiting for supplement on time/late), and the
+dues it had over time (`dues`: each effective due from the instant the
+events that set it were applied; a clock restart may move it, METRICS.md §6
+"The due in force"). A change at `at` applies to every T > at, mirroring
+"the state just before T"; so does a due in force from `since`.
 
 `standing_at(facts, T)` reads them back; the ClickHouse queries do the same
 in SQL, and a property test holds it equal to `dossier_state(events, T)`.
@@ -33,6 +36,14 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class DueInForce:
+    """The effective due from the events at `since` on (for T > since), until the next one."""
+
+    since: datetime
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DossierFacts:
     dossier_id: str
     received: DossierEvent
@@ -50,6 +61,7 @@ class DossierFacts:
     processing_time: timedelta | None  # working time from receipt to end
     changes: tuple[Change, ...]  # how it stood while unfinished
     last_event_at: datetime  # latest `at` of any known event: only grows with new events
+    dues: tuple[DueInForce, ...]  # every due it had, in time order; the last is `due`
 
     @property
     def received_at(self) -> datetime:
@@ -61,10 +73,13 @@ def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> 
     ordered = ordered_events(events)
     fold = Fold(calendar)
     changes: list[Change] = []
+    dues: list[DueInForce] = []
     groups = [(at, list(group)) for at, group in groupby(ordered, key=lambda e: e.at)]
     for i, (at, group) in enumerate(groups):
         for event in group:
             fold.apply(event)
+        if fold.due is not None and (not dues or dues[-1].due != fold.due):
+            dues.append(DueInForce(at, fold.due))
         if fold.received is None or fold.end_at is not None:
             continue
         following = groups[i + 1][0] if i + 1 < len(groups) else None
@@ -96,6 +111,7 @@ def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> 
         ),
         changes=tuple(changes),
         last_event_at=ordered[-1].at,
+        dues=tuple(dues),
     )
 
 
@@ -118,3 +134,13 @@ def standing_at(facts: DossierFacts, as_of: datetime) -> tuple[Standing, bool] |
         current = change
     assert current is not None  # the receipt itself is the first change
     return current.standing, current.late
+
+
+def due_in_force(facts: DossierFacts, as_of: datetime) -> datetime | None:
+    """The effective due just before `as_of` (§2: the events with `at < as_of`)."""
+    current = None
+    for entry in facts.dues:
+        if entry.since >= as_of:
+            break
+        current = entry.due
+    return current

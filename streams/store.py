@@ -65,6 +65,27 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+)\.(\w+)\s+ADD COLUMN (\w+)\s", re.IGNORECASE)
+
+
+def _column_already_added(engine: Engine, statement: str) -> bool:
+    """True for `ALTER TABLE db.t ADD COLUMN c ...` (one action) when t has c.
+
+    ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: this makes such a
+    statement idempotent like the others, so a migration that failed after
+    adding some columns can run again."""
+    match = _ADD_COLUMN.match(statement)
+    if match is None or len(re.findall(r"\b(ADD|DROP|MODIFY) COLUMN\b", statement, re.I)) != 1:
+        return False
+    database, table, column = match.groups()
+    [(found,)] = engine.rows(
+        "SELECT count() FROM system.columns WHERE "
+        f"database = {sql_string(database)} AND table = {sql_string(table)} "
+        f"AND name = {sql_string(column)}"
+    )
+    return int(found) > 0
+
+
 def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
     """Apply the migrations not yet recorded, in order; returns those applied."""
     engine.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
@@ -79,7 +100,8 @@ def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
         if migration.version in done:
             continue
         for statement in migration.statements:  # each is idempotent (IF NOT EXISTS)
-            engine.command(statement)
+            if not _column_already_added(engine, statement):
+                engine.command(statement)
         engine.insert(
             f"{DATABASE}.schema_migrations",
             ("version", "name", "applied_at"),
@@ -147,6 +169,8 @@ FACT_COLUMNS = (
     "change_late",
     "updated_at",
     "last_event_at",
+    "due_from",
+    "due_history",
 )
 
 
@@ -189,6 +213,8 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
         [int(c.late) for c in facts.changes],
         stored_time(computed_at),
         stored_time(facts.last_event_at),
+        [stored_time(d.since) for d in facts.dues],
+        [stored_time(d.due) for d in facts.dues],
     )
 
 

@@ -3,9 +3,12 @@
 
 A watch step covers [since, until) of the watch clock (wall time live,
 event time on replay) and yields:
-- every deadline alert whose instant lies in the span (`alerts_between`,
-  which fixes each alert's instant and key from the facts alone, so steps of
-  any length, repeated or resumed after a restart, give the same alerts);
+- every deadline alert whose instant lies in the span (`deadline_alerts`, the
+  list `motcua alerts` prints too: `alerts_between` fixes each alert's
+  instant and key from the facts alone, each judged with the due in force
+  then, so steps of any length, repeated or resumed after a restart, give
+  the same alerts, and a step that sees only the events stored up to its
+  clock sends what the complete history lists for its span);
 - the hotspot changes at each instant of a fixed grid (`hotspot_every`,
   aligned on local midnight) inside (since, until], so a replay evaluates
   hotspots at the same simulated instants however its steps fall.
@@ -17,10 +20,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from schemas.settings import Settings
 from streams.alertmanager import InspectorAlert
 from streams.calendar import WorkingCalendar
 from streams.deadlines import Alert, AlertConfig, alerts_between
-from streams.facts import DossierFacts, standing_at
+from streams.facts import DossierFacts, due_in_force, standing_at
 from streams.hotspots import HotspotChange, HotspotConfig, HotspotTracker
 from streams.lifecycle import Standing
 
@@ -30,6 +34,20 @@ class WatchConfig:
     alerts: AlertConfig = field(default_factory=AlertConfig)
     hotspots: HotspotConfig = field(default_factory=HotspotConfig)
     hotspot_every: timedelta = timedelta(hours=1)
+
+
+def watch_config(settings: Settings) -> WatchConfig:
+    return WatchConfig(
+        alerts=AlertConfig(
+            due_soon=timedelta(hours=settings.due_soon_hours),
+            overdue_reminder=settings.overdue_reminder,
+            reminder_every_working_day=settings.reminder_every_working_day,
+        ),
+        hotspots=HotspotConfig(
+            window_days=settings.hotspot_window_days, min_total=settings.hotspot_min_total
+        ),
+        hotspot_every=timedelta(minutes=settings.hotspot_every_minutes),
+    )
 
 
 @dataclass
@@ -116,11 +134,7 @@ def watch_step(
     `facts` must hold every dossier received before `until` that was not
     finished before `watch_window_start(since, config)`.
     """
-    alerts: list[InspectorAlert] = []
-    for f in facts:
-        if f.end_at is None or f.end_at >= since:
-            found = alerts_between(f, since, until, cal, config.alerts)
-            alerts += [deadline_alert(a, f) for a in found]
+    alerts = deadline_alerts(facts, since, until, cal, config.alerts)
     changes: list[HotspotChange] = []
     names = _names(facts)
     for g in grid_instants(since, until, config.hotspot_every, cal):
@@ -130,16 +144,39 @@ def watch_step(
     return WatchStep(alerts, changes, due_soon_by_agency(facts, until, cal, config.alerts))
 
 
+def deadline_alerts(
+    facts: Iterable[DossierFacts],
+    since: datetime,
+    until: datetime,
+    cal: WorkingCalendar,
+    config: AlertConfig,
+) -> list[InspectorAlert]:
+    """Every due soon, overdue and reminder with `at` in [since, until), by (at, key).
+
+    `facts` must hold every dossier received before `until` and not finished
+    before `since`; others may be there too (they raise nothing in the span).
+    """
+    alerts: list[InspectorAlert] = []
+    for f in facts:
+        if f.end_at is None or f.end_at >= since:
+            found = alerts_between(f, since, until, cal, config)
+            alerts += [deadline_alert(a, f) for a in found]
+    alerts.sort(key=lambda a: (a.at, a.key))
+    return alerts
+
+
 def due_soon_by_agency(
     facts: Iterable[DossierFacts], at: datetime, cal: WorkingCalendar, config: AlertConfig
 ) -> dict[str, int]:
-    """Dossiers within due at `at` whose remaining working time is at most `due_soon`."""
+    """Dossiers within due at `at` whose remaining working time (to the due in
+    force then) is at most `due_soon`."""
     counts: dict[str, int] = {}
     for f in facts:
         standing = standing_at(f, at)
-        if standing is None or standing[0] is not Standing.WITHIN_DUE or f.due is None:
+        due = due_in_force(f, at)
+        if standing is None or standing[0] is not Standing.WITHIN_DUE or due is None:
             continue
-        if cal.working_time_between(at, f.due) <= config.due_soon:
+        if cal.working_time_between(at, due) <= config.due_soon:
             agency = f.received.agency_code or ""
             counts[agency] = counts.get(agency, 0) + 1
     return counts

@@ -2,13 +2,15 @@
 alerts topic and Alertmanager. Wiring only.
 
 One step: read how far the watch got (`watch_position`) and the clock
-(wall time live; in event mode the latest stored event time, and only once
-the workers have stored everything on the events topic, so a replay is
-judged on complete histories), read the facts the span needs, compute, then
-store the alert and hotspot rows, send the alerts topic, push Alertmanager,
-and only then move the position. A step that fails is run again whole: the
-rows, messages and Alertmanager alerts carry stable keys, so a repeat adds
-nothing, and a restart resumes at the stored position (nothing re-sent).
+(wall time live, `watch_settle_seconds` behind now so that an instant's
+events are stored before the step passes it; in event mode the latest
+stored event time, and only once the workers have stored everything on the
+events topic, so a replay is judged on complete histories), read the facts
+the span needs, compute, then store the alert and hotspot rows, send the
+alerts topic, push Alertmanager, and only then move the position. A step
+that fails is run again whole: the rows, messages and Alertmanager alerts
+carry stable keys, so a repeat adds nothing, and a restart resumes at the
+stored position (nothing re-sent).
 """
 
 from __future__ import annotations
@@ -36,29 +38,13 @@ from streams.alert_store import (
     watch_position,
 )
 from streams.alertmanager import InspectorAlert, description, push_alerts, summary
-from streams.deadlines import AlertConfig
-from streams.hotspots import HotspotConfig
 from streams.replay import stored_offsets
 from streams.sink import ClickHouseSink
 from streams.store import DATABASE, Engine
-from streams.watch import WatchConfig, WatchStep, watch_step, watch_window_start
+from streams.watch import WatchStep, watch_config, watch_step, watch_window_start
 
 log = logging.getLogger(__name__)
 POSITION = "inspectors"
-
-
-def watch_config(settings: Settings) -> WatchConfig:
-    return WatchConfig(
-        alerts=AlertConfig(
-            due_soon=timedelta(hours=settings.due_soon_hours),
-            overdue_reminder=settings.overdue_reminder,
-            reminder_every_working_day=settings.reminder_every_working_day,
-        ),
-        hotspots=HotspotConfig(
-            window_days=settings.hotspot_window_days, min_total=settings.hotspot_min_total
-        ),
-        hotspot_every=timedelta(minutes=settings.hotspot_every_minutes),
-    )
 
 
 def alert_message(a: InspectorAlert) -> bytes:
@@ -106,7 +92,7 @@ class Watcher:
 
     async def _clock(self) -> datetime | None:
         if self.settings.watch_clock == "wall":
-            return self.wall()
+            return self.wall() - timedelta(seconds=self.settings.watch_settle_seconds)
         stored = await self.sink.acall(lambda e: stored_offsets(e, self.settings.events_topic))
         for partition, end in (await self.end_offsets()).items():
             if end > 0 and stored.get(partition, -1) < end - 1:

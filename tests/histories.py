@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from schemas.events import DossierEvent, EventType
+from schemas.events import DossierEvent, EventType, TimeLimit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCIES = [
@@ -82,4 +82,45 @@ def random_province(seed: int, dossiers: int, start: datetime) -> list[DossierEv
     events: list[DossierEvent] = []
     for n in range(dossiers):
         events.extend(random_history(rnd, f"H44-{seed}-{n:05d}", start))
+    return events
+
+
+def clock_stop_history(rnd: random.Random, dossier_id: str, start: datetime) -> list[DossierEvent]:
+    """A dossier with a short time limit and a few clock stops and restarts (supplement or
+    payment rounds, some answered with a new due earlier or later), then maybe finished:
+    its due moves, often after it has passed."""
+    [received] = random_history(rnd, dossier_id, start)[:1]
+    at = received.at
+    limit = rnd.choice([(2, "working_hours"), (6, "working_hours"), (2, "working_days")])
+    received = received.model_copy(
+        update={"due_at": None, "time_limit": TimeLimit(value=limit[0], unit=limit[1])}
+    )
+    events = [received]
+    t = at
+    for i in range(rnd.randrange(1, 4)):
+        stop, restart = rnd.choice(
+            [
+                (EventType.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_RECEIVED),
+                (EventType.PAYMENT_REQUESTED, EventType.PAYMENT_RECEIVED),
+            ]
+        )
+        t += timedelta(seconds=rnd.randrange(0, 3 * 24 * 3600))
+        events.append(
+            DossierEvent(event_id=f"{dossier_id}/s{i}", dossier_id=dossier_id, type=stop, at=t)
+        )
+        t += timedelta(seconds=rnd.randrange(0, 5 * 24 * 3600))
+        extra: dict = {}
+        if rnd.random() < 0.3:
+            extra["due_at"] = t + timedelta(hours=rnd.randrange(-200, 200))
+        events.append(
+            DossierEvent(
+                event_id=f"{dossier_id}/r{i}", dossier_id=dossier_id, type=restart, at=t, **extra
+            )
+        )
+    if rnd.random() < 0.6:
+        t += timedelta(seconds=rnd.randrange(0, 8 * 24 * 3600))
+        kind = rnd.choice([EventType.RESOLVED, EventType.WITHDRAWN])
+        events.append(
+            DossierEvent(event_id=f"{dossier_id}/end", dossier_id=dossier_id, type=kind, at=t)
+        )
     return events

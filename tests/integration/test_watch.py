@@ -9,15 +9,29 @@ The week (Mon 2026-03-02 .. Fri 03-06, ordinary working days, 8 h a day):
 - 5 land dossiers in Lâm Thao (H44.D02), same due, resolved Mon 10:00: nothing;
 - 1 civil-status dossier in Lâm Thao, due Wed 08:00, resolved Tue 10:00: due
   soon Tue 08:00 only;
+- 1 civil-status dossier in Lâm Thao whose due moves: received Mon 08:00 with
+  2 working hours, due Mon 10:00: due soon at receipt, overdue Mon 10:00. A
+  supplement asked Mon 10:30 and answered Tue 10:30 stopped the clock Mon
+  10:30-11:30 1 h + 13:30-17:00 3.5 h + Tue 07:00-10:30 3.5 h = 8 h, so the
+  due moves to Mon 10:00 + 8 h = Tue 10:00, already past at the restart:
+  overdue Tue 10:30 (0.5 h late); reminders at 10:00 on Wed (8 h) and Thu
+  (16 h); Fri 10:00 (24 h) lies after the replay's clock. Nothing for the old
+  due while it waits (Tue 10:00);
 - 1 dossier received Fri 08:30 elsewhere: it carries the replay's clock there.
 Hotspot (min volume 5): land × Việt Trì is 5/5 late from Wed 08:00; the grid
 hour that first sees it is Wed 09:00 (Wilson lower bound 0.566 > 5/10).
-Alertmanager inhibits the Việt Trì due-soon alerts (their overdue fired).
+Alertmanager inhibits the due-soon alerts of dossiers whose overdue fired.
+`motcua alerts --source clickhouse` lists what the watch sent, and past the
+watch's position what it will send.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -101,6 +115,7 @@ LAND, CIVIL = ("DD", "Đất đai"), ("HT", "Hộ tịch")
 LATE = [f"H44.100-260302-{n:04d}" for n in range(1, 6)]
 ON_TIME = [f"H44.105-260302-{n:04d}" for n in range(1, 6)]
 SOON = "H44.105-260302-0099"
+MOVED = "H44.105-260302-0042"
 
 
 def week() -> list[dict]:
@@ -109,8 +124,38 @@ def week() -> list[dict]:
     events += [received(d, at(2, 8), LAM_THAO, LAND, due_at=due) for d in ON_TIME]
     events += [received(SOON, at(2, 8), LAM_THAO, CIVIL, due_at=due)]
     events += [resolved(d, at(2, 10)) for d in ON_TIME] + [resolved(SOON, at(3, 10))]
+    two_hours = {"time_limit": {"value": 2, "unit": "working_hours"}}
+    events += [received(MOVED, at(2, 8), LAM_THAO, CIVIL, **two_hours)]
+    events += [
+        {"event_id": f"{MOVED}:{kind}", "dossier_id": MOVED, "type": kind, "at": when}
+        for kind, when in [("supplement_requested", at(2, 10, 30)),
+                           ("supplement_received", at(3, 10, 30))]
+    ]  # fmt: skip
     events += [received("H44.107-260306-0001", at(6, 8, 30), ("H44.D03", "Huyện Phù Ninh"), CIVIL)]
     return events
+
+
+def audit(pipeline, start: str, end: str) -> list[tuple[str, str, datetime, float]]:
+    """`motcua alerts --source clickhouse --format csv` as an inspector runs it."""
+    s = pipeline.settings
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "MOTCUA_CLICKHOUSE_HOST": s.clickhouse_host,
+        "MOTCUA_CLICKHOUSE_PORT": str(s.clickhouse_port),
+    }
+    command = [sys.executable, "-m", "motcua", "alerts", "--source", "clickhouse"]
+    out = subprocess.run(
+        [*command, "--from", start, "--to", end, "--format", "csv"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [
+        (r["dossier_id"], r["kind"], datetime.fromisoformat(r["at"]), float(r["hours_late"]))
+        for r in csv.DictReader(io.StringIO(out))
+    ]
 
 
 def _wait_for(predicate, timeout: float, what: str, log: Path) -> None:
@@ -163,7 +208,14 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 [("due_soon", d, local(3, 8), 0.0) for d in [*LATE, SOON]]
                 + [("overdue", d, local(4, 8), 0.0) for d in LATE]
                 + [("overdue_reminder", d, local(5, 8), 8.0) for d in LATE]
-                + [("overdue_reminder", d, local(6, 8), 16.0) for d in LATE],
+                + [("overdue_reminder", d, local(6, 8), 16.0) for d in LATE]
+                + [
+                    ("due_soon", MOVED, local(2, 8), 0.0),
+                    ("overdue", MOVED, local(2, 10), 0.0),
+                    ("overdue", MOVED, local(3, 10, 30), 0.5),
+                    ("overdue_reminder", MOVED, local(4, 10), 8.0),
+                    ("overdue_reminder", MOVED, local(5, 10), 16.0),
+                ],
                 key=lambda r: (r[2], r[1], r[0]),
             )
             assert stored == expected
@@ -187,12 +239,31 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 "/thanh-tra-viet-tri": {("overdue", d) for d in LATE}
                 | {("overdue_reminder", d) for d in LATE}
                 | {("hotspot", "DD")},  # due soon inhibited by the overdue
-                "/thanh-tra-lam-thao": {("due_soon", SOON)},
+                "/thanh-tra-lam-thao": {("due_soon", SOON)}
+                | {("overdue", MOVED), ("overdue_reminder", MOVED)},
             }
             everything = json.dumps(posted, ensure_ascii=False) + "".join(
                 v.decode() for v in on_topic
             )
             assert not any(p in everything for p in PLANTED)
+            moved_dues = {
+                (a["kind"], a["due"]) for a in map(json.loads, on_topic) if a["dossier_id"] == MOVED
+            }
+            assert moved_dues == {
+                ("due_soon", at(2, 10)),
+                ("overdue", at(2, 10)),
+                ("overdue", at(3, 10)),
+                ("overdue_reminder", at(3, 10)),
+            }
+
+            # the audit command lists what the watch sent, and after its position
+            # what it will send (the moved dossier's Fri 10:00 reminder)
+            listed = audit(pipeline, "2026-03-02", "2026-03-07")
+            sent = sorted((r[1], r[0], r[2], r[3]) for r in stored)
+            assert sorted(r for r in listed if r[2] < local(6, 8, 30)) == sent
+            assert [r for r in listed if r[2] >= local(6, 8, 30)] == [
+                (MOVED, "overdue_reminder", local(6, 10), 24.0)
+            ]
             assert "đã quá hạn 16.0 giờ làm việc" in everything
 
             # a restarted worker resumes at its position: nothing is sent again

@@ -352,3 +352,194 @@ def test_due_soon_is_due_soon_working_hours_before_the_due(hours: int) -> None:
     f = facts(received(at=t(2026, 4, 20, 8)))
     [soon] = [a for a in due_alerts(f, DUE, CAL, config) if a.kind == "due_soon"]
     assert CAL.working_time_between(soon.at, DUE) == hours * H
+
+
+# -- the due in force: a restart that moves the due (METRICS.md §6) ---------------------
+
+
+def keyed(alerts: list[Alert]) -> list[tuple[str, datetime, float, str]]:
+    return [(a.kind, a.at, round(a.hours_late, 4), a.alert_key.split("|", 2)[2]) for a in alerts]
+
+
+def test_a_supplement_round_after_the_old_due_passed_raises_both_dues_alerts() -> None:
+    # Received Mon 05-04 14:58 with 2 working hours: due Mon 16:58 (14:58-16:58).
+    # Due soon at once (2 h < 8 h left), overdue at 16:58. Supplement asked Mon 20:00,
+    # answered Thu 05-07 10:00: stopped Tue 8 h + Wed 8 h + Thu 07:00-10:00 3 h = 19 h,
+    # so the due moves to Mon 16:58 + 19 h: Mon's last 2 min, Tue, Wed (16 h 02 min),
+    # then 2 h 58 min of Thu → Thu 09:58, already past at the restart: overdue then,
+    # 2 min late. Reminders at 09:58 on each working day after Thu: Fri (8 h), then
+    # Mon 05-11 after the weekend (16 h); resolved Mon 12:00, so not Tue.
+    # Nothing for the old due while the dossier waits (Tue 16:58, Wed 16:58).
+    f = facts(
+        received(
+            at=t(2026, 5, 4, 14, 58), due=None, time_limit={"value": 2, "unit": "working_hours"}
+        ),
+        ev("supplement_requested", t(2026, 5, 4, 20)),
+        ev("supplement_received", t(2026, 5, 7, 10)),
+        ev("resolved", t(2026, 5, 11, 12)),
+    )
+    old, new = "2026-05-04T09:58:00+00:00", "2026-05-07T02:58:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 5, 1), t(2026, 6, 1), CAL)) == [
+        ("due_soon", t(2026, 5, 4, 14, 58), 0.0, old),
+        ("overdue", t(2026, 5, 4, 16, 58), 0.0, old),
+        ("overdue", t(2026, 5, 7, 10), round(2 / 60, 4), new),
+        ("overdue_reminder", t(2026, 5, 8, 9, 58), 8.0, f"{new}|1"),
+        ("overdue_reminder", t(2026, 5, 11, 9, 58), 16.0, f"{new}|2"),
+    ]
+
+
+def test_a_supplement_round_with_a_new_later_due_gives_it_its_own_alerts() -> None:
+    # Same start (due Mon 05-04 16:58: due soon 14:58, overdue 16:58); the answer
+    # on Thu 05-07 10:00 carries a new due, Mon 05-11 17:00, which wins. Its due soon:
+    # 8 h before Mon 17:00 is Mon 07:00, the same working position as Fri 05-08 17:00,
+    # the earlier of them. Overdue Mon 17:00; reminders Tue 05-12 17:00 (8 h) and
+    # Wed 05-13 17:00 (16 h).
+    f = facts(
+        received(
+            at=t(2026, 5, 4, 14, 58), due=None, time_limit={"value": 2, "unit": "working_hours"}
+        ),
+        ev("supplement_requested", t(2026, 5, 4, 20)),
+        ev("supplement_received", t(2026, 5, 7, 10), due_at=t(2026, 5, 11, 17)),
+    )
+    old, new = "2026-05-04T09:58:00+00:00", "2026-05-11T10:00:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 5, 1), t(2026, 5, 14), CAL)) == [
+        ("due_soon", t(2026, 5, 4, 14, 58), 0.0, old),
+        ("overdue", t(2026, 5, 4, 16, 58), 0.0, old),
+        ("due_soon", t(2026, 5, 8, 17), 0.0, new),
+        ("overdue", t(2026, 5, 11, 17), 0.0, new),
+        ("overdue_reminder", t(2026, 5, 12, 17), 8.0, f"{new}|1"),
+        ("overdue_reminder", t(2026, 5, 13, 17), 16.0, f"{new}|2"),
+    ]
+
+
+def test_a_due_moved_before_its_restart_is_overdue_at_the_restart_and_nothing_back_dated() -> None:
+    # Received Thu 05-07 08:00, due Mon 05-11 17:00: due soon 8 h before, Fri 05-08 17:00.
+    # Supplement asked Mon 05-11 09:00 (before the due), answered Mon 05-18 10:00 with
+    # the due Tue 05-12 13:43, a week before. From the restart: overdue at once,
+    # late Tue 13:43-17:00 3 h 17 min + Wed, Thu, Fri 24 h + Mon 07:00-10:00 3 h
+    # = 30 h 17 min; no due soon (the due has passed). Reminders at 13:43 on the
+    # working days after Tue 05-12: the 1st-3rd (Wed-Fri) lie before the new due
+    # existed and are not raised; the 4th, Mon 05-18 13:43, is (32 h), then Tue (40 h).
+    f = facts(
+        received(at=t(2026, 5, 7, 8), due=t(2026, 5, 11, 17)),
+        ev("supplement_requested", t(2026, 5, 11, 9)),
+        ev("supplement_received", t(2026, 5, 18, 10), due_at=t(2026, 5, 12, 13, 43)),
+    )
+    old, new = "2026-05-11T10:00:00+00:00", "2026-05-12T06:43:00+00:00"
+    alerts = alerts_between(f, t(2026, 5, 1), t(2026, 5, 20), CAL)
+    assert keyed(alerts) == [
+        ("due_soon", t(2026, 5, 8, 17), 0.0, old),
+        ("overdue", t(2026, 5, 18, 10), round(30 + 17 / 60, 4), new),
+        ("overdue_reminder", t(2026, 5, 18, 13, 43), 32.0, f"{new}|4"),
+        ("overdue_reminder", t(2026, 5, 19, 13, 43), 40.0, f"{new}|5"),
+    ]
+    # a watch that stepped up to the restart sent only the old due soon
+    assert keyed(alerts_between(f, t(2026, 5, 1), t(2026, 5, 18, 10), CAL)) == keyed(alerts[:1])
+
+
+def test_due_soon_fires_while_paused_for_payment_and_the_shifted_due_gets_its_own() -> None:
+    # Received Mon 05-04 08:00, due Thu 05-07 09:00; payment asked Tue 05-05 10:00, paid
+    # Fri 05-08 14:00. Paused in due, it is in progress: the due soon of Thu 09:00 fires
+    # at Wed 05-06 09:00 while it waits; no overdue at Thu 09:00 (the clock is stopped).
+    # Stopped Tue 10:00-17:00 5 h + Wed 8 h + Thu 8 h + Fri 07:00-14:00 5 h = 26 h:
+    # the due moves to Thu 09:00 + 26 h = Thu 6 h, Fri 8 h, Mon 8 h, Tue 07:00-11:00 4 h
+    # → Tue 05-12 11:00. Its due soon 8 h before: Tue 07:00-11:00 4 h + Mon 13:30-17:00
+    # 3.5 h + Mon 11:00-11:30 0.5 h → Mon 05-11 11:00; overdue Tue 11:00; reminder
+    # Wed 05-13 11:00 (8 h).
+    f = facts(
+        received(),
+        ev("payment_requested", t(2026, 5, 5, 10)),
+        ev("payment_received", t(2026, 5, 8, 14)),
+    )
+    new = "2026-05-12T04:00:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 5, 1), t(2026, 5, 14), CAL)) == [
+        ("due_soon", t(2026, 5, 6, 9), 0.0, KEY_DUE),
+        ("due_soon", t(2026, 5, 11, 11), 0.0, new),
+        ("overdue", t(2026, 5, 12, 11), 0.0, new),
+        ("overdue_reminder", t(2026, 5, 13, 11), 8.0, f"{new}|1"),
+    ]
+
+
+def test_paused_for_payment_when_already_overdue_then_the_shifted_due_is_past() -> None:
+    # Due Tue 05-05 17:00 (due soon Mon 05-04 17:00, overdue Tue 17:00); payment asked
+    # Wed 05-06 08:00, already overdue: it stays overdue while it waits (reminders
+    # Wed 17:00, Thu 17:00). Paid Fri 05-08 10:00: stopped Wed 08:00-17:00 7 h + Thu
+    # 8 h + Fri 07:00-10:00 3 h = 18 h; the due moves to Tue 17:00 + 18 h = Wed, Thu,
+    # Fri 07:00-09:00 → Fri 05-08 09:00, past: overdue at the payment, 1 h late; no
+    # due soon; reminder Mon 05-11 09:00 (8 h), and Fri 17:00 is no longer a reminder
+    # of the old due.
+    f = facts(
+        received(due=t(2026, 5, 5, 17)),
+        ev("payment_requested", t(2026, 5, 6, 8)),
+        ev("payment_received", t(2026, 5, 8, 10)),
+    )
+    old, new = "2026-05-05T10:00:00+00:00", "2026-05-08T02:00:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 5, 1), t(2026, 5, 12), CAL)) == [
+        ("due_soon", t(2026, 5, 4, 17), 0.0, old),
+        ("overdue", t(2026, 5, 5, 17), 0.0, old),
+        ("overdue_reminder", t(2026, 5, 6, 17), 8.0, f"{old}|1"),
+        ("overdue_reminder", t(2026, 5, 7, 17), 16.0, f"{old}|2"),
+        ("overdue", t(2026, 5, 8, 10), 1.0, new),
+        ("overdue_reminder", t(2026, 5, 11, 9), 8.0, f"{new}|1"),
+    ]
+
+
+def test_reminders_of_a_moved_due_across_tet_2026() -> None:
+    # Tết 2026: Mon 02-16 .. Fri 02-20 are holidays, with the weekends around them
+    # Fri 02-13 then Mon 02-23 are consecutive working days. Received Mon 02-09 08:00,
+    # due Wed 02-11 10:00; supplement asked Mon 10:00, answered Tue 02-10 15:00:
+    # stopped Mon 10:00-17:00 5 h + Tue 07:00-15:00 6 h = 11 h; due Wed 10:00 + 11 h
+    # = Wed 5 h, Thu 07:00-11:30 4.5 h, 13:30-15:00 1.5 h → Thu 02-12 15:00.
+    # The old due's soon point (Tue 10:00) fell in the wait: nothing for it.
+    # New due: soon 8 h before, Thu 13:30-15:00 1.5 h + 07:00-11:30 4.5 h + Wed
+    # 15:00-17:00 2 h → Wed 02-11 15:00; overdue Thu 15:00; reminders 15:00 on Fri
+    # 02-13 (8 h), Mon 02-23 (16 h), Tue 02-24 (24 h); resolved Wed 02-25 08:00.
+    f = facts(
+        received(at=t(2026, 2, 9, 8), due=t(2026, 2, 11, 10)),
+        ev("supplement_requested", t(2026, 2, 9, 10)),
+        ev("supplement_received", t(2026, 2, 10, 15)),
+        ev("resolved", t(2026, 2, 25, 8)),
+    )
+    new = "2026-02-12T08:00:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 2, 1), t(2026, 3, 1), CAL)) == [
+        ("due_soon", t(2026, 2, 11, 15), 0.0, new),
+        ("overdue", t(2026, 2, 12, 15), 0.0, new),
+        ("overdue_reminder", t(2026, 2, 13, 15), 8.0, f"{new}|1"),
+        ("overdue_reminder", t(2026, 2, 23, 15), 16.0, f"{new}|2"),
+        ("overdue_reminder", t(2026, 2, 24, 15), 24.0, f"{new}|3"),
+    ]
+
+
+def test_a_due_that_comes_back_is_a_new_due_with_its_own_keys() -> None:
+    # Due Thu 05-07 09:00 (soon Wed 05-06 09:00). Supplement Mon 05-04 09:00 .. 10:00
+    # answered with due Fri 05-08 09:00; another Tue 05-05 09:00 .. 10:00 answered
+    # with Thu 09:00 again: from Tue 10:00 it is a new due (again), soon Wed 09:00.
+    f = facts(
+        received(),
+        ev("supplement_requested", t(2026, 5, 4, 9)),
+        ev("supplement_received", t(2026, 5, 4, 10), due_at=t(2026, 5, 8, 9)),
+        ev("supplement_requested", t(2026, 5, 5, 9)),
+        ev("supplement_received", t(2026, 5, 5, 10), due_at=DUE),
+        ev("resolved", t(2026, 5, 6, 12)),
+    )
+    assert [d.due for d in f.dues] == [DUE, t(2026, 5, 8, 9), DUE]
+    [soon] = alerts_between(f, RECEIVED, t(2026, 6, 1), CAL)
+    assert (soon.kind, soon.at) == ("due_soon", t(2026, 5, 6, 9))
+    assert soon.alert_key == f"due_soon|{DEFAULT_DOSSIER}|{KEY_DUE}@2026-05-05T03:00:00+00:00"
+
+
+def test_a_restart_after_that_days_reminder_time_starts_with_the_next_days() -> None:
+    # As above, but answered Mon 05-18 15:00, after that day's 13:43: overdue at 15:00,
+    # late Tue 13:43-17:00 3 h 17 min + Wed-Fri 24 h + Mon 07:00-11:30 4.5 h and
+    # 13:30-15:00 1.5 h = 33 h 17 min; Mon 13:43 (the 4th) has passed before the due
+    # existed, the first reminder is the 5th, Tue 05-19 13:43 (40 h).
+    f = facts(
+        received(at=t(2026, 5, 7, 8), due=t(2026, 5, 11, 17)),
+        ev("supplement_requested", t(2026, 5, 11, 9)),
+        ev("supplement_received", t(2026, 5, 18, 15), due_at=t(2026, 5, 12, 13, 43)),
+    )
+    new = "2026-05-12T06:43:00+00:00"
+    assert keyed(alerts_between(f, t(2026, 5, 18), t(2026, 5, 20), CAL)) == [
+        ("overdue", t(2026, 5, 18, 15), round(33 + 17 / 60, 4), new),
+        ("overdue_reminder", t(2026, 5, 19, 13, 43), 40.0, f"{new}|5"),
+    ]

@@ -127,3 +127,18 @@ def test_hotspot_opens_on_the_first_grid_hour_after_the_cell_turns_late() -> Non
 def test_grid_instants_are_aligned_on_local_midnight() -> None:
     got = list(grid_instants(t(2026, 3, 2, 7, 30), t(2026, 3, 2, 10), timedelta(hours=1), CAL))
     assert got == [t(2026, 3, 2, 8), t(2026, 3, 2, 9), t(2026, 3, 2, 10)]
+
+
+def test_the_wall_clock_watch_settles_behind_now() -> None:
+    """Live, a step ends `watch_settle_seconds` before now: the events of an
+    instant (a restart moving the due) are stored before the watch passes it."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from schemas.settings import Settings
+    from streams.watcher import Watcher
+
+    now = datetime(2026, 3, 4, 1, 0, 30, tzinfo=UTC)
+    settings = Settings(watch_clock="wall", watch_settle_seconds=5)
+    watcher = Watcher(settings, None, None, None, wall=lambda: now)  # type: ignore[arg-type]
+    assert asyncio.run(watcher._clock()) == datetime(2026, 3, 4, 1, 0, 25, tzinfo=UTC)
