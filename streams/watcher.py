@@ -89,6 +89,7 @@ class Watcher:
         self.end_offsets = end_offsets  # events topic: partition → next offset
         self.wall = wall
         self.config = watch_config(settings)
+        self._last_stored: dict[int, int] | None = None  # event clock: progress a tick ago
 
     async def _clock(self) -> datetime | None:
         if self.settings.watch_clock == "wall":
@@ -97,6 +98,12 @@ class Watcher:
         for partition, end in (await self.end_offsets()).items():
             if end > 0 and stored.get(partition, -1) < end - 1:
                 return None  # not everything is stored yet: wait
+        # a listed end can fall short of the log's (Tansu lists a batch's base
+        # offset + 1): the clock moves only once the stored progress held still
+        # for a whole tick, so a step never judges a half-stored replay
+        settled, self._last_stored = stored == self._last_stored, stored
+        if not settled:
+            return None
         return await self.sink.acall(event_clock)
 
     async def _span(self) -> Span | None:
