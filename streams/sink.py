@@ -87,6 +87,27 @@ class ClickHouseSink:
         """`call` from the event loop, on a worker thread (the client blocks)."""
         return await asyncio.get_running_loop().run_in_executor(None, self.call, work)
 
+    async def aread(self, work: Callable[[Engine], T]) -> T:
+        """`acall` retried with backoff until ClickHouse answers: for the reads a
+        batch cannot go on without (stored positions, histories). An outage is
+        waited out like a write's, never a reason to exit."""
+        return await asyncio.get_running_loop().run_in_executor(None, self._read_retrying, work)
+
+    def _read_retrying(self, work: Callable[[Engine], T]) -> T:
+        for attempt in self._retrying():
+            with attempt, self._lock:
+                return work(self._connected())
+        raise AssertionError("unreachable: retried until it succeeds")
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.2, max=self._max_backoff),
+            stop=stop_never,
+            before_sleep=self._failed,
+            reraise=True,
+        )
+
     async def awrite(self, batch: SinkBatch) -> None:
         """`write` from the event loop, on a worker thread."""
         await asyncio.get_running_loop().run_in_executor(None, self.write, batch)
@@ -107,7 +128,7 @@ class ClickHouseSink:
         self._on_failure()
         self._engine = None  # reconnect on the next attempt
         log.warning(
-            "clickhouse write failed (attempt %d), retrying: %r",
+            "clickhouse call failed (attempt %d), retrying: %r",
             retry_state.attempt_number,
             retry_state.outcome.exception(),
         )
@@ -122,12 +143,6 @@ class ClickHouseSink:
         self.stats.last_seconds = time.perf_counter() - began
 
     def _write_retrying(self, batch: SinkBatch) -> None:
-        for attempt in Retrying(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_exponential(multiplier=0.2, max=self._max_backoff),
-            stop=stop_never,
-            before_sleep=self._failed,
-            reraise=True,
-        ):
+        for attempt in self._retrying():
             with attempt:
                 self._insert_all(batch)

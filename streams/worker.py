@@ -249,6 +249,7 @@ class OwnedPartitions:
         async with self.lock:
             new = {(tp.topic, tp.partition) for tp in assigned if tp.topic in self.topics}
             self.owned |= new
+            log.info("partitions assigned: %s", ", ".join(f"{t}[{p}]" for t, p in sorted(new)))
             self.progress.forget(new)  # checked again at its first batch
             self.histories.clear()
 
@@ -270,7 +271,7 @@ class OwnedPartitions:
     async def _resume(self, partitions: set[Partition]) -> None:
         stored: dict[Partition, Position] = {}
         for topic in {t for t, _ in partitions}:
-            rows = await self.sink.acall(partial(stored_positions, topic=topic))
+            rows = await self.sink.aread(partial(stored_positions, topic=topic))
             for t, p in partitions:
                 if t == topic:
                     epoch, offset, digest = rows.get(p, (0, -1, ""))
@@ -320,12 +321,12 @@ async def _read_histories(
 ) -> None:
     """Bring the stored histories of the batch's dossiers into the cache."""
     if not histories.known_loaded:
-        histories.load_known(await sink.acall(stored_dossier_ids))
+        histories.load_known(await sink.aread(stored_dossier_ids))
     keys = {m.key.decode("utf-8", "replace") for m in messages if m.key is not None}
     wanted = histories.to_read(keys)
     for i in range(0, len(wanted), 2000):
         chunk = wanted[i : i + 2000]
-        histories.fill(chunk, await sink.acall(partial(stored_payloads, dossier_ids=chunk)))
+        histories.fill(chunk, await sink.aread(partial(stored_payloads, dossier_ids=chunk)))
 
 
 def _die(what: str) -> None:

@@ -197,6 +197,8 @@ def test_clickhouse_down_mid_run(pipeline: Pipeline) -> None:
     pipeline.clickhouse.stop()
     offsets = _publish(pipeline, lines[len(lines) // 3 :], "rest.jsonl")
     time.sleep(SCALE["clickhouse_down"])
+    # an outage is waited out (writes and the reads a batch needs retry), not a crash
+    assert pipeline.worker.poll() is None, "the worker exited while ClickHouse was down"
     pipeline.clickhouse.start()
     pipeline.engine = DriverEngine(pipeline.clickhouse.host, pipeline.clickhouse.tcp_port)
     wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
