@@ -36,11 +36,14 @@ test: install services lint
 # messages), FAULT_RUNS times in a row; every run goes into
 # bench/results/faults-latest.md (a failed comparison with its per-dossier
 # diff). Fails if any run failed, after all of them.
+# Each run keeps its services' data and the worker logs in $(FAULTS_TMP)/run-N.
 FAULT_RUNS ?= 10
+FAULTS_TMP ?= /tmp/motcua-faults
 faults: install services
-	rm -f bench/results/faults-runs.jsonl
+	rm -rf bench/results/faults-runs.jsonl $(FAULTS_TMP)
 	status=0; for run in $$(seq 1 $(FAULT_RUNS)); do \
-	  MOTCUA_FAULTS=full MOTCUA_FAULTS_RUN=$$run $(PY) -m pytest -q tests/faults || status=1; \
+	  MOTCUA_FAULTS=full MOTCUA_FAULTS_RUN=$$run $(PY) -m pytest -q tests/faults \
+	    --basetemp=$(FAULTS_TMP)/run-$$run || status=1; \
 	done; exit $$status
 
 # the DESIGN.md targets (bench/README.md): throughput, freshness, alerts, backfill,
