@@ -40,7 +40,7 @@ test: install services lint
 FAULT_RUNS ?= 10
 FAULTS_TMP ?= /tmp/motcua-faults
 faults: install services
-	rm -rf bench/results/faults-runs.jsonl $(FAULTS_TMP)
+	rm -rf bench/results/faults-runs.jsonl $(FAULTS_TMP) && mkdir -p $(FAULTS_TMP)
 	status=0; for run in $$(seq 1 $(FAULT_RUNS)); do \
 	  MOTCUA_FAULTS=full MOTCUA_FAULTS_RUN=$$run $(PY) -m pytest -q tests/faults \
 	    --basetemp=$(FAULTS_TMP)/run-$$run || status=1; \
