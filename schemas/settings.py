@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     watch_clock: Literal["wall", "event"] = "wall"  # event: replayed history's own time
     watch_lookback_hours: float = 24.0  # wall clock, first start: alerts this far back
     # wall clock: steps end this far behind now, so the events of an instant
-    # (a clock restart's new due) are stored before the watch passes it
+    # (a clock restart's new due) are stored before the watch passes it;
+    # event clock: it moves only after the stored progress held still this long
     watch_settle_seconds: float = 5.0
     watch_max_step_days: float = 7.0  # a long catch-up goes in steps of at most this
     due_soon_hours: float = 8.0  # working hours before the due; 0 = no due-soon alerts

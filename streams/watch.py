@@ -97,6 +97,21 @@ def hotspot_alert(change: HotspotChange, names: dict[str, str]) -> InspectorAler
     )
 
 
+def for_alertmanager(alerts: list[InspectorAlert]) -> list[InspectorAlert]:
+    """A step's alerts as pushed to Alertmanager: a due soon whose dossier is
+    overdue under the same due in the same push is left out; overdue first.
+
+    Alertmanager's inhibition (overdue mutes due soon) is not enough for a
+    push that catches up: it sends a group whose alerts are older than its
+    group_wait at once, racing the inhibitor, so both would reach the
+    inspectors. The alerts table, the topic and `motcua alerts` keep every
+    alert; live, a due soon goes out hours before its overdue anyway.
+    """
+    overdue = {(a.dossier_id, a.due) for a in alerts if a.kind in ("overdue", "overdue_reminder")}
+    kept = [a for a in alerts if not (a.kind == "due_soon" and (a.dossier_id, a.due) in overdue)]
+    return sorted(kept, key=lambda a: a.kind == "due_soon")
+
+
 def grid_instants(
     since: datetime, until: datetime, every: timedelta, cal: WorkingCalendar
 ) -> Iterator[datetime]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ from streams.alertmanager import InspectorAlert, description, push_alerts, summa
 from streams.replay import stored_offsets
 from streams.sink import ClickHouseSink
 from streams.store import DATABASE, Engine
-from streams.watch import WatchStep, watch_config, watch_step, watch_window_start
+from streams.watch import WatchStep, for_alertmanager, watch_config, watch_step, watch_window_start
 
 log = logging.getLogger(__name__)
 POSITION = "inspectors"
@@ -89,7 +90,8 @@ class Watcher:
         self.end_offsets = end_offsets  # events topic: partition → next offset
         self.wall = wall
         self.config = watch_config(settings)
-        self._last_stored: dict[int, int] | None = None  # event clock: progress a tick ago
+        # event clock: the stored progress last seen, and since when (monotonic s)
+        self._last_stored: tuple[dict[int, int], float] | None = None
 
     async def _clock(self) -> datetime | None:
         if self.settings.watch_clock == "wall":
@@ -99,10 +101,13 @@ class Watcher:
             if end > 0 and stored.get(partition, -1) < end - 1:
                 return None  # not everything is stored yet: wait
         # a listed end can fall short of the log's (Tansu lists a batch's base
-        # offset + 1): the clock moves only once the stored progress held still
-        # for a whole tick, so a step never judges a half-stored replay
-        settled, self._last_stored = stored == self._last_stored, stored
-        if not settled:
+        # offset + 1): the clock moves only once the stored progress has held
+        # still for `watch_settle_seconds`, so a step never judges a replay
+        # whose tail is still being stored
+        now = time.monotonic()
+        if self._last_stored is None or self._last_stored[0] != stored:
+            self._last_stored = (stored, now)
+        if now - self._last_stored[1] < self.settings.watch_settle_seconds:
             return None
         return await self.sink.acall(event_clock)
 
@@ -146,9 +151,7 @@ class Watcher:
         await asyncio.gather(*sent)
         if self.settings.alertmanager_url and result.alerts:
             s = self.settings
-            # overdue before due soon: the inhibiting alerts reach Alertmanager first
-            ordered = sorted(result.alerts, key=lambda a: a.kind == "due_soon")
-            await push_alerts(s.alertmanager_url, ordered, s.board_url)
+            await push_alerts(s.alertmanager_url, for_alertmanager(result.alerts), s.board_url)
         # last, the hotspot records and the position: until both are stored, a
         # failed step re-derives the same changes (same ids) and sends them again
         now = self.wall()

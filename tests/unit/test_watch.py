@@ -8,7 +8,7 @@ to Fri 03-06 are ordinary working days.
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts, dossier_facts
@@ -142,3 +142,18 @@ def test_the_wall_clock_watch_settles_behind_now() -> None:
     settings = Settings(watch_clock="wall", watch_settle_seconds=5)
     watcher = Watcher(settings, None, None, None, wall=lambda: now)  # type: ignore[arg-type]
     assert asyncio.run(watcher._clock()) == datetime(2026, 3, 4, 1, 0, 25, tzinfo=UTC)
+
+
+def test_a_catch_up_push_leaves_out_due_soon_made_redundant_by_overdue() -> None:
+    from streams.alertmanager import InspectorAlert
+    from streams.watch import for_alertmanager
+
+    due, later = datetime(2026, 3, 4, 1, tzinfo=UTC), datetime(2026, 3, 9, 1, tzinfo=UTC)
+    alerts = [
+        InspectorAlert("due_soon", "a-soon", due, dossier_id="A", due=due),
+        InspectorAlert("overdue", "a-over", due, dossier_id="A", due=due),
+        InspectorAlert("due_soon", "a-soon-new", due, dossier_id="A", due=later),  # a new due
+        InspectorAlert("due_soon", "b-soon", due, dossier_id="B", due=due),
+        InspectorAlert("hotspot", "h", due),
+    ]
+    assert [a.key for a in for_alertmanager(alerts)] == ["a-over", "h", "a-soon-new", "b-soon"]
