@@ -17,7 +17,8 @@ Why it looks the way it does:
   failure (or the SQLite file locked by another ingest process) is 503 +
   Retry-After with the records rolled back; bad input never
   gets a 5xx. Rejected records (422) and refused bodies (400) of an
-  authenticated sender go to the dead-letter topic, scrubbed, with the reason;
+  authenticated sender go to the dead-letter topic with the reason, summarised
+  (length, SHA-256 and the contract's fields only: schemas/redact.py);
   401 and 413 do not (no trusted sender, no whole body).
 - Bodies are bounded twice: Content-Length is checked before reading, and the
   read stops at the limit (chunked bodies). Nesting depth and record count
@@ -213,8 +214,7 @@ async def post_records(request: web.Request) -> web.Response:
     request_id = f"{seen_at:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
     payload, problem = _decode(request, body)
     if problem:
-        original = b"" if problem.startswith(TOO_DEEP) else body  # the scrubber recurses
-        await _reject(request.app, request_id, original, problem, seen_at)
+        await _reject(request.app, request_id, body, problem, seen_at)
         return _error(400, problem, {"X-Request-Id": request_id})
     if isinstance(payload, list) and len(payload) > MAX_RECORDS:
         return _error(413, f"more than {MAX_RECORDS} records in one request; split the batch")
