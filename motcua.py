@@ -668,16 +668,28 @@ def migrate() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run one stream worker (faust) until stopped; scale by running more."""
+    """Run one stream worker (faust) until stopped; scale by running more.
+    Connects as the writer; migrates first only with MOTCUA_WORKER_MIGRATE=true."""
     from faust.worker import Worker
 
     from streams.logs import logging_config
     from streams.store import migrate as apply
+    from streams.store import pending_migrations
     from streams.topics import ensure_topics
     from streams.worker import make_app
 
     settings = Settings()
-    apply(_engine(settings, "admin"))
+    if settings.worker_migrate:
+        apply(_engine(settings, "admin"))
+    else:  # the writer's credentials only: the schema must already be there
+        missing = pending_migrations(_engine(settings, "writer"))
+        if missing:
+            err.print(
+                f"[red]ClickHouse schema not up to date (migrations {missing} not applied): "
+                "run `motcua migrate` as the administrator first, or set "
+                "MOTCUA_WORKER_MIGRATE=true with the admin's credentials.[/red]"
+            )
+            raise typer.Exit(2)
     partitions = ensure_topics(settings)
     faust_app = make_app(settings.model_copy(update={"topic_partitions": partitions}))
     config = logging_config(settings.log_level)

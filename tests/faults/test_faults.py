@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from schemas.events import DossierEvent
-from streams.engines import DriverEngine
 from streams.facts import dossier_facts
 from streams.replay import make_producer, replay_files, stored_offsets, wait_until_stored
 from streams.store import DATABASE
@@ -198,7 +197,7 @@ def test_clickhouse_down_mid_run(pipeline: Pipeline) -> None:
     offsets = _publish(pipeline, lines[len(lines) // 3 :], "rest.jsonl")
     time.sleep(SCALE["clickhouse_down"])
     pipeline.clickhouse.start()
-    pipeline.engine = DriverEngine(pipeline.clickhouse.host, pipeline.clickhouse.tcp_port)
+    pipeline.engine = pipeline.clickhouse.engine()
     wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     _record(
         f"ClickHouse stopped for {SCALE['clickhouse_down']:.0f} s",
