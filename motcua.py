@@ -333,12 +333,20 @@ def ingest_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
     max_body_bytes: Annotated[int, typer.Option(min=1, help="Largest request body.")] = 5_000_000,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds for a whole request body (408 after); MOTCUA_INGEST_BODY_TIMEOUT.",
+        ),
+    ] = None,
 ) -> None:
     """HTTP push endpoint: POST /v1/records (sync records) → dossier events.
     The bearer token comes from MOTCUA_INGEST_TOKEN."""
     from ingest.serve import RECORDS_PATH, ServeSettings, run, token_problem
 
-    token = ServeSettings().ingest_token.get_secret_value()
+    serve_settings = ServeSettings()
+    token = serve_settings.ingest_token.get_secret_value()
     problem = token_problem(token)
     if problem:
         err.print(
@@ -348,7 +356,8 @@ def ingest_serve(
         )
         raise typer.Exit(2)
     err.print(f"Đang nhận bản ghi đồng bộ tại http://{host}:{port}{RECORDS_PATH} (Ctrl-C để dừng)")
-    run(Settings(), units, state, host, port, max_body_bytes, token)
+    timeout = body_timeout or serve_settings.ingest_body_timeout
+    run(Settings(), units, state, host, port, max_body_bytes, token, timeout)
 
 
 @ingest_app.command("poll")

@@ -464,7 +464,7 @@ def test_openapi_and_health(served: Served) -> None:
     post = doc["paths"][RECORDS_PATH]["post"]
     assert post["security"] == [{"bearer": []}]
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    assert set(post["responses"]) == {"200", "400", "401", "413", "422", "503"}
+    assert set(post["responses"]) == {"200", "400", "401", "408", "413", "422", "503"}
     record = doc["components"]["schemas"]["SyncRecord"]
     assert record["additionalProperties"] is True
     assert {"MaHoSo", "TrangThaiHoSo", "NgayTiepNhan", "DanhSachHoSoBoSung"} <= set(
