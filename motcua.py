@@ -333,12 +333,20 @@ def ingest_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
     max_body_bytes: Annotated[int, typer.Option(min=1, help="Largest request body.")] = 5_000_000,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds for a whole request body (408 after); MOTCUA_INGEST_BODY_TIMEOUT.",
+        ),
+    ] = None,
 ) -> None:
     """HTTP push endpoint: POST /v1/records (sync records) → dossier events.
     The bearer token comes from MOTCUA_INGEST_TOKEN."""
     from ingest.serve import RECORDS_PATH, ServeSettings, run, token_problem
 
-    token = ServeSettings().ingest_token.get_secret_value()
+    serve_settings = ServeSettings()
+    token = serve_settings.ingest_token.get_secret_value()
     problem = token_problem(token)
     if problem:
         err.print(
@@ -348,7 +356,8 @@ def ingest_serve(
         )
         raise typer.Exit(2)
     err.print(f"Đang nhận bản ghi đồng bộ tại http://{host}:{port}{RECORDS_PATH} (Ctrl-C để dừng)")
-    run(Settings(), units, state, host, port, max_body_bytes, token)
+    timeout = body_timeout or serve_settings.ingest_body_timeout
+    run(Settings(), units, state, host, port, max_body_bytes, token, timeout)
 
 
 @ingest_app.command("poll")
@@ -668,16 +677,28 @@ def migrate() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run one stream worker (faust) until stopped; scale by running more."""
+    """Run one stream worker (faust) until stopped; scale by running more.
+    Connects as the writer; migrates first only with MOTCUA_WORKER_MIGRATE=true."""
     from faust.worker import Worker
 
     from streams.logs import logging_config
     from streams.store import migrate as apply
+    from streams.store import pending_migrations
     from streams.topics import ensure_topics
     from streams.worker import make_app
 
     settings = Settings()
-    apply(_engine(settings, "admin"))
+    if settings.worker_migrate:
+        apply(_engine(settings, "admin"))
+    else:  # the writer's credentials only: the schema must already be there
+        missing = pending_migrations(_engine(settings, "writer"))
+        if missing:
+            err.print(
+                f"[red]ClickHouse schema not up to date (migrations {missing} not applied): "
+                "run `motcua migrate` as the administrator first, or set "
+                "MOTCUA_WORKER_MIGRATE=true with the admin's credentials.[/red]"
+            )
+            raise typer.Exit(2)
     partitions = ensure_topics(settings)
     faust_app = make_app(settings.model_copy(update={"topic_partitions": partitions}))
     config = logging_config(settings.log_level)

@@ -33,7 +33,6 @@ from common import (
     write_results,
 )
 
-from streams.engines import DriverEngine
 from streams.services import Alertmanager
 from tests.histories import TZ, random_history
 
@@ -60,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-alerts-"))
     with services(work) as (broker, ch), Alertmanager(work / "am", CONFIG) as am:
-        engine = DriverEngine(ch.host, ch.tcp_port)
+        engine = ch.engine()
         where = machine(engine)
         settings = bench_settings(broker, ch, "alerts", alertmanager_url=am.url)
         with warm_worker(settings, engine, work / "worker", work / "worker.log"):

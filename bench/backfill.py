@@ -32,7 +32,6 @@ from common import (
     write_results,
 )
 
-from streams.engines import DriverEngine
 from streams.replay import wait_until_stored
 
 YEAR_EVENTS = 10_000_000
@@ -88,7 +87,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-backfill-"))
     runs = []
     with services(work) as (broker, ch):
-        engine = DriverEngine(ch.host, ch.tcp_port)
+        engine = ch.engine()
         where = machine(engine)
         others = {"broker": broker.pid, "clickhouse": ch.pid}
         for i, count in enumerate(int(n) for n in args.workers.split(",")):

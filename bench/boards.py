@@ -298,7 +298,7 @@ def engine_of(kind: str, work: Path) -> Iterator[Engine]:
         engine.close()
         return
     with services(work, broker=False) as (_, ch):
-        engine = DriverEngine(ch.host, ch.tcp_port, max_execution_time=600)
+        engine = ch.engine(max_execution_time=600)
         yield engine
         engine.close()
 

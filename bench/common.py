@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from pydantic import SecretStr  # noqa: E402
+
 from schemas.events import DossierEvent  # noqa: E402
 from schemas.settings import Settings  # noqa: E402
 from streams.engines import DriverEngine  # noqa: E402
@@ -100,7 +102,7 @@ def machine_line(m: dict[str, Any]) -> str:
 def services(work: Path, broker: bool = True) -> Iterator[tuple[Broker | None, ClickHouseServer]]:
     """A broker (unless not needed) and a ClickHouse server with the migrations applied."""
     with ClickHouseServer(work / "ch") as ch:
-        engine = DriverEngine(ch.host, ch.tcp_port)
+        engine = ch.engine()
         migrate(engine)
         engine.close()
         if not broker:
@@ -120,8 +122,7 @@ def bench_settings(broker: Broker, ch: ClickHouseServer, name: str, **extra: Any
         alerts_topic=f"{name}-alerts-{run}",
         app_id=f"bench-{name}-{run}",
         topic_partitions=4,
-        clickhouse_host=ch.host,
-        clickhouse_port=ch.tcp_port,
+        **ch.settings("writer", "reader"),  # the workers' own users, as in production
         **extra,
     )
 
@@ -143,6 +144,10 @@ _ENV_FIELDS = (
     "topic_partitions",
     "clickhouse_host",
     "clickhouse_port",
+    "clickhouse_writer_user",
+    "clickhouse_writer_password",
+    "clickhouse_reader_user",
+    "clickhouse_reader_password",
     "watch_interval",
     "rollup_interval",
     "alertmanager_url",
@@ -152,12 +157,16 @@ _ENV_FIELDS = (
 MOTCUA_WORKER = ("-m", "motcua", "worker")
 
 
+def _env_value(value: Any) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
 def start_worker(
     settings: Settings, data_dir: Path, log: Path, command: tuple[str, ...] = MOTCUA_WORKER
 ) -> subprocess.Popen:
     """A worker (`motcua worker` unless `command` says otherwise) with `settings`,
     as a child process logging to `log`."""
-    env = {f"MOTCUA_{f.upper()}": str(getattr(settings, f)) for f in _ENV_FIELDS}
+    env = {f"MOTCUA_{f.upper()}": _env_value(getattr(settings, f)) for f in _ENV_FIELDS}
     env |= {
         "MOTCUA_DATA_DIR": str(data_dir),
         # a quick group join: one worker, nothing to wait for

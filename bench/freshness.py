@@ -92,11 +92,11 @@ def main() -> None:
     lines, keys = [encode(e) for e in events], [e.dossier_id.encode() for e in events]
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-freshness-"))
     with services(work) as (broker, ch):
-        engine = DriverEngine(ch.host, ch.tcp_port)
+        engine = ch.engine()
         where = machine(engine)
         settings = bench_settings(broker, ch, "fresh")
         with warm_worker(settings, engine, work / "worker", work / "worker.log"):
-            poller = Poller(DriverEngine(ch.host, ch.tcp_port), settings.events_topic, args.poll)
+            poller = Poller(ch.engine(), settings.events_topic, args.poll)
             poller.start()
             began = time.perf_counter()
             metas = paced_send(settings, lines, keys, args.rate)

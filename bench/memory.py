@@ -35,7 +35,6 @@ from common import (
 
 from schemas.events import EventType
 from schemas.settings import Settings
-from streams.engines import DriverEngine
 from streams.replay import wait_until_stored
 
 TARGET_BYTES = 1.5 * 1024
@@ -70,7 +69,7 @@ def received_events(count: int) -> tuple[list[bytes], list[bytes], str]:
 def measure(store: str, steps: list[int], lines, keys, ch, broker, work, settle) -> dict:
     """RSS of one worker at each N in `steps` (cumulative)."""
     settings = bench_settings(broker, ch, "mem", watch_interval=3600.0, rollup_interval=3600.0)
-    engine = DriverEngine(ch.host, ch.tcp_port)
+    engine = ch.engine()
     name = store.split(":")[0]
     points = []
     with warm_worker(
@@ -147,7 +146,7 @@ def main() -> None:
     stores = ["cache + raw_events"]
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-memory-"))
     with services(work) as (broker, ch):
-        where = machine(DriverEngine(ch.host, ch.tcp_port))
+        where = machine(ch.engine())
         runs = [measure(s, steps, lines, keys, ch, broker, work, args.settle) for s in stores]
     held = state_held(lines[: args.traced], keys[: args.traced])
     report(runs, source, held, args, where)

@@ -43,7 +43,12 @@ table = app.Table(
         key_type=str, value_type=bytes, key_serializer="raw", value_serializer="raw"
     ),
 )
-engine = DriverEngine(settings.clickhouse_host, settings.clickhouse_port)
+engine = DriverEngine(
+    settings.clickhouse_host,
+    settings.clickhouse_port,
+    settings.clickhouse_writer_user,
+    settings.clickhouse_writer_password.get_secret_value(),
+)
 
 
 @app.agent(topic)

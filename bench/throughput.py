@@ -38,7 +38,6 @@ from common import (  # noqa: E402
     write_results,
 )
 
-from streams.engines import DriverEngine  # noqa: E402
 from streams.replay import wait_until_stored  # noqa: E402
 from streams.services import Broker, ClickHouseServer  # noqa: E402
 from streams.store import DATABASE, migrate  # noqa: E402
@@ -81,7 +80,7 @@ def timed_until(condition, timeout: float) -> float:
 def _stored_run(name, broker, ch, work: Path, lines, keys) -> tuple[float, dict]:
     """Seconds from the first timed send until all is stored; the worker's
     profile for the pipeline run."""
-    engine = DriverEngine(ch.host, ch.tcp_port)
+    engine = ch.engine()
     migrate(engine)
     settings = bench_settings(broker, ch, f"b-{name}")
     command = (
@@ -120,7 +119,7 @@ def main() -> None:
         # server of its own (dropping the naive run's database, one part per
         # event and table, took over 5 minutes on 18.16)
         with ClickHouseServer(work / "ch-naive") as ch:
-            where = machine(DriverEngine(ch.host, ch.tcp_port))
+            where = machine(ch.engine())
             settings = bench_settings(broker, ch, "b-bare")
             create_topic(settings)
             publish(settings, lines, keys)

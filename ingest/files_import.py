@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 
 from ingest.publish import ImportSummary, RecordPublisher
-from ingest.tables import RowError, TableMapping, map_row, read_rows
+from ingest.tables import RowError, TableMapping, map_row, mapped_fields, read_rows
 
 TABLE_SUFFIXES = frozenset({".csv", ".xlsx"})
 CHUNK_ROWS = 500  # table rows per progress report
@@ -96,8 +96,9 @@ def _import_table(
         try:
             record = map_row(cells, mapping)
         except RowError as exc:
-            # `cells` holds the mapped columns only: nothing personal was read
-            publisher.dead_letter(where, cells, str(exc), seen_at)
+            # by field name, so the letter keeps the contract's fields (mapped
+            # columns only: nothing personal was read)
+            publisher.dead_letter(where, mapped_fields(cells, mapping), str(exc), seen_at)
             chunk.rejected += 1
         else:
             chunk.add(publisher.submit(where, record, seen_at))

@@ -33,8 +33,9 @@ How a page is consumed
   the drain ends with `SourceUnavailable`.
 - Any other non-2xx answer (400, 401, 403, 404...) is `SourceRefused`: the
   poller stops, since a wrong URL, token or cursor needs a person.
-- A page that is not the JSON above goes to the dead-letter topic (the body,
-  scrubbed, and why), the cursor stays, and the drain ends with `MalformedPage`.
+- A page that is not the JSON above goes to the dead-letter topic (the body's
+  length, SHA-256 and contract fields, and why: schemas/redact.py), the
+  cursor stays, and the drain ends with `MalformedPage`.
   Bad records inside a good page are dead letters like everywhere else
   (id `ingest poll:{source}:since={cursor}#{index}`) and the page proceeds.
 - In the endless loop, `SourceUnavailable` and `MalformedPage` are reported and
@@ -67,9 +68,9 @@ from tenacity import (
 
 from ingest.publish import RecordPublisher
 from schemas.events import LOCAL_TZ
+from schemas.redact import described
 
 MAX_RETRY_AFTER = 900.0  # seconds; a longer Retry-After is taken as this
-SNIPPET = 200  # characters of an error body shown to the operator
 
 
 class PollError(Exception):
@@ -189,11 +190,6 @@ def retry_after(value: str | None) -> float | None:
     return min(seconds, MAX_RETRY_AFTER)
 
 
-def _snippet(body: bytes) -> str:
-    text = body.decode("utf-8", "replace").strip()
-    return text[:SNIPPET] + ("…" if len(text) > SNIPPET else "")
-
-
 async def _get(session: aiohttp.ClientSession, source: PollSource, since: str | None) -> bytes:
     async with session.get(source.url, params=source.params(since)) as response:
         body = await response.read()
@@ -202,7 +198,8 @@ async def _get(session: aiohttp.ClientSession, source: PollSource, since: str | 
         wait = retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
         raise _Transient(f"HTTP {status}", wait)
     if not 200 <= status < 300:
-        raise SourceRefused(f"HTTP {status} {response.reason} from {source.url}: {_snippet(body)}")
+        # the body is named, not shown: an error page may echo a record back
+        raise SourceRefused(f"HTTP {status} {response.reason} from {source.url}: {described(body)}")
     return body
 
 

@@ -2,7 +2,7 @@
 (files, HTTP push, polling).
 
 `RecordPublisher.submit` parses a payload (one record or a list), sends each
-bad record to the dead-letter topic (scrubbed, with where it came from and
+bad record to the dead-letter topic (summarised, with where it came from and
 why), converts the good ones against the last records and sends their events
 keyed by dossier_id. `confirm` waits for the broker's acknowledgement of
 everything sent and only then commits the last records; on failure the
@@ -99,7 +99,9 @@ class RecordPublisher:
         return Submitted(records=len(records), events=len(events), rejected=rejected)
 
     def dead_letter(self, where: str, original: Any, reason: str, seen_at: datetime) -> None:
-        raw = original if isinstance(original, bytes) else orjson.dumps(original)
+        # decoded input (a list item, a table row) is summarised as its compact
+        # JSON; anything JSON lacks (a spreadsheet's time of day) as text
+        raw = original if isinstance(original, bytes) else orjson.dumps(original, default=str)
         letter_id = f"{self.stage}:{where}"
         letter = DeadLetter.of(letter_id, seen_at, self.stage, reason, raw)
         self._pending.append(

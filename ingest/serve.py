@@ -17,12 +17,16 @@ Why it looks the way it does:
   failure (or the SQLite file locked by another ingest process) is 503 +
   Retry-After with the records rolled back; bad input never
   gets a 5xx. Rejected records (422) and refused bodies (400) of an
-  authenticated sender go to the dead-letter topic, scrubbed, with the reason;
+  authenticated sender go to the dead-letter topic with the reason, summarised
+  (length, SHA-256 and the contract's fields only: schemas/redact.py);
   401 and 413 do not (no trusted sender, no whole body).
 - Bodies are bounded twice: Content-Length is checked before reading, and the
   read stops at the limit (chunked bodies). Nesting depth and record count
   are bounded too, so no payload can exhaust the recursion limit or the
-  producer's buffer.
+  producer's buffer. And in time: the whole body must arrive within
+  `body_timeout` seconds (MOTCUA_INGEST_BODY_TIMEOUT, 30), else 408 and the
+  connection is closed, so a client that sends headers and then trickles
+  the body cannot hold a connection (and its buffer) open for long.
 - The access log has method, path, status, size and time: never a body, a
   query string or a header (personal data, the token).
 """
@@ -44,7 +48,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from kafka.errors import KafkaError
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.publish import RecordPublisher, Submitted
@@ -55,6 +59,7 @@ STAGE = "ingest serve"  # names this way in on dead letters
 MIN_TOKEN_LENGTH = 16
 MAX_DEPTH = 16  # a batch → record → supplement list → round is depth 4
 MAX_RECORDS = 5000  # per request; bounds the producer's buffer and the wait
+BODY_TIMEOUT_S = 30.0  # the whole body, from the handler's start
 RETRY_AFTER_S = 30
 READ_CHUNK = 64 * 1024
 TOO_DEEP = "nested deeper than"
@@ -73,11 +78,13 @@ CONFIG = web.AppKey("config", dict)
 
 
 class ServeSettings(BaseSettings):
-    """The push token, from MOTCUA_INGEST_TOKEN (environment or .env)."""
+    """The push token (MOTCUA_INGEST_TOKEN) and the body-read timeout
+    (MOTCUA_INGEST_BODY_TIMEOUT), from the environment or .env."""
 
     model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_file=".env", extra="ignore")
 
     ingest_token: SecretStr = SecretStr("")
+    ingest_body_timeout: float = Field(BODY_TIMEOUT_S, gt=0)
 
 
 def token_problem(token: str) -> str | None:
@@ -101,6 +108,14 @@ class Unavailable(Exception):
 
 def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response({"error": reason}, status=status, headers=headers)
+
+
+def _too_slow(seconds: float) -> web.Response:
+    """408: the body did not arrive in time; the connection is closed (the rest of
+    a trickled body is not waited for)."""
+    response = _error(408, f"request body not received within {seconds:g} s")
+    response.force_close()
+    return response
 
 
 def _result(submitted: Submitted, request_id: str) -> web.Response:
@@ -206,15 +221,18 @@ async def post_records(request: web.Request) -> web.Response:
     too_large = f"body larger than {limit} bytes; split the batch"
     if request.content_length is not None and request.content_length > limit:
         return _error(413, too_large)
-    body = await _read_bounded(request, limit)
+    try:
+        async with asyncio.timeout(config["body_timeout"]):
+            body = await _read_bounded(request, limit)
+    except TimeoutError:
+        return _too_slow(config["body_timeout"])
     if body is None:
         return _error(413, too_large)
     seen_at = datetime.now(config["tz"])  # arrival time, in the province's zone
     request_id = f"{seen_at:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}"
     payload, problem = _decode(request, body)
     if problem:
-        original = b"" if problem.startswith(TOO_DEEP) else body  # the scrubber recurses
-        await _reject(request.app, request_id, original, problem, seen_at)
+        await _reject(request.app, request_id, body, problem, seen_at)
         return _error(400, problem, {"X-Request-Id": request_id})
     if isinstance(payload, list) and len(payload) > MAX_RECORDS:
         return _error(413, f"more than {MAX_RECORDS} records in one request; split the batch")
@@ -310,15 +328,19 @@ def make_app(
     tz: tzinfo,
     *,
     executor: Executor | None = None,
+    body_timeout: float = BODY_TIMEOUT_S,
 ) -> web.Application:
     """The push endpoint. `executor`: the publisher's one thread, where its SQLite
     store was opened (`publisher_thread`); by default a new thread of the app's own,
-    which only suits a store usable from any thread (checked at startup)."""
+    which only suits a store usable from any thread (checked at startup).
+    `body_timeout`: seconds for a request's whole body (408 after)."""
     problem = token_problem(token)
     if problem:
         raise ValueError(problem)
     if max_body_bytes < 1:
         raise ValueError("max_body_bytes must be positive")
+    if not body_timeout > 0:
+        raise ValueError("body_timeout must be positive")
     own = executor is None
     pool = publisher_thread() if executor is None else executor
     app = web.Application(client_max_size=max_body_bytes)
@@ -326,6 +348,7 @@ def make_app(
     app[CONFIG] = {
         "token": token.encode(),
         "max_body_bytes": max_body_bytes,
+        "body_timeout": body_timeout,
         "tz": tz,
         "executor": pool,
         "lock": asyncio.Lock(),
@@ -366,6 +389,7 @@ def run(
     port: int,
     max_body_bytes: int,
     token: str,
+    body_timeout: float = BODY_TIMEOUT_S,
 ) -> None:
     """Serve until interrupted; the store is opened and closed in the publisher's thread."""
     from ingest.record_store import SqliteRecords
@@ -381,7 +405,14 @@ def run(
     producer = make_producer(settings, **PRODUCER_TIMEOUTS)
     try:
         publisher = RecordPublisher(settings, producer, store, directory, stage=STAGE)
-        app = make_app(publisher, token, max_body_bytes, settings.calendar.tz, executor=pool)
+        app = make_app(
+            publisher,
+            token,
+            max_body_bytes,
+            settings.calendar.tz,
+            executor=pool,
+            body_timeout=body_timeout,
+        )
         log.info("listening on http://%s:%s%s", host, port, RECORDS_PATH)
         web.run_app(
             app,
@@ -599,6 +630,7 @@ OPENAPI: dict[str, Any] = {
                         "Missing or wrong bearer token.",
                         headers={"WWW-Authenticate": _header("Bearer challenge.")},
                     ),
+                    "408": _json("Error", "The body did not arrive in time; retry."),
                     "413": _json("Error", "Body or record count over the limit."),
                     "422": _json(
                         "Result",

@@ -109,6 +109,7 @@ from schemas.events import (
     Level,
     OnlineLevel,
     describe_errors,
+    json_problem,
 )
 from schemas.personal import scrub_personal_data
 
@@ -159,11 +160,11 @@ def _portal_time(value: Any) -> datetime | None:
         return None
     text = value.strip() if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"\d{14}", text):
-        raise ValueError(f"expected yyyyMMddHHmmss local time, got {str(value)[:40]!r}")
+        raise ValueError("expected yyyyMMddHHmmss local time")
     try:
         return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=LOCAL_TZ)
     except ValueError:
-        raise ValueError(f"not a real date-time: {text!r}") from None
+        raise ValueError("not a real date-time") from None
 
 
 def _format_time(value: datetime | None) -> str | None:
@@ -186,7 +187,7 @@ def _integer(value: Any) -> int | None:
 def _status(value: Any) -> Status:
     number = _integer(value)
     if number is None or not 1 <= number <= 10:
-        raise ValueError(f"expected a status 1-10, got {str(value)[:40]!r}")
+        raise ValueError("expected a status 1-10")
     return Status(number)
 
 
@@ -198,7 +199,7 @@ def _channel(value: Any) -> Channel:
         return Channel.DIRECT  # EVENTS.md §2: null → direct
     channel = _CHANNELS.get(_integer(value) or 0)
     if channel is None:
-        raise ValueError(f"expected 1 (direct), 2 (online) or 3 (postal), got {str(value)[:40]!r}")
+        raise ValueError("expected 1 (direct), 2 (online) or 3 (postal)")
     return channel
 
 
@@ -241,7 +242,7 @@ def _fee_amount(value: Any) -> bool | None:
     try:
         return any(float(a) > 0 for a in amounts if a not in (None, ""))
     except (TypeError, ValueError):
-        raise ValueError(f"expected a fee amount, got {str(value)[:40]!r}") from None
+        raise ValueError("expected a fee amount") from None
 
 
 def _code(value: Any) -> str | None:
@@ -268,7 +269,7 @@ def _dossier_id(value: Any) -> str:
     if len(code) > MAX_DOSSIER_ID:
         raise ValueError(f"longer than {MAX_DOSSIER_ID} characters")
     if not code.split("-", 1)[0] or "-" not in code:
-        raise ValueError(f"no unit code before the first '-': {code[:40]!r}")
+        raise ValueError("no unit code before the first '-'")
     return code
 
 
@@ -446,7 +447,7 @@ def parse_records(
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON: {exc}") from None
+            raise ValueError(json_problem(exc)) from None
     if isinstance(data, Mapping):
         data = [data]
     if not isinstance(data, list):

@@ -56,7 +56,8 @@ class TableError(ValueError):
 
 
 class RowError(ValueError):
-    """One row cannot be mapped; the reason names the column and the value."""
+    """One row cannot be mapped; the reason names the column, never its value (the
+    dead letter keeps the row's mapped fields, bounded: schemas/redact.py)."""
 
 
 def text_key(value: Any) -> str:
@@ -105,7 +106,7 @@ class TableMapping(BaseModel):
         except tomllib.TOMLDecodeError as exc:
             raise TableError(f"mapping {path}: not TOML: {exc}") from None
         except ValidationError as exc:
-            raise TableError(f"mapping {path}: {describe_errors(exc)}") from None
+            raise TableError(f"mapping {path}: {describe_errors(exc, keys=None)}") from None
 
     @cached_property
     def fields(self) -> dict[str, str]:
@@ -124,6 +125,11 @@ def _known(section: str, table: Mapping[str, str], fields: tuple[str, ...]) -> N
 
 
 # --- one row -----------------------------------------------------------------------
+
+
+def mapped_fields(cells: Mapping[str, Any], mapping: TableMapping) -> dict[str, Any]:
+    """{field: cell} of the mapped columns: a rejected row as its dead letter keeps it."""
+    return {field: cells.get(header) for field, header in mapping.fields.items()}
 
 
 def map_row(cells: Mapping[str, Any], mapping: TableMapping) -> dict[str, Any]:
@@ -165,7 +171,7 @@ def _convert(field: str, value: Any, mapping: TableMapping) -> Any:
     found = lookup.get(text_key(value), _MISSING)
     if found is _MISSING:
         known = ", ".join(repr(k) for k in mapping.values[field])
-        raise RowError(f"unknown value {str(value)[:60]!r} (known: {known})")
+        raise RowError(f"unknown value (known: {known})")  # the value stays in the row
     return found
 
 
@@ -191,7 +197,7 @@ def _parse_time(text: str, formats: tuple[str, ...]) -> datetime:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise RowError(f"{text[:40]!r} is not a valid date in any of the formats {' | '.join(formats)}")
+    raise RowError(f"not a valid date in any of the formats {' | '.join(formats)}")
 
 
 # --- reading files -----------------------------------------------------------------

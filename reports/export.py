@@ -1,6 +1,7 @@
 """The monthly evidence workbook: Biểu II.06a per agency, field and district,
 the 766 rates, charts, and a cover sheet that lets it stand as evidence
-(period, data cut-off, source, row counts, and a SHA-256 of the data).
+(period, data cut-off, source, row counts, and a SHA-256 of the data as the
+CSV export writes it, formula-like names neutralised: reports/cells.py).
 
 Pure of I/O except writing the file: the caller hands in the rows.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from reports.cells import append_row, set_cell
 from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import write_records_csv
 
@@ -78,7 +80,7 @@ def _cover(sheet, evidence: MonthlyEvidence) -> None:
     lines += [(f"Số dòng — {SHEETS[k]}", len(rows)) for k, rows in evidence.tables.items()]
     lines.append(("Mã kiểm tra SHA-256 (số liệu các biểu, dạng CSV)", checksum(evidence)))
     for label, value in lines:
-        sheet.append([label, value])
+        append_row(sheet, [label, value])  # the unit's name and the source come from data
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 70
@@ -91,13 +93,13 @@ def _number(value: object) -> object:
 def _table(sheet, rows: Sequence[PeriodRow], province: PeriodRow) -> None:
     from openpyxl.styles import Font
 
-    sheet.append([COLUMN_LABELS_VI[c] for c in CSV_COLUMNS])
-    sheet.append(list(CSV_COLUMNS))
+    append_row(sheet, [COLUMN_LABELS_VI[c] for c in CSV_COLUMNS])
+    append_row(sheet, CSV_COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in [*rows, province]:
         record = row.as_record()
-        sheet.append([_number(v) if c in _RATES else v for c, v in record.items()])
+        append_row(sheet, [_number(v) if c in _RATES else v for c, v in record.items()])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)  # the province total
     sheet.freeze_panes = "C3"
@@ -110,9 +112,9 @@ def _charts(sheet, evidence: MonthlyEvidence) -> None:
     from openpyxl.chart import BarChart, LineChart, Reference
 
     agencies = evidence.tables[UnitKind.AGENCY]
-    sheet.append(["Đơn vị", "Tỷ lệ đúng hạn (%)"])
+    append_row(sheet, ["Đơn vị", "Tỷ lệ đúng hạn (%)"])
     for row in agencies:
-        sheet.append([row.unit_name, _number(row.on_time_rate)])
+        append_row(sheet, [row.unit_name, _number(row.on_time_rate)])
     bar = BarChart()
     bar.type = "bar"
     bar.title = f"Tỷ lệ giải quyết đúng hạn theo đơn vị — tháng {evidence.month}"
@@ -124,11 +126,11 @@ def _charts(sheet, evidence: MonthlyEvidence) -> None:
     sheet.add_chart(bar, "E2")
 
     first = len(agencies) + 3
-    sheet.cell(first, 1, "Tháng")
-    sheet.cell(first, 2, "Tỷ lệ đúng hạn toàn tỉnh (%)")
+    set_cell(sheet, first, 1, "Tháng")
+    set_cell(sheet, first, 2, "Tỷ lệ đúng hạn toàn tỉnh (%)")
     for i, (month, row) in enumerate(evidence.trend, start=1):
-        sheet.cell(first + i, 1, month)
-        sheet.cell(first + i, 2, _number(row.on_time_rate))
+        set_cell(sheet, first + i, 1, month)
+        set_cell(sheet, first + i, 2, _number(row.on_time_rate))
     line = LineChart()
     line.title = "Xu hướng 12 tháng — tỷ lệ đúng hạn toàn tỉnh"
     last = first + len(evidence.trend)

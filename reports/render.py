@@ -1,5 +1,6 @@
 """Writing report records as CSV (machine column names), a rich table or an
-xlsx sheet (Vietnamese headers). Records are dicts in column order."""
+xlsx sheet (Vietnamese headers). Records are dicts in column order. CSV and
+xlsx cells go through reports/cells.py: no text from data becomes a formula."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from typing import IO
 
 from rich.table import Table
 
+from reports.cells import append_row, csv_cell
 from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow
 
 Record = Mapping[str, object]
 
 
 def cell(value: object) -> str:
-    """Text of a value: two decimals for rates, blank for "no denominator"."""
+    """Text of a value on a terminal: two decimals for rates, blank for "no
+    denominator" (files use `reports.cells.csv_cell`)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -29,7 +32,7 @@ def write_records_csv(columns: Sequence[str], records: Sequence[Record], out: IO
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow([cell(record[name]) for name in columns])
+        writer.writerow([csv_cell(record[name]) for name in columns])
 
 
 def records_table(
@@ -59,14 +62,14 @@ def write_records_xlsx(
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_title
-    sheet.append([title])
+    append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([labels[name] for name in columns])
-    sheet.append(list(columns))  # machine names, so the sheet round-trips to the CSV
+    append_row(sheet, [labels[name] for name in columns])
+    append_row(sheet, columns)  # machine names, so the sheet round-trips to the CSV
     for header in sheet[2]:
         header.font = Font(bold=True)
     for record in records:
-        sheet.append([_xlsx_value(record[name]) for name in columns])
+        append_row(sheet, [_xlsx_value(record[name]) for name in columns])
     sheet.freeze_panes = "C4"
     book.save(path)
 

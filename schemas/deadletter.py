@@ -1,50 +1,50 @@
-"""A rejected input and why: what every producer sends to the dead-letter topic."""
+"""A rejected input and why: what every producer sends to the dead-letter topic.
+
+It keeps what a person needs to fix the input and nothing personal: where it
+came from, the reason (built from field names and error kinds, never the
+input's values), and a summary of the input (schemas/redact.py: its length
+and SHA-256, and for a JSON object only the contract's fields, bounded).
+Every text is bounded too, so a hostile input cannot make a letter large.
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
+from typing import Annotated
 
-import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
-from schemas.personal import is_personal_key, scrub_personal_data
+from schemas.redact import digest, summary_text
 
-MAX_ORIGINAL = 64_000  # characters of a rejected input kept for the record
-
-# "key": value pairs in text that is not valid JSON, to scrub by key name
-_PAIR = re.compile(rb'"([^"\\]{1,80})"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\]\s]+)')
+MAX_ID = 300  # characters of a dead_letter_id
+MAX_SOURCE = 100
+MAX_REASON = 1000
 
 
-def scrubbed_original(value: bytes | None) -> str:
-    """A rejected input as text, without personal data, bounded in size."""
-    if value is None:
-        return ""
-    try:
-        data = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        data = None
+def _bounded_id(value: object) -> object:
+    """Ids must stay distinct (they deduplicate repeats): a long one keeps its
+    head and a hash of the whole."""
+    if isinstance(value, str) and len(value) > MAX_ID:
+        return f"{value[: MAX_ID - 17]}~{digest(value.encode('utf-8', 'replace'))[:16]}"
+    return value
 
-    def redact(match: re.Match[bytes]) -> bytes:
-        key = match[1].decode("utf-8", "replace")
-        return match[0] if not is_personal_key(key) else b'"' + match[1] + b'": "[removed]"'
 
-    text = (
-        orjson.dumps(scrub_personal_data(data))
-        if isinstance(data, dict)
-        else (_PAIR.sub(redact, value))
-    )
-    return text.decode("utf-8", "replace")[:MAX_ORIGINAL]
+def _cut(limit: int):
+    def cut(value: object) -> object:
+        return value[:limit] if isinstance(value, str) else value
+
+    return cut
 
 
 class DeadLetter(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    dead_letter_id: str  # stable per input (topic:partition:offset, file:line), so repeats dedup
+    # stable per input (topic:partition:offset, file:line), so repeats dedup
+    dead_letter_id: Annotated[str, BeforeValidator(_bounded_id)]
     rejected_at: AwareDatetime
-    source: str
-    reason: str
-    original: str  # scrubbed
+    source: Annotated[str, BeforeValidator(_cut(MAX_SOURCE))]
+    reason: Annotated[str, BeforeValidator(_cut(MAX_REASON))]
+    original: str  # the summary of the input (schemas.redact), never its text
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -58,5 +58,5 @@ class DeadLetter(BaseModel):
             rejected_at=at,
             source=source,
             reason=reason,
-            original=scrubbed_original(raw),
+            original=summary_text(raw),
         )

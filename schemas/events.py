@@ -6,7 +6,7 @@ data, validates, and raises `InvalidEvent` with a reason that names the field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.contract import REASON_KEYS
 from schemas.personal import scrub_personal_data
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -80,7 +81,7 @@ def _local_datetime(value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"not an ISO 8601 date-time: {value[:40]!r}") from None
+            raise ValueError("not an ISO 8601 date-time") from None
     else:
         raise ValueError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
     parsed = parsed.replace(microsecond=0)
@@ -157,14 +158,37 @@ class InvalidEvent(ValueError):
         self.reason = reason
 
 
-def describe_errors(error: ValidationError, whole: str = "") -> str:
-    """One line naming each wrong field and why (`whole` names a model-level error)."""
+UNLISTED_KEY = "(unlisted key)"
+
+
+def describe_errors(
+    error: ValidationError, whole: str = "", keys: Collection[str] | None = REASON_KEYS
+) -> str:
+    """One line naming each wrong field and why (`whole` names a model-level error).
+
+    Built from each error's location and message, never its input (pydantic's
+    own text carries `input_value`: a wrong value may be a name or a phone).
+    A location part that is not one of `keys` (the input contracts' fields) is
+    masked, since an unknown key can itself be a value; `keys=None` for inputs
+    that are not dossier data (a mapping file).
+    """
     parts = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(p) for p in item["loc"]) or whole
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(_loc(p, keys) for p in item["loc"]) or whole
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
+
+
+def _loc(part: str | int, keys: Collection[str] | None) -> str:
+    if isinstance(part, int) or keys is None or part in keys:
+        return str(part)
+    return UNLISTED_KEY
+
+
+def json_problem(exc: orjson.JSONDecodeError) -> str:
+    """Why text is not JSON: the parser's message and position, never the text."""
+    return f"not valid JSON: {exc.msg[:100]} at line {exc.lineno} column {exc.colno}"
 
 
 def parse_event(
@@ -179,7 +203,7 @@ def parse_event(
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise InvalidEvent(f"not valid JSON: {exc}") from None
+            raise InvalidEvent(json_problem(exc)) from None
     else:
         data = raw
     if not isinstance(data, Mapping):

@@ -1,5 +1,11 @@
 """Personal-data scrubber: applicant data never passes ingest (EVENTS.md §1-2).
 
+A block-list, and only the second line: accepted input passes through models
+that keep their declared fields alone, and a rejected input keeps only the
+contract's fields (the allow-list in schemas/contract.py, schemas/redact.py).
+This list still drops personal keys before anything validates a record, and
+refuses a table mapping that names a personal column (ingest/tables.py).
+
 Keys are compared after normalisation (lower case, letters and digits only),
 so `ChuHoSo`, `chu_ho_so` and `CHU-HO-SO` are the same key.
 """
@@ -50,6 +56,15 @@ _EXACT = frozenset(
         "nationalid",
         "citizenid",
         "passport",
+        "socancuoc",
+        "cancuoc",
+        "nguoidaidien",
+        "masothue",
+        "tennguoiyeucau",
+        "nguoiyeucau",
+        "sobhxh",
+        "bhxh",
+        "taxcode",
     }
 )
 # Tokens that mark a personal key wherever they stand in it: families such as
@@ -71,6 +86,11 @@ _TOKENS = (
     "madoituong",
     "hochieu",
     "giayto",  # SoGiayTo, GiayToTuyThan: identity papers
+    "cancuoc",  # SoCanCuoc: the citizen identity card
+    "daidien",  # NguoiDaiDien: the representative, a person
+    "masothue",  # a household business's tax code identifies its owner
+    "nguoiyeucau",  # TenNguoiYeuCau: the requester
+    "bhxh",  # SoBHXH: social insurance number
     "applicant",
     "address",
     "phone",

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     broker_rebalance_timeout: float = 60.0
     # -- workers
     data_dir: Path = Path(".data/worker")
+    # apply the migrations as the administrator at start (needs the admin's
+    # credentials). Off: a worker holds only the writer's, and refuses to start
+    # on a schema `motcua migrate` has not brought up to date.
+    worker_migrate: bool = False
     # open dossiers' histories kept in memory (the rest is read from raw_events)
     cached_histories: int = 500_000
     batch_max_events: int = 10000  # bench: 10k stores 30% faster than 5k in a backfill

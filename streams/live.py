@@ -124,21 +124,18 @@ def local_run(
     with ExitStack() as stack:
         broker = stack.enter_context(Broker(data_dir / "broker"))
         clickhouse = stack.enter_context(ClickHouseServer(data_dir / "clickhouse"))
-        settings = settings.model_copy(
-            update={
-                "bootstrap_servers": broker.bootstrap,
-                "clickhouse_host": clickhouse.host,
-                "clickhouse_port": clickhouse.tcp_port,
-            }
-        )
-        engine = DriverEngine(clickhouse.host, clickhouse.tcp_port)
+        update = {"bootstrap_servers": broker.bootstrap} | clickhouse.settings("writer", "reader")
+        settings = settings.model_copy(update=update)
+        # this process owns the local server: it migrates as the administrator,
+        # and the worker gets the writer's credentials only (as in production)
+        engine = clickhouse.engine()
         migrate(engine)
         env = os.environ | {
             "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
-            "MOTCUA_CLICKHOUSE_HOST": clickhouse.host,
-            "MOTCUA_CLICKHOUSE_PORT": str(clickhouse.tcp_port),
             "MOTCUA_DATA_DIR": str(data_dir / "worker"),
+            "MOTCUA_WORKER_MIGRATE": "false",
         }
+        env |= clickhouse.env("writer", "reader")
         log = (data_dir / "worker.log").open("ab")
         worker = subprocess.Popen(
             [sys.executable, "-m", "motcua", "worker"],

@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import orjson
+from pydantic import ValidationError
 
-from schemas.deadletter import DeadLetter, scrubbed_original
-from schemas.events import DossierEvent, InvalidEvent, parse_event
+from schemas.deadletter import DeadLetter
+from schemas.events import DossierEvent, InvalidEvent, describe_errors, parse_event
+from schemas.redact import resummarised
 from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts, dossier_facts
 from streams.positions import ContiguousProgress
@@ -123,7 +125,8 @@ class BatchProcessor:
         if key != event.dossier_id:
             # a wrong key puts the dossier's events on another partition,
             # splitting its state: refuse rather than judge half a history
-            raise InvalidEvent(f"message key {key!r} is not the dossier_id {event.dossier_id!r}")
+            # (the key is not repeated: it is not a contract field)
+            raise InvalidEvent(f"the message key is not the dossier_id {event.dossier_id!r}")
         return event
 
     def process(self, messages: Sequence[Message], store: DossierStore) -> ProcessedBatch:
@@ -176,8 +179,12 @@ def read_dead_letter(m: Message, now: datetime) -> DeadLetter:
     """A message of the dead-letter topic; anything unreadable becomes a letter itself."""
     try:
         letter = DeadLetter.model_validate_json(m.value or b"")
-    except ValueError as exc:
-        reason = f"unreadable dead letter: {str(exc).splitlines()[0]}"
+    except ValidationError as exc:
+        reason = f"unreadable dead letter: {describe_errors(exc, keys=_LETTER_FIELDS)}"
         return DeadLetter.of(f"{m.topic}:{m.partition}:{m.offset}", now, m.topic, reason, m.value)
-    # whoever sent it, the original is scrubbed again before it is stored
-    return letter.model_copy(update={"original": scrubbed_original(letter.original.encode())})
+    # whoever sent it, the original is summarised again before it is stored:
+    # a summary stays as it is, any other text is treated as a raw input
+    return letter.model_copy(update={"original": resummarised(letter.original)})
+
+
+_LETTER_FIELDS = frozenset(DeadLetter.model_fields)

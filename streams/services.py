@@ -260,15 +260,20 @@ class ClickHouseServer(_Process):
     """A ClickHouse server with a generated, project-local config.
 
     Ports and passwords are picked once, so stop() then start() comes back on
-    the same ports and data directory (tests restart it mid-stream). Besides
-    the password-less `default` administrator it has an insert-only
-    `motcua_writer` and a read-only `motcua_reader` (18.16 has no SQL users, so
-    deploy/clickhouse/users.sql cannot run here: the same rights come from
-    profiles in the config).
+    the same ports and data directory (tests restart it mid-stream). It has
+    three users, each with its own generated password (loopback is shared by
+    every local process): the `default` administrator (migrations, tests), an
+    insert-only `motcua_writer` and a read-only `motcua_reader`. 18.16 has no
+    SQL users, so deploy/clickhouse/users.sql cannot run here: the same rights
+    come from profiles in the config. The reader's profile is readonly=1,
+    which on 18.16 also refuses table functions (url, remote, file...) and
+    any settings change. `engine()`, `client()`, `env()` and `settings()`
+    hand out connections and settings, so callers never spell credentials.
     """
 
     name = "clickhouse"
     host = LOOPBACK
+    admin_user = "default"
     writer_user = "motcua_writer"
     reader_user = "motcua_reader"
 
@@ -286,6 +291,7 @@ class ClickHouseServer(_Process):
         self.binary = binary
         self.tcp_port = tcp_port or free_port()
         self.http_port = http_port or free_port()
+        self.admin_password = secrets.token_hex(16)
         self.writer_password = secrets.token_hex(16)
         self.reader_password = secrets.token_hex(16)
 
@@ -330,14 +336,14 @@ class ClickHouseServer(_Process):
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <users>
-    {_user_xml("default", "", "default")}
+    {_user_xml(self.admin_user, self.admin_password, "default")}
     {_user_xml(self.writer_user, self.writer_password, "writer")}
     {_user_xml(self.reader_user, self.reader_password, "reader")}
   </users>
   <profiles>
     <default><poll_interval>1</poll_interval></default>
     <writer><profile>default</profile><readonly>0</readonly><allow_ddl>0</allow_ddl></writer>
-    <reader><profile>default</profile><readonly>2</readonly></reader>
+    <reader><profile>default</profile><readonly>1</readonly></reader>
   </profiles>
   <quotas><default></default></quotas>
 </yandex>
@@ -353,12 +359,50 @@ class ClickHouseServer(_Process):
         self._wait_ready(self._answers_select, (self.error_log_path, self.log_path))
         return self
 
-    def client(self, user: str = "default", password: str = "", **kwargs: Any) -> Any:
-        """A clickhouse_driver.Client for this server (keyword args passed on)."""
+    def credentials(self, role: str = "admin") -> tuple[str, str]:
+        """(user, password) of `role`: admin, writer or reader."""
+        if role not in ROLES:
+            raise ValueError(f"unknown ClickHouse role {role!r}; one of {', '.join(ROLES)}")
+        return getattr(self, f"{role}_user"), getattr(self, f"{role}_password")
+
+    def client(self, user: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+        """A clickhouse_driver.Client for this server, as the administrator unless
+        `user` is given (keyword args passed on)."""
         from clickhouse_driver import Client
 
+        if user is None:
+            user, password = self.credentials("admin")
         options = {"connect_timeout": 5, "send_receive_timeout": 60} | kwargs
-        return Client(self.host, port=self.tcp_port, user=user, password=password, **options)
+        return Client(self.host, port=self.tcp_port, user=user, password=password or "", **options)
+
+    def engine(self, role: str = "admin", **settings: Any) -> Any:
+        """A streams.engines.DriverEngine as `role` (query settings passed on)."""
+        from streams.engines import DriverEngine
+
+        user, password = self.credentials(role)
+        return DriverEngine(self.host, self.tcp_port, user, password, **settings)
+
+    def env(self, *roles: str) -> dict[str, str]:
+        """MOTCUA_CLICKHOUSE_* variables for a child process: this server, and the
+        users of `roles` (default writer and reader: what a worker or a report
+        needs; the administrator only when asked for)."""
+        env = {"MOTCUA_CLICKHOUSE_HOST": self.host, "MOTCUA_CLICKHOUSE_PORT": str(self.tcp_port)}
+        for role in roles or ("writer", "reader"):
+            user, password = self.credentials(role)
+            env[f"MOTCUA_CLICKHOUSE_{role.upper()}_USER"] = user
+            env[f"MOTCUA_CLICKHOUSE_{role.upper()}_PASSWORD"] = password
+        return env
+
+    def settings(self, *roles: str) -> dict[str, Any]:
+        """The same as `Settings` fields, for Settings(**...) or model_copy(update=...)."""
+        from pydantic import SecretStr
+
+        fields: dict[str, Any] = {"clickhouse_host": self.host, "clickhouse_port": self.tcp_port}
+        for role in roles or ("writer", "reader"):
+            user, password = self.credentials(role)
+            fields[f"clickhouse_{role}_user"] = user
+            fields[f"clickhouse_{role}_password"] = SecretStr(password)
+        return fields
 
     def _answers_select(self) -> bool:
         if not _port_open(self.tcp_port):
@@ -370,13 +414,13 @@ class ClickHouseServer(_Process):
             client.disconnect()
 
 
+ROLES = ("admin", "writer", "reader")
+
+
 def _user_xml(name: str, password: str, profile: str) -> str:
     """A user reachable from loopback only; passwords are stored hashed."""
-    secret = (
-        f"<password_sha256_hex>{hashlib.sha256(password.encode()).hexdigest()}</password_sha256_hex>"
-        if password
-        else "<password></password>"
-    )
+    digest = hashlib.sha256(password.encode()).hexdigest()
+    secret = f"<password_sha256_hex>{digest}</password_sha256_hex>"
     return (
         f"<{name}>{secret}<networks><ip>127.0.0.1</ip><ip>::1</ip></networks>"
         f"<profile>{profile}</profile><quota>default</quota></{name}>"
@@ -401,15 +445,9 @@ def services_up(data_dir: Path) -> dict[str, str]:
     except Exception:
         broker.stop()
         raise
-    env = {
-        "MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap,
-        "MOTCUA_CLICKHOUSE_HOST": clickhouse.host,
-        "MOTCUA_CLICKHOUSE_PORT": str(clickhouse.tcp_port),
-        "MOTCUA_CLICKHOUSE_WRITER_USER": clickhouse.writer_user,
-        "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": clickhouse.writer_password,
-        "MOTCUA_CLICKHOUSE_READER_USER": clickhouse.reader_user,
-        "MOTCUA_CLICKHOUSE_READER_PASSWORD": clickhouse.reader_password,
-    }
+    # the developer's shell runs `motcua migrate` too: the admin is in it
+    env = {"MOTCUA_BOOTSTRAP_SERVERS": broker.bootstrap}
+    env |= clickhouse.env("admin", "writer", "reader")
     state = {"pids": [broker.pid, clickhouse.pid], "env": env}
     state_path.write_text(json.dumps(state, indent=2))
     state_path.chmod(0o600)  # it holds the local passwords

@@ -111,6 +111,18 @@ def migrate(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
     return applied
 
 
+def pending_migrations(engine: Engine, directory: Path = MIGRATIONS_DIR) -> list[int]:
+    """The migration versions not applied yet; readable by the writer (no DDL)."""
+    [(found,)] = engine.rows(
+        "SELECT count() FROM system.tables WHERE "
+        f"database = {sql_string(DATABASE)} AND name = 'schema_migrations'"
+    )
+    done: set[int] = set()
+    if int(found):
+        done = {int(r[0]) for r in engine.rows(f"SELECT version FROM {DATABASE}.schema_migrations")}
+    return [m.version for m in load_migrations(directory) if m.version not in done]
+
+
 # -- rows the workers write ------------------------------------------------------
 
 

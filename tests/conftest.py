@@ -31,14 +31,14 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseS
 def engine(request, tmp_path_factory):
     """An empty `motcua` database on each engine: chdb (current ClickHouse) and
     Debian's 18.16 server; migrations not applied yet."""
-    from streams.engines import ChdbEngine, DriverEngine
+    from streams.engines import ChdbEngine
     from streams.store import DATABASE
 
     if request.param == "chdb":
         engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
     else:
         server = request.getfixturevalue("clickhouse")
-        engine = DriverEngine(server.host, server.tcp_port)
+        engine = server.engine()
         engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
     yield engine
     engine.close()

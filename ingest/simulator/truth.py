@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import IO, Any
 
 from ingest.simulator.dossiers import Dossier, Stop, StopKind
+from reports.cells import csv_cell  # the CSV cell format only (no report rule)
 
 # The period report's columns (METRICS.md §4); a test holds them to reports.period's.
 COUNT_COLUMNS = (
@@ -320,16 +321,10 @@ def period_totals(
     return totals.rows()
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}" if isinstance(value, Decimal) else str(value)
-
-
 def write_totals_csv(rows: Iterable[TotalsRow], out: IO[str]) -> None:
     """The CSV `motcua report --format csv` writes for the same period and unit kind."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         record = row.record()
-        writer.writerow([_cell(record[name]) for name in CSV_COLUMNS])
+        writer.writerow([csv_cell(record[name]) for name in CSV_COLUMNS])

@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from schemas.events import DossierEvent
-from streams.engines import DriverEngine
 from streams.facts import dossier_facts
 from streams.replay import make_producer, replay_files, stored_offsets, wait_until_stored
 from streams.store import DATABASE
@@ -200,7 +199,7 @@ def test_clickhouse_down_mid_run(pipeline: Pipeline) -> None:
     # an outage is waited out (writes and the reads a batch needs retry), not a crash
     assert pipeline.worker.poll() is None, "the worker exited while ClickHouse was down"
     pipeline.clickhouse.start()
-    pipeline.engine = DriverEngine(pipeline.clickhouse.host, pipeline.clickhouse.tcp_port)
+    pipeline.engine = pipeline.clickhouse.engine()
     wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     _record(
         f"ClickHouse stopped for {SCALE['clickhouse_down']:.0f} s",

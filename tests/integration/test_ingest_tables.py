@@ -94,10 +94,14 @@ def test_csv_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) -
     by_row = {letter["dead_letter_id"].rsplit(":", 1)[1]: letter for letter in letters}
     assert len(letters) == 4 and set(by_row) == {"row 4", "row 5"}  # once per import
     assert by_row["row 4"]["dead_letter_id"] == f"ingest file:{CSV}:row 4"
-    assert by_row["row 4"]["reason"].startswith("Ngày tiếp nhận (NgayTiepNhan): '31/02/2026 08:00'")
-    assert "unknown value 'Đang chờ phê duyệt'" in by_row["row 5"]["reason"]
-    original = json.loads(by_row["row 4"]["original"])
-    assert original["Mã hồ sơ"] == "H44.100-260505-0003"  # the row, for the operator
+    assert by_row["row 4"]["reason"].startswith("Ngày tiếp nhận (NgayTiepNhan): not a valid date")
+    assert "Trạng thái (TrangThaiHoSo): unknown value (known: " in by_row["row 5"]["reason"]
+    # the row's mapped fields, by field name, for the operator: the bad values are there
+    row4 = json.loads(by_row["row 4"]["original"])["fields"]
+    assert row4["MaHoSo"] == "H44.100-260505-0003"
+    assert row4["NgayTiepNhan"] == "31/02/2026 08:00"
+    row5 = json.loads(by_row["row 5"]["original"])["fields"]
+    assert row5["TrangThaiHoSo"] == "Đang chờ phê duyệt"
     _assert_nothing_personal(raw_events + raw_letters)
 
 
@@ -180,7 +184,8 @@ def test_xlsx_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) 
     raw_letters = topic_values(broker.bootstrap, letters_topic, 1)
     letters = [json.loads(v) for v in raw_letters]
     assert [letter["dead_letter_id"] for letter in letters] == [f"ingest file:{table}:row 7"]
-    assert letters[0]["reason"].startswith("Ngày tiếp nhận (NgayTiepNhan): 'hôm qua'")
+    assert letters[0]["reason"].startswith("Ngày tiếp nhận (NgayTiepNhan): not a valid date")
+    assert json.loads(letters[0]["original"])["fields"]["NgayTiepNhan"] == "hôm qua"
     _assert_nothing_personal(raw_events + raw_letters)
 
 

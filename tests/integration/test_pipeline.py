@@ -22,7 +22,6 @@ from reports.offline import states_at
 from reports.period import CSV_COLUMNS, UnitKind, period_report
 from reports.render import write_csv
 from schemas.settings import Settings
-from streams.engines import DriverEngine
 from streams.recompute import recompute_facts
 from streams.replay import make_producer, replay_files, wait_until_stored
 from streams.services import free_port
@@ -62,7 +61,7 @@ class Pipeline:
             broker_session_timeout=10.0,
             broker_rebalance_timeout=10.0,
         )
-        self.engine = DriverEngine(clickhouse.host, clickhouse.tcp_port)
+        self.engine = clickhouse.engine()  # the administrator: the tests' own eyes
         self.engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
         migrate(self.engine)
         self.worker: subprocess.Popen | None = None
@@ -78,11 +77,9 @@ class Pipeline:
             "MOTCUA_EVENTS_TOPIC": s.events_topic,
             "MOTCUA_DEAD_LETTER_TOPIC": s.dead_letter_topic,
             "MOTCUA_TOPIC_PARTITIONS": str(s.topic_partitions),
-            "MOTCUA_CLICKHOUSE_HOST": s.clickhouse_host,
-            "MOTCUA_CLICKHOUSE_PORT": str(s.clickhouse_port),
-            # the worker writes as the insert-only user, as in production
-            "MOTCUA_CLICKHOUSE_WRITER_USER": "motcua_writer",
-            "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": self.clickhouse.writer_password,
+            # the worker writes as the insert-only user and `--wait` reads as
+            # the reader, as in production; neither sees the admin's password
+            **self.clickhouse.env("writer", "reader"),
             "MOTCUA_DATA_DIR": str(s.data_dir),
             "MOTCUA_BATCH_MAX_SECONDS": str(s.batch_max_seconds),
             "MOTCUA_BROKER_SESSION_TIMEOUT": "10",
@@ -198,7 +195,8 @@ def test_the_leader_drops_finished_dossiers_from_open_dossiers(pipeline: Pipelin
     table (deploy/clickhouse/users.sql), but an 18.16 profile can only allow
     all DDL or none, so here the worker connects as the administrator."""
     pipeline.stop_worker()
-    admin = {"MOTCUA_CLICKHOUSE_WRITER_USER": "default", "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": ""}
+    user, password = pipeline.clickhouse.credentials("admin")
+    admin = {"MOTCUA_CLICKHOUSE_WRITER_USER": user, "MOTCUA_CLICKHOUSE_WRITER_PASSWORD": password}
     pipeline.start_worker(MOTCUA_OPEN_CLEANUP_INTERVAL="1", **admin)
     pipeline.replay(LINES)
     sql = f"SELECT DISTINCT dossier_id FROM {DATABASE}.open_dossiers ORDER BY dossier_id"
@@ -279,7 +277,7 @@ def test_clickhouse_down_mid_stream_loses_nothing(pipeline: Pipeline) -> None:
     producer.close()
     time.sleep(3)  # the worker retries meanwhile
     pipeline.clickhouse.start()
-    engine = DriverEngine(pipeline.clickhouse.host, pipeline.clickhouse.tcp_port)
+    engine = pipeline.clickhouse.engine()
     wait_until_stored(engine, pipeline.settings, result.offsets, 120)
     pipeline.engine = engine
     cal = pipeline.settings.calendar

@@ -109,8 +109,9 @@ def test_reader_cannot_write_and_writer_cannot_drop(clickhouse: ClickHouseServer
     reader = clickhouse.client(clickhouse.reader_user, clickhouse.reader_password)
     writer.execute("INSERT INTO motcua_rights.t (n) VALUES", [(7,)])
     assert reader.execute("SELECT n FROM motcua_rights.t") == [(7,)]
-    # readonly=2: tools (Grafana, reports) may still tune query settings.
-    assert reader.execute("SELECT 1", settings={"max_threads": 1}) == [(1,)]
+    # readonly=1: no settings change either (test_clickhouse_users.py has the rest)
+    with pytest.raises(ServerException):
+        reader.execute("SET max_threads = 1")
     with pytest.raises(ServerException):
         reader.execute("INSERT INTO motcua_rights.t (n) VALUES", [(8,)])
     with pytest.raises(ServerException):

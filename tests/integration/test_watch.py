@@ -137,12 +137,7 @@ def week() -> list[dict]:
 
 def audit(pipeline, start: str, end: str) -> list[tuple[str, str, datetime, float]]:
     """`motcua alerts --source clickhouse --format csv` as an inspector runs it."""
-    s = pipeline.settings
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "MOTCUA_CLICKHOUSE_HOST": s.clickhouse_host,
-        "MOTCUA_CLICKHOUSE_PORT": str(s.clickhouse_port),
-    }
+    env = {"PATH": "/usr/bin:/bin", **pipeline.clickhouse.env("reader")}
     command = [sys.executable, "-m", "motcua", "alerts", "--source", "clickhouse"]
     out = subprocess.run(
         [*command, "--from", start, "--to", end, "--format", "csv"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import orjson
@@ -108,7 +109,16 @@ def test_bad_messages_become_dead_letters_and_the_rest_flows() -> None:
     assert batch.dead_letters[0].dead_letter_id == "dossier-events:0:0"
     assert batch.dead_letters[0].source == "dossier-events"
     assert all("PLANTED" not in letter.original for letter in batch.dead_letters)
-    assert '"ChuHoSo": "[removed]"' in batch.dead_letters[0].original
+    # broken JSON keeps its size and hash only: 38 bytes ("Trần" is 6 in UTF-8)
+    broken = orjson.loads(batch.dead_letters[0].original)
+    assert broken == {
+        "bytes": 38,
+        "sha256": hashlib.sha256(b'{"ChuHoSo": "Tr\xe1\xba\xa7n PLANTED", "type": ').hexdigest(),
+        "kind": "not JSON",
+    }
+    # an object keeps the contract's fields: the type the reason names is there
+    approved = orjson.loads(batch.dead_letters[1].original)
+    assert approved["fields"]["type"] == "approved" and approved["omitted"] == 0
     assert fact(batch, "final_standing") == ""  # received, not finished: still flows
     assert batch.sink.progress[0][:4] == ("dossier-events", 0, 0, 5)  # epoch 0, offset 5
 
@@ -118,7 +128,11 @@ def test_dead_letter_topic_messages_are_read_or_become_letters() -> None:
     hostile = good.model_copy(update={"original": '{"Email": "planted@example.com"}'})
     read = read_dead_letter(Message("dlq", 1, 7, None, hostile.to_bytes()), NOW)
     assert (read.dead_letter_id, read.reason) == ("replay:a.jsonl:3", "not valid JSON")
-    assert "planted" not in read.original  # scrubbed again on the way in
+    assert "planted" not in read.original  # summarised again on the way in
+    assert orjson.loads(read.original)["fields"] == {}  # Email is no contract field
+    assert orjson.loads(read.original)["omitted"] == 1
+    again = read_dead_letter(Message("dlq", 1, 9, None, read.to_bytes()), NOW)
+    assert again.original == read.original  # a summary read again stays as it is
     junk = read_dead_letter(Message("dlq", 1, 8, None, b"\xff junk"), NOW)
     assert junk.dead_letter_id == "dlq:1:8"
     assert junk.reason.startswith("unreadable dead letter")

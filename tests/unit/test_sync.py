@@ -579,8 +579,8 @@ def test_malformed_records_are_reported_and_good_ones_parse() -> None:
     records, errors = parse_records(payload)
     assert [r.dossier_id for r in records] == [DOSSIER, "H44.100-240524-0004"]
     assert errors == [
-        (1, "NgayTiepNhan: expected yyyyMMddHHmmss local time, got '2024-05-24'"),
-        (2, "TrangThaiHoSo: expected a status 1-10, got '11'"),
+        (1, "NgayTiepNhan: expected yyyyMMddHHmmss local time"),  # never the value
+        (2, "TrangThaiHoSo: expected a status 1-10"),
         (3, "MaHoSo: Field required"),
         (5, "expected a JSON object, got str"),
     ]
@@ -590,7 +590,7 @@ def test_malformed_records_are_reported_and_good_ones_parse() -> None:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"NgayHenTra": "20240231170000"}, "NgayHenTra: not a real date-time: '20240231170000'"),
+        ({"NgayHenTra": "20240231170000"}, "NgayHenTra: not a real date-time"),
         ({"NgayTra": 20240531080000}, "NgayTra: expected yyyyMMddHHmmss local time"),
         ({"TrangThaiHoSo": True}, "TrangThaiHoSo: expected a status 1-10"),
         ({"KenhThucHien": 4}, "KenhThucHien: expected 1 (direct), 2 (online) or 3 (postal)"),
