@@ -16,7 +16,6 @@ import time
 
 import pytest
 
-from streams.engines import DriverEngine
 from streams.replay import make_producer, replay_files, wait_until_stored
 from tests.integration.test_lost_broker import _assert_whole_history, _halves
 from tests.integration.test_pipeline import Pipeline, _events_as_lines
@@ -50,7 +49,7 @@ def test_a_worker_started_during_an_outage_waits_and_then_stores_everything(
             assert pipeline.worker.poll() is None, "the worker exited during the outage"
         finally:
             clickhouse.start()
-        pipeline.engine = DriverEngine(clickhouse.host, clickhouse.tcp_port)
+        pipeline.engine = clickhouse.engine()
         wait_until_stored(pipeline.engine, pipeline.settings, offsets, 120)
         _assert_whole_history(pipeline, events)
         assert "clickhouse call failed" in log.read_text(errors="replace")  # it met the outage
