@@ -177,6 +177,7 @@ def timed_consumer(
         "start_up_seconds": began - spawned,
         "cpu_seconds": cpu,
         "profile": spy.summary(profile) if profile else {},
+        "packages": spy.by_package(profile) if profile else [],
     }
 
 
@@ -442,15 +443,28 @@ def report(common: dict, runs: dict[str, dict], check: dict, where: dict) -> Non
         f"rocksdict {where['rocksdict']})",
         "- how: (c) and (d) each start on the full topic (published by (b)); the clock starts "
         "at the first poll (0.1 s) showing a stored batch, so start-up and the join are out; "
-        "(d) folds each dossier's whole history per message (quix's stateful apply) and "
-        "stores per partition per checkpoint (BatchingSink), (c) folds each dossier once per "
-        "batch",
+        "(c) stops when its stored progress covers every published offset (then "
+        f"`wait_until_stored` confirms it on the broker's log in "
+        f"{runs['worker']['confirm_seconds']:.1f} s, not timed), (d) when its raw_events hold "
+        "every event",
+        "- differences in the work: (d) folds a dossier's whole history at every message "
+        "(quix's stateful apply) and stores per partition per checkpoint (BatchingSink, one "
+        "fact row per dossier and partition batch); (c) folds each dossier once per batch, "
+        "stores once per batch, and also runs the worker's timers (the watch step every "
+        "30 s: deadlines and hotspots), which (d) does not; both use our codec, encoders "
+        "and ClickHouse tables; (d) also writes its State changelog topic unless "
+        "--no-changelog",
     ]
     for key, what in (("worker", "worker in (c)"), ("quix", "quix peer in (d)")):
         if key not in runs:
             continue
         if common["profiled"]:
             lines += spy.lines(runs[key]["profile"], what)
+            if runs[key]["packages"]:
+                lines.append(
+                    "  - self time by package: "
+                    + ", ".join(f"{k} {v:.0%}" for k, v in runs[key]["packages"])
+                )
         else:
             lines.append(f"- the {what} was not profiled (--no-profile)")
     data = common | {
