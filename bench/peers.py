@@ -9,13 +9,16 @@ on one seeded events file (the province simulator, `--events`, default 100k):
 (d) the same stateful job written as a quix-streams user would
     (bench/quix_peer.py) on the same topic, into a ClickHouse server of its own.
 
+Run `--rounds` (3) times, interleaved, each consumer on an empty database; the
+results give the medians and every round (the machine is shared and noisy).
 (c) and (d) find every event already on the topic. Start-up and the group join
 are not timed: the clock starts at the first poll (every 0.1 s) that shows a
 stored batch, and only the events stored after it count. (c) ends when the
 stored progress covers every published offset (then confirmed by
 `wait_until_stored`), (d) when its raw_events hold every event. Afterwards
-the two databases' facts are compared, and each database's period report
-with the offline report's: a peer that computes something else is worthless.
+the last round's two databases' facts are compared, and their period
+reports with each other and with the offline report's: a peer that computes
+something else is worthless.
 
 Writes bench/results/peers-latest.{md,json}. Needs quixstreams, which the
 project's extras cannot hold (it pins pydantic<2.14): bench/README.md and
@@ -32,8 +35,10 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
+from statistics import median
 
 import sampling as spy
 from common import (
@@ -275,10 +280,52 @@ def compare(ours: DriverEngine, peer: DriverEngine, settings: Settings, offline:
 # -- the run ---------------------------------------------------------------------
 
 
+def fresh(engine: DriverEngine) -> None:
+    """An empty database: a worker started on a database holding the same
+    dossiers would read their stored histories, other work than a first run's."""
+    engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+    migrate(engine)
+
+
+def one_round(n: int, path: Path, span, broker, ch, peer_ch, work: Path, args) -> tuple:
+    """(a), (b) into a fresh topic, (c) and (d) on it, each consumer on an empty database."""
+    settings = bench_settings(broker, ch, f"peers{n}")
+    where = work / f"round-{n}"
+    where.mkdir()
+    runs: dict[str, dict] = {}
+    print(f"round {n}: (a) offline report", flush=True)
+    offline = offline_report(path, settings, span)
+    runs["offline"] = {k: v for k, v in offline.items() if k != "rows"}
+    runs["offline"]["events_timed"] = sum(1 for _ in path.open("rb"))
+
+    print(f"round {n}: (b) publisher", flush=True)
+    create_events_topic(settings)
+    runs["publisher"], offsets = publisher(path, settings, {"broker": broker.pid})
+    total = runs["publisher"]["events_timed"] = runs["publisher"]["published"]
+
+    print(f"round {n}: (c) motcua worker", flush=True)
+    engine = DriverEngine(ch.host, ch.tcp_port)
+    fresh(engine)
+    others = {"broker": broker.pid, "clickhouse": ch.pid}
+    runs["worker"] = worker_run(settings, engine, where, offsets, others, args.profile)
+
+    if peer_ch is not None:
+        print(f"round {n}: (d) quix peer", flush=True)
+        fresh(DriverEngine(peer_ch.host, peer_ch.tcp_port))
+        others = {"broker": broker.pid, "clickhouse": peer_ch.pid, "idle clickhouse": ch.pid}
+        runs["quix"] = quix_run(settings, peer_ch, where, total, others, args)
+    for run in runs.values():
+        run["events_per_second"] = run["events_timed"] / run["seconds"]
+    return runs, offline, settings
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--scale", type=float, default=1.0, help="simulator scale")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="(a)-(d) this many times, interleaved; medians"
+    )
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="no py-spy")
     parser.add_argument(
         "--no-changelog",
@@ -306,55 +353,31 @@ def main() -> int:
     del events
     print(f"events file: {path} ({args.events:,} events, {dossiers:,} dossiers)", flush=True)
 
-    runs: dict[str, dict] = {}
+    rounds: list[dict[str, dict]] = []
     check: dict = {}
-    with services(work) as (broker, ch):
-        engine = DriverEngine(ch.host, ch.tcp_port)
-        where = machine(engine) | peer_versions()
-        settings = bench_settings(broker, ch, "peers")
-
-        print("(a) offline report", flush=True)
-        offline = offline_report(path, settings, span)
-        runs["offline"] = {k: v for k, v in offline.items() if k != "rows"}
-        runs["offline"]["events_timed"] = args.events
-
-        print("(b) publisher", flush=True)
-        create_events_topic(settings)
-        others = {"broker": broker.pid}
-        runs["publisher"], offsets = publisher(path, settings, others)
-        runs["publisher"]["events_timed"] = runs["publisher"]["published"]
-        total = runs["publisher"]["published"]
-
-        print("(c) motcua worker", flush=True)
-        others_c = {"broker": broker.pid, "clickhouse": ch.pid}
-        runs["worker"] = worker_run(settings, engine, work, offsets, others_c, args.profile)
-
-        if not missing:
-            print("(d) quix peer", flush=True)
-            with ClickHouseServer(work / "ch-quix") as ch2:
-                peer = DriverEngine(ch2.host, ch2.tcp_port)
-                migrate(peer)
-                others_d = {
-                    "broker": broker.pid,
-                    "clickhouse (peer's)": ch2.pid,
-                    "clickhouse (worker's, idle)": ch.pid,
-                }
-                runs["quix"] = quix_run(settings, ch2, work, total, others_d, args)
-                print("correctness", flush=True)
-                check = compare(engine, peer, settings, offline)
-    for run in runs.values():
-        run["events_per_second"] = run["events_timed"] / run["seconds"]
+    with services(work) as (broker, ch), ExitStack() as stack:
+        where = machine(DriverEngine(ch.host, ch.tcp_port)) | peer_versions()
+        peer_ch = None if missing else stack.enter_context(ClickHouseServer(work / "ch-quix"))
+        for n in range(1, args.rounds + 1):
+            runs, offline, settings = one_round(n, path, span, broker, ch, peer_ch, work, args)
+            rounds.append(runs)
+        if peer_ch is not None:
+            print("correctness (the last round's databases)", flush=True)
+            ours = DriverEngine(ch.host, ch.tcp_port)
+            peer = DriverEngine(peer_ch.host, peer_ch.tcp_port)
+            check = compare(ours, peer, settings, offline)
     common = {
         "events": args.events,
         "dossiers": dossiers,
         "span": [str(s) for s in span],
         "source": source,
+        "rounds": args.rounds,
         "quix_changelog": args.changelog,
         "profiled": args.profile,
         "quix_missing": missing,
         "work_dir": str(work),
     }
-    report(common, runs, check, where)
+    report(common, rounds, check, where)
     return 2 if missing else 0
 
 
@@ -364,29 +387,48 @@ def peer_versions() -> dict[str, str]:
     return {p: _version(p) for p in ("quixstreams", "confluent-kafka", "rocksdict")}
 
 
-def _cpu(run: dict) -> str:
-    return ", ".join(f"{name} {s:.1f}" for name, s in run["cpu_seconds"].items())
+LABELS = {
+    "offline": "(a) offline report: parse + fold + report, no broker",
+    "publisher": "(b) publisher: `replay_files`, kafka-python acks=all",
+    "worker": "(c) motcua worker, end to end into ClickHouse",
+    "quix": "(d) quix-streams peer, end to end into ClickHouse",
+}
+# the process doing the run's own work, in its cpu_seconds
+MAIN_PROCESS = {
+    "offline": "this process",
+    "publisher": "publisher (this process)",
+    "worker": "worker",
+    "quix": "quix peer",
+}
 
 
-def report(common: dict, runs: dict[str, dict], check: dict, where: dict) -> None:
-    rate = {k: r["events_per_second"] for k, r in runs.items()}
-    labels = [
-        ("offline", "(a) offline report: parse + fold + report, no broker"),
-        ("publisher", "(b) publisher: `replay_files`, kafka-python acks=all"),
-        ("worker", "(c) motcua worker, end to end into ClickHouse"),
-        ("quix", "(d) quix-streams peer, end to end into ClickHouse"),
-    ]
+def _per_event(run: dict, process: str) -> float:
+    """CPU microseconds per timed event of one process."""
+    return run["cpu_seconds"][process] / run["events_timed"] * 1e6
+
+
+def _listed(values: list[float], fmt: str = ",.0f") -> str:
+    return ", ".join(format(v, fmt) for v in values)
+
+
+def report(common: dict, rounds: list[dict[str, dict]], check: dict, where: dict) -> None:
+    keys = [k for k in LABELS if k in rounds[0]]
+    per_round = {k: [r[k]["events_per_second"] for r in rounds] for k in keys}
+    rate = {k: median(v) for k, v in per_round.items()}
+    cpu = {k: [_per_event(r[k], MAIN_PROCESS[k]) for r in rounds] for k in keys}
+    n = len(rounds)
     lines = [
-        f"# Peers ({common['events']:,} events, {common['dossiers']:,} dossiers, one run)",
+        f"# Peers ({common['events']:,} events, {common['dossiers']:,} dossiers, "
+        f"{n} interleaved round(s))",
         "",
-        "| run | events timed | seconds | events/s |",
+        "| run | events/s (median) | each round | CPU µs/event of its process (median) |",
         "|---|---|---|---|",
     ]
-    for key, label in labels:
-        if key in runs:
-            r = runs[key]
+    for key, label in LABELS.items():
+        if key in rate:
             lines.append(
-                f"| {label} | {r['events_timed']:,} | {r['seconds']:.1f} | {rate[key]:,.0f} |"
+                f"| {label} | {rate[key]:,.0f} | {_listed(per_round[key])} "
+                f"| {median(cpu[key]):.0f} |"
             )
         else:
             lines.append(f"| {label} | not run | | |")
@@ -395,18 +437,22 @@ def report(common: dict, runs: dict[str, dict], check: dict, where: dict) -> Non
     needed = YEAR_EVENTS / YEAR_SECONDS
     met_pub = rate["publisher"] >= needed
     year = YEAR_EVENTS / rate["worker"]
+    each = [r["worker"]["events_per_second"] / r["offline"]["events_per_second"] for r in rounds]
     lines += [
         "",
-        f"- (c)/(a) = {c_over_a:.2f}: target ≥ {TARGET_RATIO}: **{verdict(met_ratio)}**",
+        f"- (c)/(a) = {c_over_a:.2f} (each round: {_listed(each, '.2f')}): target ≥ "
+        f"{TARGET_RATIO}: **{verdict(met_ratio)}**",
     ]
-    if "quix" in runs:
+    c_over_d = None
+    if "quix" in rate:
         c_over_d = rate["worker"] / rate["quix"]
-        lines.append(
-            f"- (c)/(d) = {c_over_d:.2f}: our worker is {c_over_d:.1f}× the quix-streams peer"
+        each = [r["worker"]["events_per_second"] / r["quix"]["events_per_second"] for r in rounds]
+        faster = (
+            f"our worker is {c_over_d:.2f}× the quix-streams peer"
             if c_over_d >= 1
-            else f"- (c)/(d) = {c_over_d:.2f}: the quix-streams peer is {1 / c_over_d:.1f}× "
-            "our worker"
+            else f"the quix-streams peer is {1 / c_over_d:.2f}× our worker"
         )
+        lines.append(f"- (c)/(d) = {c_over_d:.2f} (each round: {_listed(each, '.2f')}): {faster}")
     else:
         lines.append(
             f"- (d) **not run**: quixstreams is missing ({common['quix_missing']}); "
@@ -417,63 +463,51 @@ def report(common: dict, runs: dict[str, dict], check: dict, where: dict) -> Non
         f"({YEAR_EVENTS:,} events) in ≤ {YEAR_SECONDS / 60:.0f} min needs {needed:,.0f}: "
         f"**{verdict(met_pub)}** ({YEAR_EVENTS / rate['publisher'] / 60:.1f} min at this rate)",
         f"- **extrapolation**, not a measurement: a province-year through one worker at (c)'s "
-        f"rate would take {year / 60:.0f} min ({year / YEAR_SECONDS:.1f}× the 10 min target); "
-        f"it assumes the rate holds for a {YEAR_EVENTS / common['events']:.0f}× longer run",
-    ]
-    lines += correctness_lines(check)
-    lines.append("- CPU seconds per process during each timed run (2 cores, shared):")
-    for key, label in labels:
-        if key in runs:
-            lines.append(
-                f"  - {label.split(':')[0].split(',')[0]}: {_cpu(runs[key])} "
-                f"(wall {runs[key]['seconds']:.1f} s)"
-            )
-    for key in ("worker", "quix"):
-        if key in runs:
-            r = runs[key]
-            lines.append(
-                f"- {key}: start-up and group join {r['start_up_seconds']:.1f} s, not timed; "
-                f"{r['stored_at_clock_start']:,} events stored at the first poll, not counted"
-            )
-    lines += why(runs)
-    lines += [
-        f"- events: {common['source']}; event times {common['span'][0]} → {common['span'][1]}; "
-        f"the quix peer {'with' if common['quix_changelog'] else 'without'} its State changelog "
-        f"(quixstreams {where['quixstreams']}, confluent-kafka {where['confluent-kafka']}, "
-        f"rocksdict {where['rocksdict']})",
-        "- how: (c) and (d) each start on the full topic (published by (b)); the clock starts "
-        "at the first poll (0.1 s) showing a stored batch, so start-up and the join are out; "
-        "(c) stops when its stored progress covers every published offset (then "
-        f"`wait_until_stored` confirms it on the broker's log in "
-        f"{runs['worker']['confirm_seconds']:.1f} s, not timed), (d) when its raw_events hold "
-        "every event",
+        f"median rate would take {year / 60:.0f} min ({year / YEAR_SECONDS:.1f}× the 10 min "
+        f"target); it assumes the rate holds for a {YEAR_EVENTS / common['events']:.0f}× "
+        "longer run",
+        *correctness_lines(check),
+        *why(rounds, cpu),
+        f"- events: {common['source']}; event times {common['span'][0]} → "
+        f"{common['span'][1]}; quixstreams {where['quixstreams']}, confluent-kafka "
+        f"{where['confluent-kafka']}, rocksdict {where['rocksdict']}",
+        "- how: each round runs (a), then (b) into a fresh topic, then (c) and (d) on that "
+        "topic, each on an empty database; (c) and (d) find the whole file on the topic, so "
+        "their clock starts at the first poll (0.1 s) showing a stored batch (start-up and the "
+        "group join are out, and so are the events of that batch); (c) stops when its stored "
+        "progress covers every published offset (`wait_until_stored` then confirms it on the "
+        "broker's log, not timed), (d) when its raw_events hold every event",
         "- differences in the work: (d) folds a dossier's whole history at every message "
         "(quix's stateful apply) and stores per partition per checkpoint (BatchingSink, one "
         "fact row per dossier and partition batch); (c) folds each dossier once per batch, "
         "stores once per batch, and also runs the worker's timers (the watch step every "
         "30 s: deadlines and hotspots), which (d) does not; both use our codec, encoders "
-        "and ClickHouse tables; (d) also writes its State changelog topic unless "
-        "--no-changelog",
+        "and ClickHouse tables; (d) "
+        + ("also writes its State changelog topic" if common["quix_changelog"] else "ran with ")
+        + ("" if common["quix_changelog"] else "--no-changelog"),
     ]
+    last = rounds[-1]
     for key, what in (("worker", "worker in (c)"), ("quix", "quix peer in (d)")):
-        if key not in runs:
+        if key not in last:
             continue
-        if common["profiled"]:
-            lines += spy.lines(runs[key]["profile"], what)
-            if runs[key]["packages"]:
-                lines.append(
-                    "  - self time by package: "
-                    + ", ".join(f"{k} {v:.0%}" for k, v in runs[key]["packages"])
-                )
-        else:
+        if not common["profiled"]:
             lines.append(f"- the {what} was not profiled (--no-profile)")
+            continue
+        lines += spy.lines(last[key]["profile"], f"{what}, round {n}")
+        if last[key]["packages"]:
+            lines.append(
+                "  - self time by package: "
+                + ", ".join(f"{k} {v:.0%}" for k, v in last[key]["packages"])
+            )
     data = common | {
-        "runs": runs,
-        "events_per_second": rate,
+        "rounds_runs": rounds,
+        "events_per_second_median": rate,
+        "events_per_second_each_round": per_round,
+        "cpu_us_per_event_each_round": cpu,
         "worker_over_offline": c_over_a,
         "target_ratio": TARGET_RATIO,
         "ratio_met": met_ratio,
-        "worker_over_quix": rate["worker"] / rate["quix"] if "quix" in runs else None,
+        "worker_over_quix": c_over_d,
         "publisher_needed_events_per_second": needed,
         "publisher_met": met_pub,
         "year_seconds_extrapolated": year,
@@ -482,29 +516,38 @@ def report(common: dict, runs: dict[str, dict], check: dict, where: dict) -> Non
     write_results("peers", lines, data, where)
 
 
-def _per_event(run: dict, process: str) -> float:
-    """CPU microseconds per timed event of one process."""
-    return run["cpu_seconds"][process] / run["events_timed"] * 1e6
+def why(rounds: list[dict[str, dict]], cpu: dict[str, list[float]]) -> list[str]:
+    """What the measurements say about where the time goes (medians over rounds)."""
 
+    def busy(key: str) -> str:
+        shares = [r[key]["cpu_seconds"][MAIN_PROCESS[key]] / r[key]["seconds"] for r in rounds]
+        return f"{median(shares):.0%}"
 
-def why(runs: dict[str, dict]) -> list[str]:
-    """What the measurements say about where the time goes."""
-    w, a, p = runs["worker"], runs["offline"], runs["publisher"]
+    def beside(key: str, process: str) -> float:
+        return median(_per_event(r[key], process) for r in rounds)
+
     out = [
-        f"- why (c): the worker process was busy {w['cpu_seconds']['worker'] / w['seconds']:.0%} "
-        f"of a core, {_per_event(w, 'worker'):.0f} µs CPU per event, against "
-        f"{_per_event(a, 'this process'):.0f} µs for (a)'s parse + fold + report in one process"
+        f"- why (c): the worker process was busy {busy('worker')} of a core, "
+        f"{median(cpu['worker']):.0f} µs CPU per event (rounds: {_listed(cpu['worker'])}), "
+        f"ClickHouse {beside('worker', 'clickhouse'):.0f}, the broker "
+        f"{beside('worker', 'broker'):.0f}; (a) does parse + fold + report in "
+        f"{median(cpu['offline']):.0f} µs per event, in one process"
     ]
-    if "quix" in runs:
-        q = runs["quix"]
+    if "quix" in cpu:
         out.append(
-            f"- why (d): the quix peer process was busy "
-            f"{q['cpu_seconds']['quix peer'] / q['seconds']:.0%} of a core, "
-            f"{_per_event(q, 'quix peer'):.0f} µs CPU per event"
+            f"- why (d): the quix peer process was busy {busy('quix')} of a core, "
+            f"{median(cpu['quix']):.0f} µs CPU per event (rounds: {_listed(cpu['quix'])}), "
+            f"ClickHouse {beside('quix', 'clickhouse'):.0f}, the broker "
+            f"{beside('quix', 'broker'):.0f}"
         )
     out.append(
-        f"- why (b): the publisher spent {_per_event(p, 'publisher (this process)'):.0f} µs CPU "
-        f"per event (validate, serialize, kafka-python), the broker {_per_event(p, 'broker'):.0f}"
+        f"- why (b): the publisher spent {median(cpu['publisher']):.0f} µs CPU per event "
+        f"(validate, serialize, kafka-python; busy {busy('publisher')} of a core), the broker "
+        f"{beside('publisher', 'broker'):.0f}"
+    )
+    out.append(
+        "- the machine has 2 cores, shared with other work during the run: CPU per event "
+        "moves between rounds with it, which is why each round is listed"
     )
     return out
 
