@@ -29,6 +29,7 @@ status is 2.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -342,6 +343,7 @@ def main() -> int:
             file=sys.stderr,
         )
 
+    load_at_start = os.getloadavg()
     events, source = simulated_events(args.events, scale=args.scale)
     dossiers = len({e.dossier_id for e in events})
     span = (min(e.at for e in events), max(e.at for e in events))
@@ -376,6 +378,7 @@ def main() -> int:
         "profiled": args.profile,
         "quix_missing": missing,
         "work_dir": str(work),
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
     }
     report(common, rounds, check, where)
     return 2 if missing else 0
@@ -468,6 +471,10 @@ def report(common: dict, rounds: list[dict[str, dict]], check: dict, where: dict
         "longer run",
         *correctness_lines(check),
         *why(rounds, cpu),
+        "- the machine has 2 cores, shared with other work during the run (load average "
+        f"{_listed(common['load_average']['start'], '.1f')} at the start, "
+        f"{_listed(common['load_average']['end'], '.1f')} at the end): rates and CPU per event "
+        "move between rounds with it, which is why each round is listed",
         f"- events: {common['source']}; event times {common['span'][0]} → "
         f"{common['span'][1]}; quixstreams {where['quixstreams']}, confluent-kafka "
         f"{where['confluent-kafka']}, rocksdict {where['rocksdict']}",
@@ -544,10 +551,6 @@ def why(rounds: list[dict[str, dict]], cpu: dict[str, list[float]]) -> list[str]
         f"- why (b): the publisher spent {median(cpu['publisher']):.0f} µs CPU per event "
         f"(validate, serialize, kafka-python; busy {busy('publisher')} of a core), the broker "
         f"{beside('publisher', 'broker'):.0f}"
-    )
-    out.append(
-        "- the machine has 2 cores, shared with other work during the run: CPU per event "
-        "moves between rounds with it, which is why each round is listed"
     )
     return out
 
