@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
+# quixstreams (bench/quix_peer.py) pins pydantic<2.14, so it is no extra:
+# installed without its dependencies, plus those it needs (bench/README.md)
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,stream,bench]'
+	$(PY) -m pip install -q --no-deps 'quixstreams==3.28.1'
+	$(PY) -m pip install -q 'confluent-kafka[json,schemaregistry]>=2.8.2,<2.13' \
+	  'rocksdict>=0.3,<0.4' 'jsonlines>=4,<5' 'jsonpath-ng>=1.7,<2'
 	touch $(BENCH_STAMP)
 
 # Debian packages behind the real local services (ClickHouse, promtool, Alertmanager).
@@ -47,7 +52,7 @@ faults: install services
 	done; exit $$status
 
 # the DESIGN.md targets (bench/README.md): throughput, freshness, alerts, backfill,
-# memory, boards; each writes bench/results/<name>-latest.{md,json}.
+# memory, boards, peers; each writes bench/results/<name>-latest.{md,json}.
 # `make bench BENCH="freshness boards"` runs only those.
 bench: $(BENCH_STAMP) services
 	$(PY) bench/run_all.py $(BENCH)

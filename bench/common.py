@@ -156,6 +156,14 @@ _ENV_FIELDS = (
 
 MOTCUA_WORKER = ("-m", "motcua", "worker")
 
+# bench/quix_peer.py's library: it pins pydantic<2.14, so it cannot be in the
+# project's extras; `make bench` runs this (bench/README.md)
+QUIX_INSTALL = (
+    ".venv/bin/pip install --no-deps 'quixstreams==3.28.1' && .venv/bin/pip install "
+    "'confluent-kafka[json,schemaregistry]>=2.8.2,<2.13' 'rocksdict>=0.3,<0.4' "
+    "'jsonlines>=4,<5' 'jsonpath-ng>=1.7,<2'"
+)
+
 
 def _env_value(value: Any) -> str:
     return value.get_secret_value() if isinstance(value, SecretStr) else str(value)

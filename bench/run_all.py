@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ("throughput", "freshness", "alerts", "backfill", "memory", "boards")
+ORDER = ("throughput", "freshness", "alerts", "backfill", "memory", "boards", "peers")
 
 
 def main(names: list[str]) -> int:

@@ -82,6 +82,32 @@ def summary(out: Path, top: int = 10) -> dict:
     }
 
 
+def _package(frame: str) -> str:
+    """Who a frame belongs to: an installed distribution's top-level package,
+    the project, asyncio's event loop, or the rest of the standard library."""
+    path = _split(frame)[1]
+    if "site-packages" in path.parts:
+        return path.parts[path.parts.index("site-packages") + 1].removesuffix(".py")
+    if path.is_relative_to(ROOT) and not path.is_relative_to(VENV):
+        return "project"
+    if "asyncio" in path.parts or path.name == "selectors.py":
+        return "asyncio"
+    return "stdlib/other"
+
+
+def by_package(out: Path, top: int = 8) -> list[tuple[str, float]]:
+    """Share of active samples by the package of the leaf frame (self time)."""
+    counts: Counter[str] = Counter()
+    if not out.exists():
+        return []
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            counts[_package(stack.split(";")[-1])] += int(count)
+    total = sum(counts.values())
+    return [(k, v / total) for k, v in counts.most_common(top)] if total else []
+
+
 def lines(profile: dict, what: str) -> list[str]:
     if not profile:
         return [f"- no profile of the {what} (py-spy not installed: `pip install py-spy`)"]
