@@ -209,7 +209,7 @@ def worker_run(settings, engine, work: Path, offsets: dict[int, int], others, pr
 
 def quix_run(settings, ch: ClickHouseServer, work: Path, total: int, others, args) -> dict:
     """(d): the quix peer on the same topic, into `ch`, until raw_events hold `total`."""
-    engine = DriverEngine(ch.host, ch.tcp_port)
+    engine = ch.engine()
     argv = [sys.executable, str(ROOT / "bench" / "quix_peer.py")]
     argv += ["--bootstrap", settings.bootstrap_servers, "--topic", settings.events_topic]
     argv += ["--group", f"quix-{uuid.uuid4().hex[:6]}", "--clickhouse", f"{ch.host}:{ch.tcp_port}"]
@@ -219,7 +219,8 @@ def quix_run(settings, ch: ClickHouseServer, work: Path, total: int, others, arg
     if not args.changelog:
         argv.append("--no-changelog")
     log = (work / "quix.log").open("ab")
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    env = os.environ | ch.env("writer")  # the peer writes as the writer, like our worker
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stored() -> int:
         return int(engine.rows(f"SELECT count() FROM {DATABASE}.raw_events")[0][0])
@@ -305,14 +306,14 @@ def one_round(n: int, path: Path, span, broker, ch, peer_ch, work: Path, args) -
     total = runs["publisher"]["events_timed"] = runs["publisher"]["published"]
 
     print(f"round {n}: (c) motcua worker", flush=True)
-    engine = DriverEngine(ch.host, ch.tcp_port)
+    engine = ch.engine()
     fresh(engine)
     others = {"broker": broker.pid, "clickhouse": ch.pid}
     runs["worker"] = worker_run(settings, engine, where, offsets, others, args.profile)
 
     if peer_ch is not None:
         print(f"round {n}: (d) quix peer", flush=True)
-        fresh(DriverEngine(peer_ch.host, peer_ch.tcp_port))
+        fresh(peer_ch.engine())
         others = {"broker": broker.pid, "clickhouse": peer_ch.pid, "idle clickhouse": ch.pid}
         runs["quix"] = quix_run(settings, peer_ch, where, total, others, args)
     for run in runs.values():
@@ -358,15 +359,15 @@ def main() -> int:
     rounds: list[dict[str, dict]] = []
     check: dict = {}
     with services(work) as (broker, ch), ExitStack() as stack:
-        where = machine(DriverEngine(ch.host, ch.tcp_port)) | peer_versions()
+        where = machine(ch.engine()) | peer_versions()
         peer_ch = None if missing else stack.enter_context(ClickHouseServer(work / "ch-quix"))
         for n in range(1, args.rounds + 1):
             runs, offline, settings = one_round(n, path, span, broker, ch, peer_ch, work, args)
             rounds.append(runs)
         if peer_ch is not None:
             print("correctness (the last round's databases)", flush=True)
-            ours = DriverEngine(ch.host, ch.tcp_port)
-            peer = DriverEngine(peer_ch.host, peer_ch.tcp_port)
+            ours = ch.engine()
+            peer = peer_ch.engine()
             check = compare(ours, peer, settings, offline)
     common = {
         "events": args.events,

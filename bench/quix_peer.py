@@ -22,6 +22,7 @@ bench/README.md has the install line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,7 +91,9 @@ class ClickHouseRows(BatchingSink):
         self.engine: DriverEngine | None = None
 
     def setup(self) -> None:
-        self.engine = DriverEngine(self.host, self.port)
+        user = os.environ.get("MOTCUA_CLICKHOUSE_WRITER_USER", "default")
+        password = os.environ.get("MOTCUA_CLICKHOUSE_WRITER_PASSWORD", "")
+        self.engine = DriverEngine(self.host, self.port, user, password)
         self.engine.rows("SELECT 1")
 
     def write(self, batch: SinkBatch) -> None:
