@@ -15,11 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from schemas.events import CorrectedField, DossierEvent, EventType, parse_local_datetime
 from streams.calendar import WorkingCalendar
-from streams.facts import dossier_facts
-from streams.lifecycle import Fold, Standing, ordered_events
+from streams.lifecycle import Fold, Standing
+
+if TYPE_CHECKING:  # streams.facts calls findings_of: no import cycle at run time
+    from streams.facts import DossierFacts
 
 
 class FindingKind(StrEnum):
@@ -55,22 +58,34 @@ class Finding:
         return f"{self.dossier_id}:{self.kind}"
 
 
-def integrity_findings(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> list[Finding]:
-    """The dossier's findings (empty before its receipt), ordered by observed_at."""
-    ordered = ordered_events(events)
-    fold = Fold(calendar)
+def integrity_findings(
+    events: Iterable[DossierEvent], calendar: WorkingCalendar
+) -> tuple[Finding, ...]:
+    """The dossier's findings (none before its receipt), ordered by observed_at."""
+    from streams.facts import dossier_facts
+
+    facts = dossier_facts(events, calendar)
+    return () if facts is None else facts.findings
+
+
+def findings_of(
+    ordered: list[DossierEvent], calendar: WorkingCalendar, facts: DossierFacts
+) -> tuple[Finding, ...]:
+    """The findings of a dossier's `ordered_events` whose facts are `facts`
+    (streams.facts calls it; without a `corrected` event only the lifecycle
+    is looked at, so the common dossier costs a scan of its changes)."""
     found: dict[FindingKind, Finding] = {}
-    for i, event in enumerate(ordered):
-        if event.type is EventType.CORRECTED and fold.received is not None:
-            for kind, old, new in _rewrites(event, fold, ordered[:i]):
-                found.setdefault(kind, _finding(fold.received, kind, event, old, new))
-        fold.apply(event)
-    if fold.received is None:
-        return []
-    late = _late_without_apology(ordered, calendar, fold.received)
+    if any(e.type is EventType.CORRECTED for e in ordered):
+        fold = Fold(calendar)
+        for i, event in enumerate(ordered):
+            if event.type is EventType.CORRECTED and fold.received is not None:
+                for kind, old, new in _rewrites(event, fold, ordered[:i]):
+                    found.setdefault(kind, _finding(fold.received, kind, event, old, new))
+            fold.apply(event)
+    late = _late_without_apology(facts)
     if late is not None:
         found.setdefault(late.kind, late)
-    return sorted(found.values(), key=lambda f: (f.observed_at, f.kind))
+    return tuple(sorted(found.values(), key=lambda f: (f.observed_at, f.kind)))
 
 
 def _rewrites(
@@ -119,12 +134,9 @@ def _end_rewritten(e: DossierEvent, fold: Fold) -> list[tuple[FindingKind, str, 
     return found
 
 
-def _late_without_apology(
-    ordered: list[DossierEvent], calendar: WorkingCalendar, received: DossierEvent
-) -> Finding | None:
+def _late_without_apology(facts: DossierFacts) -> Finding | None:
     """The first instant the dossier stood overdue (§3), if no apology came before it."""
-    facts = dossier_facts(ordered, calendar)
-    assert facts is not None
+    received = facts.received
     crossing = next((c for c in facts.changes if c.standing is Standing.OVERDUE), None)
     if crossing is None:
         return None

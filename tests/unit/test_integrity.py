@@ -192,7 +192,7 @@ def _event(n: int, type_: str, at: str, **extra: object) -> DossierEvent:
 def test_late_with_an_apology_before_the_due_raises_nothing() -> None:
     apology = _event(1, "extended", "2026-03-04T09:00", due_at="2026-03-06T17:00")
     resolved = _event(2, "resolved", "2026-03-06T10:00")
-    assert integrity_findings([_received(), apology, resolved], CAL) == []
+    assert integrity_findings([_received(), apology, resolved], CAL) == ()
     late_apology = apology.model_copy(update={"at": local("2026-03-05T09:00")})
     [f] = integrity_findings([_received(), late_apology, resolved], CAL)
     assert (f.kind, f.observed_at) == (FindingKind.LATE_WITHOUT_APOLOGY, local("2026-03-04T17:00"))
@@ -207,7 +207,7 @@ def test_late_only_by_two_supplement_rounds_never_became_overdue() -> None:
         _event(4, "supplement_received", "2026-03-02T15:00"),
         _event(5, "resolved", "2026-03-03T10:00"),
     ]
-    assert integrity_findings([_received(), *rounds], CAL) == []
+    assert integrity_findings([_received(), *rounds], CAL) == ()
 
 
 def test_an_open_dossier_is_found_late_at_its_due_and_not_before() -> None:
