@@ -15,7 +15,7 @@ from rich.table import Table
 
 from streams.calendar import WorkingCalendar
 from streams.facts import DossierFacts
-from streams.integrity import Finding
+from streams.integrity import FINDING_NAMES_VI, Finding
 
 FINDING_COLUMNS = (
     "dossier_id",
@@ -40,14 +40,6 @@ FINDING_LABELS_VI = {
     "field_code": "Mã lĩnh vực",
     "procedure_code": "Mã thủ tục",
     "evidence": "Sự kiện làm căn cứ",
-}
-FINDING_NAMES_VI = {
-    "due_moved_after_due": "Lùi hạn trả sau khi đã quá hạn",
-    "end_moved_earlier": "Sửa ngày kết thúc sớm hơn",
-    "end_set_to_due": "Sửa ngày kết thúc bằng ngày hẹn trả",
-    "reopened": "Hồ sơ đã kết thúc bị đưa về đang xử lý",
-    "received_moved": "Sửa ngày tiếp nhận",
-    "late_without_apology": "Quá hạn không có văn bản xin lỗi",
 }
 
 

@@ -34,6 +34,16 @@ class FindingKind(StrEnum):
     LATE_WITHOUT_APOLOGY = "late_without_apology"
 
 
+FINDING_NAMES_VI = {  # as inspectors read them
+    "due_moved_after_due": "Lùi hạn trả sau khi đã quá hạn",
+    "end_moved_earlier": "Sửa ngày kết thúc sớm hơn",
+    "end_set_to_due": "Sửa ngày kết thúc bằng ngày hẹn trả",
+    "reopened": "Hồ sơ đã kết thúc bị đưa về đang xử lý",
+    "received_moved": "Sửa ngày tiếp nhận",
+    "late_without_apology": "Quá hạn không có văn bản xin lỗi",
+}
+
+
 # `corrected` status values that mean finished (the lifecycle's finishing events)
 FINISHED_STATUSES = frozenset({"resolved", "returned", "rejected", "withdrawn"})
 _RESTARTS = (EventType.SUPPLEMENT_RECEIVED, EventType.PAYMENT_RECEIVED)

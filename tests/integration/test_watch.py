@@ -215,7 +215,10 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                     ("overdue", MOVED, local(3, 10, 30), 0.5),
                     ("overdue_reminder", MOVED, local(4, 10), 8.0),
                     ("overdue_reminder", MOVED, local(5, 10), 16.0),
-                ],
+                ]
+                # late with no apology before the due (METRICS.md §9), at the crossing
+                + [("integrity", d, local(4, 8), 0.0) for d in LATE]
+                + [("integrity", MOVED, local(2, 10), 0.0)],
                 key=lambda r: (r[2], r[1], r[0]),
             )
             assert stored == expected
@@ -235,7 +238,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                         (labels["kind"], labels.get("dossier_id", labels["field"]))
                     )
             assert by_receiver == {
-                "/thanh-tra-tinh": {("hotspot", "DD")},
+                "/thanh-tra-tinh": {("hotspot", "DD")} | {("integrity", d) for d in [*LATE, MOVED]},
                 "/thanh-tra-viet-tri": {("overdue", d) for d in LATE}
                 | {("overdue_reminder", d) for d in LATE}
                 | {("hotspot", "DD")},  # due soon inhibited by the overdue
@@ -247,7 +250,9 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             )
             assert not any(p in everything for p in PLANTED)
             moved_dues = {
-                (a["kind"], a["due"]) for a in map(json.loads, on_topic) if a["dossier_id"] == MOVED
+                (a["kind"], a["due"])
+                for a in map(json.loads, on_topic)
+                if a["dossier_id"] == MOVED and a["kind"] != "integrity"
             }
             assert moved_dues == {
                 ("due_soon", at(2, 10)),
@@ -259,7 +264,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             # the audit command lists what the watch sent, and after its position
             # what it will send (the moved dossier's Fri 10:00 reminder)
             listed = audit(pipeline, "2026-03-02", "2026-03-07")
-            sent = sorted((r[1], r[0], r[2], r[3]) for r in stored)
+            sent = sorted((r[1], r[0], r[2], r[3]) for r in stored if r[0] != "integrity")
             assert sorted(r for r in listed if r[2] < local(6, 8, 30)) == sent
             assert [r for r in listed if r[2] >= local(6, 8, 30)] == [
                 (MOVED, "overdue_reminder", local(6, 10), 24.0)

@@ -213,3 +213,26 @@ def test_late_only_by_two_supplement_rounds_never_became_overdue() -> None:
 def test_an_open_dossier_is_found_late_at_its_due_and_not_before() -> None:
     [f] = integrity_findings([_received()], CAL)
     assert (f.kind, f.observed_at) == (FindingKind.LATE_WITHOUT_APOLOGY, local("2026-03-04T17:00"))
+
+
+def test_the_alert_reads_in_vietnamese_with_local_times() -> None:
+    from streams.alertmanager import description, summary, to_alertmanager
+    from streams.watch import integrity_alert
+
+    events = events_of(
+        (rec(TrangThaiHoSo=9, NgayKetThucXuLy="20240603100000"), local("2024-06-03T10:05")),
+        (rec(TrangThaiHoSo=9, NgayKetThucXuLy="20240531170000"), local("2024-06-05T09:00")),
+    )
+    [rewrite] = [f for f in integrity_findings(events, CAL) if f.kind == "end_set_to_due"]
+    alert = integrity_alert(rewrite)
+    assert summary(alert) == f"Hồ sơ {DOSSIER}: Sửa ngày kết thúc bằng ngày hẹn trả"
+    assert description(alert).startswith(
+        "Sửa ngày kết thúc bằng ngày hẹn trả: 10:00 03/06/2024 → 17:00 31/05/2024."
+    )
+    labels = to_alertmanager(alert)["labels"]
+    assert (labels["kind"], labels["dossier_id"], labels["agency"]) == (
+        "integrity",
+        DOSSIER,
+        "H44.100",
+    )
+    assert alert.key == f"integrity|{DOSSIER}:end_set_to_due"
