@@ -160,13 +160,11 @@ def integrity(
 ) -> None:
     """Dossiers rewritten after the fact, observed in [from, to): one row per
     finding (METRICS.md §9), from event files or from ClickHouse."""
-    from reports.alerts import facts_of_events
     from reports.integrity import (
         FINDING_COLUMNS,
         FINDING_LABELS_VI,
         finding_record,
         findings_table,
-        span_findings,
         vietnamese,
     )
     from reports.render import write_records_csv, write_records_xlsx
@@ -174,14 +172,7 @@ def integrity(
     settings = Settings()
     cal = settings.calendar
     start, end = _period(from_, to, cal.tz)
-    if events and source is Source.FILES:
-        found = span_findings(facts_of_events(_file_events(events), cal), start, end, unit)
-    elif source is Source.CLICKHOUSE:
-        from streams.integrity_store import read_findings
-
-        found = read_findings(_engine(settings, "reader"), start, end, unit)
-    else:
-        raise typer.BadParameter("cần --events TỆP (hoặc --source clickhouse)")
+    found = _source(settings, source, events).findings(start, end, unit)
     records = [finding_record(f, cal) for f in found]
     title = f"Dấu hiệu sửa hồ sơ sau khi đã ghi nhận — {from_} đến trước {to}"
     title += f" — {unit}" if unit else ""
@@ -549,6 +540,7 @@ def export_monthly(
     from rich.progress import Progress
 
     from reports.export import SHEETS, MonthlyEvidence, write_monthly_workbook
+    from reports.integrity import finding_record
     from reports.render import write_records_csv
     from streams.rollups import month_bounds
 
@@ -585,6 +577,7 @@ def export_monthly(
         source="ClickHouse (motcua.dossier_periods, motcua.open_dossiers)"
         if source is Source.CLICKHOUSE
         else ", ".join(str(p) for p in events or []),
+        findings=[finding_record(f, settings.calendar) for f in rows.findings(start, end, unit)],
     )
     if fmt is ExportFormat.XLSX:
         write_monthly_workbook(evidence, output)

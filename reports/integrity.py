@@ -8,13 +8,11 @@ the xlsx sheet carry Vietnamese headers and kind names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
 from rich.table import Table
 
 from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts
 from streams.integrity import FINDING_NAMES_VI, Finding
 
 FINDING_COLUMNS = (
@@ -41,19 +39,6 @@ FINDING_LABELS_VI = {
     "procedure_code": "Mã thủ tục",
     "evidence": "Sự kiện làm căn cứ",
 }
-
-
-def span_findings(
-    facts: Iterable[DossierFacts], start: datetime, end: datetime, agency: str | None = None
-) -> list[Finding]:
-    """The facts' findings observed in [start, end), of one agency when given."""
-    found = [
-        f
-        for facts_of_one in facts
-        for f in facts_of_one.findings
-        if start <= f.observed_at < end and agency in (None, f.agency_code)
-    ]
-    return sorted(found, key=lambda f: (f.observed_at, f.dossier_id, f.kind))
 
 
 def finding_record(f: Finding, calendar: WorkingCalendar) -> dict[str, object]:

@@ -29,10 +29,10 @@ def findings_in_range_sql(s: str, e: str, where: str = "") -> str:
     first, last = period_sql(f"toUInt32({s})"), period_sql(f"(toUInt32({e}) - 1)")
     return f"""
     SELECT {columns} FROM (
-        SELECT {columns} FROM {DATABASE}.dossier_periods FINAL ARRAY JOIN {', '.join(_ARRAYS)}
+        SELECT {columns} FROM {DATABASE}.dossier_periods FINAL ARRAY JOIN {", ".join(_ARRAYS)}
         WHERE period >= {first} AND period <= {last} AND {observed}
         UNION ALL
-        SELECT {columns} FROM {DATABASE}.open_dossiers FINAL ARRAY JOIN {', '.join(_ARRAYS)}
+        SELECT {columns} FROM {DATABASE}.open_dossiers FINAL ARRAY JOIN {", ".join(_ARRAYS)}
         WHERE end_at = {sql_time(NEVER)} AND {observed}
     )
     ORDER BY finding_at, dossier_id, finding_kind

@@ -102,3 +102,27 @@ def test_table_and_xlsx_read_in_vietnamese(tmp_path: Path) -> None:
         "Sửa ngày kết thúc bằng ngày hẹn trả",
     ]
     assert str(book) in err
+
+
+def test_the_monthly_workbook_has_the_months_findings(tmp_path: Path) -> None:
+    path = str(events_file(tmp_path))
+    sheets = {}
+    for month in ("2024-05", "2024-06"):
+        out = tmp_path / f"{month}.xlsx"
+        result = CliRunner().invoke(
+            app,
+            ["export", "monthly", "--month", month, "--output", str(out),
+             "--source", "files", "--events", path],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        book = load_workbook(out)
+        rows = list(book["Dấu hiệu sửa hồ sơ"].iter_rows(values_only=True))
+        assert rows[1][:4] == ("dossier_id", "kind", "agency_code", "observed_at")
+        sheets[month] = [(r[0], r[1], r[3]) for r in rows[2:]]
+        cover = dict(book["Bìa"].iter_rows(values_only=True))
+        assert cover["Số dòng — Dấu hiệu sửa hồ sơ"] == len(rows) - 2
+    assert sheets["2024-05"] == [(DOSSIER, "Quá hạn không có văn bản xin lỗi", DUE)]
+    assert sheets["2024-06"] == [
+        (DOSSIER, "Sửa ngày kết thúc sớm hơn", "2024-06-05T09:00:00+07:00"),
+        (DOSSIER, "Sửa ngày kết thúc bằng ngày hẹn trả", "2024-06-05T09:00:00+07:00"),
+    ]
