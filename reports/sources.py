@@ -8,7 +8,7 @@ on either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -56,7 +56,9 @@ class FileSource:
         return period_report(states, start, end, by, self.calendar, self.province)
 
     def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
-        """Integrity findings observed in [start, end) (METRICS.md §9)."""
+        """Integrity findings observed in [start, end) and by now (METRICS.md §9:
+        a dossier still open is found late at its due only once that has passed)."""
+        end = min(end, datetime.now(UTC))
         histories: dict[str, list[DossierEvent]] = {}
         for e in self.events:
             histories.setdefault(e.dossier_id, []).append(e)
@@ -81,4 +83,4 @@ class ClickHouseSource:
         return report_rows(self.engine, start, end, by, self.calendar, self.province, agency)
 
     def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
-        return read_findings(self.engine, start, end, agency)
+        return read_findings(self.engine, start, min(end, datetime.now(UTC)), agency)

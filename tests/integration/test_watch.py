@@ -21,6 +21,10 @@ The week (Mon 2026-03-02 .. Fri 03-06, ordinary working days, 8 h a day):
 Hotspot (min volume 5): land × Việt Trì is 5/5 late from Wed 08:00; the grid
 hour that first sees it is Wed 09:00 (Wilson lower bound 0.566 > 5/10).
 Alertmanager inhibits the due-soon alerts of dossiers whose overdue fired.
+No dossier had an apology before its due: each that stood overdue is an
+integrity finding (late_without_apology, METRICS.md §9) at its first
+overdue instant (Wed 08:00; the moving one Mon 10:00), sent to the
+province's inspectorate.
 `motcua alerts --source clickhouse` lists what the watch sent, and past the
 watch's position what it will send.
 """
