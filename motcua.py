@@ -137,6 +137,62 @@ def alerts(
     err.print(f"{len(records)} cảnh báo")
 
 
+class FindingsFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@app.command()
+def integrity(
+    from_: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (00:00 local).")],
+    to: Annotated[str, typer.Option("--to", help="Day after the last, YYYY-MM-DD (exclusive).")],
+    unit: Annotated[str | None, typer.Option(help="Only this agency (its code).")] = None,
+    fmt: Annotated[FindingsFormat, typer.Option("--format")] = FindingsFormat.TABLE,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    events: Annotated[
+        list[Path] | None,
+        typer.Option("--events", exists=True, dir_okay=False, help="Canonical events, JSON lines."),
+    ] = None,
+    source: Annotated[Source, typer.Option(help="Event files, or the pipeline's tables.")] = (
+        Source.FILES
+    ),
+) -> None:
+    """Dossiers rewritten after the fact, observed in [from, to): one row per
+    finding (METRICS.md §9), from event files or from ClickHouse."""
+    from reports.integrity import (
+        FINDING_COLUMNS,
+        FINDING_LABELS_VI,
+        finding_record,
+        findings_table,
+        vietnamese,
+    )
+    from reports.render import write_records_csv, write_records_xlsx
+
+    settings = Settings()
+    cal = settings.calendar
+    start, end = _period(from_, to, cal.tz)
+    found = _source(settings, source, events).findings(start, end, unit)
+    records = [finding_record(f, cal) for f in found]
+    title = f"Dấu hiệu sửa hồ sơ sau khi đã ghi nhận — {from_} đến trước {to}"
+    title += f" — {unit}" if unit else ""
+    if fmt is FindingsFormat.XLSX:
+        if output is None:
+            raise typer.BadParameter("--format xlsx cần --output TỆP.xlsx")
+        rows = [vietnamese(r) for r in records]
+        write_records_xlsx(FINDING_COLUMNS, FINDING_LABELS_VI, rows, output, title, "Dấu hiệu")
+        err.print(f"đã ghi {output}")
+    elif fmt is FindingsFormat.TABLE:
+        console = Console(file=output.open("w", encoding="utf-8") if output else None)
+        console.print(findings_table(records, title))
+    elif output is not None:
+        with output.open("w", encoding="utf-8", newline="") as out:
+            write_records_csv(FINDING_COLUMNS, records, out)
+    else:
+        write_records_csv(FINDING_COLUMNS, records, sys.stdout)
+    err.print(f"{len(records)} dấu hiệu")
+
+
 def _file_events(paths: list[Path]) -> list:
     """Valid events from JSON-lines files; invalid lines reported on stderr."""
     from reports.offline import read_events
@@ -493,6 +549,7 @@ def export_monthly(
     from rich.progress import Progress
 
     from reports.export import SHEETS, MonthlyEvidence, write_monthly_workbook
+    from reports.integrity import finding_record
     from reports.render import write_records_csv
     from streams.rollups import month_bounds
 
@@ -529,6 +586,7 @@ def export_monthly(
         source="ClickHouse (motcua.dossier_periods, motcua.open_dossiers)"
         if source is Source.CLICKHOUSE
         else ", ".join(str(p) for p in events or []),
+        findings=[finding_record(f, settings.calendar) for f in rows.findings(start, end, unit)],
     )
     if fmt is ExportFormat.XLSX:
         write_monthly_workbook(evidence, output)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from reports.period import UnitKind
+from streams.integrity import FINDING_NAMES_VI
+from streams.integrity_store import findings_in_range_sql
 from streams.store import DATABASE, UNIT_KINDS, active_facts_sql, period_counts_sql
 
 DATASOURCE = {"type": "grafana-clickhouse-datasource", "uid": "motcua-clickhouse"}
@@ -373,7 +375,22 @@ ORDER BY raised_at DESC LIMIT 200""",
         h=10,
     )
     layout.add(table("Hồ sơ đang quá hạn", OVERDUE_NOW), w=24, h=10)
+    layout.add(table("Dấu hiệu sửa hồ sơ sau khi đã ghi nhận", FINDINGS), w=24, h=10)
     return board("motcua-canh-bao", "Cảnh báo — cho thanh tra", layout, time_from="now-7d")
+
+
+_KINDS = list(FINDING_NAMES_VI)
+# Integrity findings observed in the range and already past (METRICS.md §9)
+FINDINGS = f"""
+SELECT toString(finding_at, '{TZ}') AS "Thời điểm phát hiện",
+       transform(finding_kind, {_KINDS!r}, {[FINDING_NAMES_VI[k] for k in _KINDS]!r},
+                 finding_kind) AS "Dấu hiệu",
+       dossier_id AS "Mã hồ sơ", agency_code AS "Đơn vị", finding_old AS "Giá trị ghi nhận lần đầu",
+       finding_new AS "Giá trị báo cáo sau"
+FROM ({findings_in_range_sql("$__fromTime", "least($__toTime, now())", FILTER)})
+ORDER BY finding_at DESC
+LIMIT 200
+"""
 
 
 BOARDS = {

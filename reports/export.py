@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from reports.cells import append_row, set_cell
+from reports.integrity import FINDING_COLUMNS, FINDING_LABELS_VI, vietnamese
 from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import write_records_csv
 
@@ -34,6 +35,8 @@ class MonthlyEvidence:
     trend: list[tuple[str, PeriodRow]]  # (YYYY-MM, province row), oldest first
     cut_off: datetime  # data as of
     source: str
+    # integrity findings observed in the month (reports.integrity.finding_record)
+    findings: Sequence[Mapping[str, object]] = ()
 
 
 def data_csv(evidence: MonthlyEvidence) -> str:
@@ -57,7 +60,25 @@ def write_monthly_workbook(evidence: MonthlyEvidence, path: Path) -> None:
     for kind, rows in evidence.tables.items():
         _table(book.create_sheet(SHEETS[kind]), rows, evidence.province)
     _charts(book.create_sheet("Biểu đồ"), evidence)
+    _findings(book.create_sheet(FINDINGS_SHEET), evidence.findings)
     book.save(path)
+
+
+FINDINGS_SHEET = "Dấu hiệu sửa hồ sơ"
+
+
+def _findings(sheet, records: Sequence[Mapping[str, object]]) -> None:
+    """One row per finding (METRICS.md §9), the kind by its Vietnamese name."""
+    from openpyxl.styles import Font
+
+    append_row(sheet, [FINDING_LABELS_VI[c] for c in FINDING_COLUMNS])
+    append_row(sheet, list(FINDING_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for record in records:
+        shown = vietnamese(dict(record))
+        append_row(sheet, [shown[c] for c in FINDING_COLUMNS])
+    sheet.freeze_panes = "C3"
 
 
 def _cover(sheet, evidence: MonthlyEvidence) -> None:
@@ -78,6 +99,7 @@ def _cover(sheet, evidence: MonthlyEvidence) -> None:
         ("Điểm tiến độ 766 (/20)", _number(p.progress_score_766)),
     ]
     lines += [(f"Số dòng — {SHEETS[k]}", len(rows)) for k, rows in evidence.tables.items()]
+    lines.append((f"Số dòng — {FINDINGS_SHEET}", len(evidence.findings)))
     lines.append(("Mã kiểm tra SHA-256 (số liệu các biểu, dạng CSV)", checksum(evidence)))
     for label, value in lines:
         append_row(sheet, [label, value])  # the unit's name and the source come from data

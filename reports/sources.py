@@ -8,7 +8,7 @@ on either.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +16,8 @@ from reports.offline import Rejected, read_events, states_at
 from reports.period import PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent
 from streams.calendar import WorkingCalendar
+from streams.integrity import Finding, integrity_findings
+from streams.integrity_store import read_findings
 from streams.lifecycle import DossierState
 from streams.store import Engine, report_rows
 
@@ -24,6 +26,10 @@ class ReportSource(Protocol):
     def rows(
         self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
     ) -> list[PeriodRow]: ...
+
+    def findings(
+        self, start: datetime, end: datetime, agency: str | None = None
+    ) -> list[Finding]: ...
 
 
 class FileSource:
@@ -49,6 +55,19 @@ class FileSource:
         states = [s for s in self._states[end] if agency in (None, s.received.agency_code)]
         return period_report(states, start, end, by, self.calendar, self.province)
 
+    def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
+        """Integrity findings observed in [start, end) and by now (METRICS.md §9:
+        a dossier still open is found late at its due only once that has passed)."""
+        end = min(end, datetime.now(UTC))
+        histories: dict[str, list[DossierEvent]] = {}
+        for e in self.events:
+            histories.setdefault(e.dossier_id, []).append(e)
+        found = [f for h in histories.values() for f in integrity_findings(h, self.calendar)]
+        return sorted(
+            (f for f in found if start <= f.observed_at < end and agency in (None, f.agency_code)),
+            key=lambda f: (f.observed_at, f.dossier_id, f.kind),
+        )
+
 
 class ClickHouseSource:
     def __init__(
@@ -62,3 +81,6 @@ class ClickHouseSource:
         self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
     ) -> list[PeriodRow]:
         return report_rows(self.engine, start, end, by, self.calendar, self.province, agency)
+
+    def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
+        return read_findings(self.engine, start, min(end, datetime.now(UTC)), agency)

@@ -43,6 +43,16 @@ class EventType(StrEnum):
     RETURNED = "returned"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    CORRECTED = "corrected"  # a source rewrote a value it had sent (METRICS.md §9)
+
+
+class CorrectedField(StrEnum):
+    """Which value a `corrected` event says a source rewrote."""
+
+    DUE_AT = "due_at"
+    RECEIVED_AT = "received_at"
+    END_AT = "end_at"
+    STATUS = "status"
 
 
 class Channel(StrEnum):
@@ -69,7 +79,7 @@ class TimeUnit(StrEnum):
     WORKING_HOURS = "working_hours"
 
 
-def _local_datetime(value: Any) -> datetime:
+def parse_local_datetime(value: Any) -> datetime:
     """ISO 8601 text → aware datetime; no offset means Asia/Ho_Chi_Minh.
 
     Whole seconds only: one-stop systems record seconds, and ClickHouse's
@@ -88,7 +98,7 @@ def _local_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
-LocalDatetime = Annotated[datetime, BeforeValidator(_local_datetime)]
+LocalDatetime = Annotated[datetime, BeforeValidator(parse_local_datetime)]
 Text = Annotated[str, Field(strict=True, min_length=1, max_length=500)]
 Identifier = Annotated[str, Field(strict=True, min_length=1, max_length=200)]
 
@@ -140,6 +150,10 @@ class DossierEvent(BaseModel):
     paid_online: StrictBool | None = None
     digitized: StrictBool | None = None
     source: Text | None = None
+    # on `corrected` only: the rewritten value, as first observed and as reported now
+    field: CorrectedField | None = None
+    old: Text | None = None
+    new: Text | None = None
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> DossierEvent:
@@ -147,6 +161,15 @@ class DossierEvent(BaseModel):
             missing = [name for name in RECEIVED_REQUIRED if getattr(self, name) is None]
             if missing:
                 raise ValueError(f"received event lacks {', '.join(missing)}")
+        if self.type is EventType.CORRECTED:
+            missing = [name for name in ("field", "old", "new") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"corrected event lacks {', '.join(missing)}")
+            if self.field is CorrectedField.DUE_AT:
+                try:  # it becomes the due in force: it must be a time
+                    parse_local_datetime(self.new)
+                except ValueError as exc:
+                    raise ValueError(f"new: {exc}") from None
         return self
 
 

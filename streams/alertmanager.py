@@ -20,12 +20,13 @@ NAMES = {
     "overdue_reminder": ("Hồ sơ quá hạn", "critical"),
     "due_soon": ("Hồ sơ sắp đến hạn", "warning"),
     "hotspot": ("Điểm nóng trễ hạn", "warning"),
+    "integrity": ("Dấu hiệu sửa hồ sơ", "warning"),
 }
 
 
 @dataclass(frozen=True)
 class InspectorAlert:
-    kind: str  # overdue, overdue_reminder, due_soon, hotspot
+    kind: str  # overdue, overdue_reminder, due_soon, hotspot, integrity
     key: str  # stable per alert (dedup across restarts)
     at: datetime
     dossier_id: str = ""
@@ -52,12 +53,19 @@ def summary(a: InspectorAlert) -> str:
         return f"Hồ sơ {a.dossier_id} sắp đến hạn ({_when(a.due)})"
     if a.kind in ("overdue", "overdue_reminder"):
         return f"Hồ sơ {a.dossier_id} đã quá hạn {a.hours_late:.1f} giờ làm việc"
+    if a.kind == "integrity":
+        return f"Hồ sơ {a.dossier_id}: {a.detail.split(':', 1)[0]}"
     return f"Điểm nóng trễ hạn: lĩnh vực {a.field_name} tại {a.district_name}"
 
 
 def description(a: InspectorAlert) -> str:
     if a.kind == "hotspot":
         return f"{a.detail} Lĩnh vực: {a.field_name}; huyện: {a.district_name}."
+    if a.kind == "integrity":
+        return (
+            f"{a.detail} Thủ tục: {a.procedure_code}; lĩnh vực: {a.field_code}; "
+            f"đơn vị: {a.agency_code}; huyện: {a.district_code}."
+        )
     return (
         f"Thủ tục: {a.procedure_name or a.procedure_code} ({a.procedure_code}); "
         f"lĩnh vực: {a.field_name}; đơn vị: {a.agency_name} ({a.agency_code}); "

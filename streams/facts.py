@@ -17,12 +17,13 @@ in SQL, and a property test holds it equal to `dossier_state(events, T)`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import groupby
 
 from schemas.events import DossierEvent
 from streams.calendar import WorkingCalendar
+from streams.integrity import Finding, findings_of
 from streams.lifecycle import Fold, Outcome, Standing, ordered_events
 
 _JUST_AFTER = timedelta(microseconds=1)
@@ -62,6 +63,7 @@ class DossierFacts:
     changes: tuple[Change, ...]  # how it stood while unfinished
     last_event_at: datetime  # latest `at` of any known event: only grows with new events
     dues: tuple[DueInForce, ...]  # every due it had, in time order; the last is `due`
+    findings: tuple[Finding, ...] = ()  # integrity findings (METRICS.md §9)
 
     @property
     def received_at(self) -> datetime:
@@ -92,7 +94,7 @@ def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> 
     if fold.received is None:
         return None
     final = fold.standing(fold.end_at) if fold.end_at is not None else None
-    return DossierFacts(
+    facts = DossierFacts(
         dossier_id=fold.received.dossier_id,
         received=fold.received,
         event_count=len(ordered),
@@ -113,6 +115,7 @@ def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> 
         last_event_at=ordered[-1].at,
         dues=tuple(dues),
     )
+    return replace(facts, findings=findings_of(ordered, calendar, facts))
 
 
 def _note(changes: list[Change], at: datetime, standing: Standing, late: bool) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from schemas.events import DossierEvent, EventType
+from schemas.events import CorrectedField, DossierEvent, EventType, parse_local_datetime
 from streams.calendar import WorkingCalendar
 
 _RANK = {t: i for i, t in enumerate(EventType)}  # declaration order = lifecycle order
@@ -140,6 +140,11 @@ class Fold:
             self.returned_at = e.at
         if self.end_at is not None:
             return  # a finished dossier is not reopened
+        if e.type is EventType.CORRECTED and e.field is CorrectedField.DUE_AT:
+            # the rewritten due is in force from now on (what the source reports
+            # is judged, as the portal does); streams.integrity shows the rewrite
+            assert e.new is not None  # DossierEvent guarantees it
+            self.due = self.cal.normalize_due(parse_local_datetime(e.new))
         if e.type in _FINISHING:
             self.end_at = e.at
             self.outcome = _FINISHING[e.type]

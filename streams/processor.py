@@ -53,7 +53,7 @@ HISTORY_FIELDS = (
     "event_id", "type", "at", "agency_code", "agency_name", "level", "district_code",
     "district_name", "procedure_code", "procedure_name", "field_code", "field_name",
     "channel", "online_level", "due_at", "time_limit", "fee_due", "paid_online",
-    "digitized", "source",
+    "digitized", "source", "field", "old", "new",
 )  # fmt: skip
 
 

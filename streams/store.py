@@ -183,6 +183,11 @@ FACT_COLUMNS = (
     "last_event_at",
     "due_from",
     "due_history",
+    "finding_kind",
+    "finding_at",
+    "finding_old",
+    "finding_new",
+    "finding_evidence",
 )
 
 
@@ -227,6 +232,11 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
         stored_time(facts.last_event_at),
         [stored_time(d.since) for d in facts.dues],
         [stored_time(d.due) for d in facts.dues],
+        [f.kind.value for f in facts.findings],
+        [stored_time(f.observed_at) for f in facts.findings],
+        [f.old for f in facts.findings],
+        [f.new for f in facts.findings],
+        [" ".join(f.evidence) for f in facts.findings],
     )
 
 

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from schemas.events import LOCAL_TZ, parse_local_datetime
 from schemas.settings import Settings
 from streams.alertmanager import InspectorAlert
 from streams.calendar import WorkingCalendar
 from streams.deadlines import Alert, AlertConfig, alerts_between
 from streams.facts import DossierFacts, due_in_force, standing_at
 from streams.hotspots import HotspotChange, HotspotConfig, HotspotTracker
+from streams.integrity import FINDING_NAMES_VI, Finding, FindingKind
 from streams.lifecycle import Standing
 
 
@@ -110,6 +112,48 @@ def for_alertmanager(alerts: list[InspectorAlert]) -> list[InspectorAlert]:
     overdue = {(a.dossier_id, a.due) for a in alerts if a.kind in ("overdue", "overdue_reminder")}
     kept = [a for a in alerts if not (a.kind == "due_soon" and (a.dossier_id, a.due) in overdue)]
     return sorted(kept, key=lambda a: a.kind == "due_soon")
+
+
+def integrity_alert(f: Finding) -> InspectorAlert:
+    """A finding for inspectors (METRICS.md §9), once per dossier and kind."""
+    return InspectorAlert(
+        kind="integrity",
+        key=f"integrity|{f.key}",
+        at=f.observed_at,
+        dossier_id=f.dossier_id,
+        agency_code=f.agency_code,
+        district_code=f.district_code,
+        field_code=f.field_code,
+        procedure_code=f.procedure_code,
+        detail=f"{FINDING_NAMES_VI[f.kind]}: {_change(f)}.",
+    )
+
+
+_STATUS_VI = {
+    "received": "đã tiếp nhận",
+    "processing": "đang xử lý",
+    "supplement_requested": "chờ bổ sung",
+    "payment_requested": "chờ thực hiện nghĩa vụ tài chính",
+    "resolved": "đã giải quyết",
+    "returned": "đã trả kết quả",
+    "rejected": "dừng xử lý",
+    "withdrawn": "rút hồ sơ",
+}
+
+
+def _change(f: Finding) -> str:
+    if f.kind is FindingKind.LATE_WITHOUT_APOLOGY:
+        return f"hạn giải quyết {_shown(f.old)}"
+    return f"{_shown(f.old)} → {_shown(f.new)}"
+
+
+def _shown(value: str) -> str:
+    """A rewritten value as a supervisor reads it: local time, or the status in Vietnamese."""
+    try:
+        moment = parse_local_datetime(value)
+    except ValueError:
+        return _STATUS_VI.get(value, value or "—")
+    return f"{moment.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}"
 
 
 def grid_instants(

@@ -39,10 +39,18 @@ from streams.alert_store import (
     watch_position,
 )
 from streams.alertmanager import InspectorAlert, description, push_alerts, summary
+from streams.integrity_store import read_findings
 from streams.replay import stored_offsets
 from streams.sink import ClickHouseSink
 from streams.store import DATABASE, Engine
-from streams.watch import WatchStep, for_alertmanager, watch_config, watch_step, watch_window_start
+from streams.watch import (
+    WatchStep,
+    for_alertmanager,
+    integrity_alert,
+    watch_config,
+    watch_step,
+    watch_window_start,
+)
 
 log = logging.getLogger(__name__)
 POSITION = "inspectors"
@@ -145,6 +153,10 @@ class Watcher:
             tracker,
             self.settings.calendar,
             self.config,
+        )
+        findings = await self.sink.acall(lambda e: read_findings(e, span.since, span.until))
+        result.alerts = sorted(
+            [*result.alerts, *map(integrity_alert, findings)], key=lambda a: (a.at, a.key)
         )
         await self.sink.acall(lambda e: _store_alerts(e, result))
         sent = [await self.send(a.key, alert_message(a)) for a in result.alerts]

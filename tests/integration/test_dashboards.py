@@ -16,6 +16,7 @@ from dashboards.macros import expand
 from reports.offline import states_at
 from reports.period import UnitKind, period_report
 from streams.calendar import WorkingCalendar
+from streams.integrity import FINDING_NAMES_VI, integrity_findings
 from streams.lifecycle import Standing, dossier_state
 from streams.store import migrate
 from tests.conftest import load_facts
@@ -190,3 +191,19 @@ def test_hotspot_cells_count_finished_in_range_and_open_at_end(loaded) -> None:
     sql = by_title("diem-nong", "Tỷ lệ trễ hạn theo lĩnh vực × huyện")["targets"][0]["rawSql"]
     got = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in run(engine, sql)}
     assert got == {cell: (expected[cell], late[cell]) for cell in expected}
+
+
+def test_findings_panel_lists_the_findings_observed_in_range(loaded) -> None:
+    """The inspectors' list equals the rules' findings observed in [START, END)."""
+    histories: dict[str, list] = {}
+    for e in EVENTS:
+        histories.setdefault(e.dossier_id, []).append(e)
+    expected = {
+        (f.dossier_id, FINDING_NAMES_VI[f.kind])
+        for h in histories.values()
+        for f in integrity_findings(h, CAL)
+        if START <= f.observed_at < END
+    }
+    panel = by_title("canh-bao", "Dấu hiệu sửa hồ sơ sau khi đã ghi nhận")
+    got = {(r[2], r[1]) for r in run(loaded, panel["targets"][0]["rawSql"])}
+    assert got == expected and expected

@@ -21,6 +21,10 @@ The week (Mon 2026-03-02 .. Fri 03-06, ordinary working days, 8 h a day):
 Hotspot (min volume 5): land × Việt Trì is 5/5 late from Wed 08:00; the grid
 hour that first sees it is Wed 09:00 (Wilson lower bound 0.566 > 5/10).
 Alertmanager inhibits the due-soon alerts of dossiers whose overdue fired.
+No dossier had an apology before its due: each that stood overdue is an
+integrity finding (late_without_apology, METRICS.md §9) at its first
+overdue instant (Wed 08:00; the moving one Mon 10:00), sent to the
+province's inspectorate.
 `motcua alerts --source clickhouse` lists what the watch sent, and past the
 watch's position what it will send.
 """
@@ -210,7 +214,10 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                     ("overdue", MOVED, local(3, 10, 30), 0.5),
                     ("overdue_reminder", MOVED, local(4, 10), 8.0),
                     ("overdue_reminder", MOVED, local(5, 10), 16.0),
-                ],
+                ]
+                # late with no apology before the due (METRICS.md §9), at the crossing
+                + [("integrity", d, local(4, 8), 0.0) for d in LATE]
+                + [("integrity", MOVED, local(2, 10), 0.0)],
                 key=lambda r: (r[2], r[1], r[0]),
             )
             assert stored == expected
@@ -230,7 +237,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                         (labels["kind"], labels.get("dossier_id", labels["field"]))
                     )
             assert by_receiver == {
-                "/thanh-tra-tinh": {("hotspot", "DD")},
+                "/thanh-tra-tinh": {("hotspot", "DD")} | {("integrity", d) for d in [*LATE, MOVED]},
                 "/thanh-tra-viet-tri": {("overdue", d) for d in LATE}
                 | {("overdue_reminder", d) for d in LATE}
                 | {("hotspot", "DD")},  # due soon inhibited by the overdue
@@ -242,7 +249,9 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             )
             assert not any(p in everything for p in PLANTED)
             moved_dues = {
-                (a["kind"], a["due"]) for a in map(json.loads, on_topic) if a["dossier_id"] == MOVED
+                (a["kind"], a["due"])
+                for a in map(json.loads, on_topic)
+                if a["dossier_id"] == MOVED and a["kind"] != "integrity"
             }
             assert moved_dues == {
                 ("due_soon", at(2, 10)),
@@ -254,7 +263,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             # the audit command lists what the watch sent, and after its position
             # what it will send (the moved dossier's Fri 10:00 reminder)
             listed = audit(pipeline, "2026-03-02", "2026-03-07")
-            sent = sorted((r[1], r[0], r[2], r[3]) for r in stored)
+            sent = sorted((r[1], r[0], r[2], r[3]) for r in stored if r[0] != "integrity")
             assert sorted(r for r in listed if r[2] < local(6, 8, 30)) == sent
             assert [r for r in listed if r[2] >= local(6, 8, 30)] == [
                 (MOVED, "overdue_reminder", local(6, 10), 24.0)

@@ -59,7 +59,9 @@ def _line(row: tuple) -> list[str]:
 
 def test_workbook_sheets_headers_totals_and_cover(tmp_path: Path) -> None:
     book = load_workbook(_export(tmp_path, "xlsx"))
-    assert book.sheetnames == ["Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ"]
+    assert book.sheetnames == [
+        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ", "Dấu hiệu sửa hồ sơ",
+    ]  # fmt: skip
     agencies = book["Theo đơn vị"]
     rows = list(agencies.iter_rows(values_only=True))
     assert rows[0][:4] == ("Mã đơn vị", "Tên đơn vị", "Từ kỳ trước", "Tiếp nhận mới")
@@ -75,6 +77,8 @@ def test_workbook_sheets_headers_totals_and_cover(tmp_path: Path) -> None:
     assert cover["Số dòng — Theo đơn vị"] == 2
     assert cover["Số dòng — Theo lĩnh vực"] == 1  # all three are Đất đai
     assert cover["Điểm tiến độ 766 (/20)"] == 20.0
+    # C (H44.07) stands overdue only from 06-01 15:00: no finding observed in May
+    assert cover["Số dòng — Dấu hiệu sửa hồ sơ"] == 0
     # the checksum covers exactly the tables' data, recomputed from the sheets
     text = io.StringIO()
     for kind, sheet in (

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.period import COUNT_COLUMNS, UnitKind, period_report
-from schemas.events import DossierEvent, EventType
+from schemas.events import CorrectedField, DossierEvent, EventType
 from streams.calendar import WorkingCalendar
 from streams.facts import dossier_facts, standing_at
 from streams.lifecycle import dossier_state
@@ -99,6 +99,20 @@ AGENCIES = [
     ("H44.07", "Sở Công Thương", "D00", "Cấp tỉnh", "province"),
 ]
 FIELDS = [("DD", "Đất đai"), ("HT", "Hộ tịch"), ("KD", "Kinh doanh")]
+
+
+def _correction(draw, received_at: datetime) -> dict[str, object]:
+    """A rewritten value: a time for the time fields, a lifecycle status otherwise."""
+    field = draw(st.sampled_from(list(CorrectedField)))
+    if field is CorrectedField.STATUS:
+        old, new = draw(st.sampled_from([("resolved", "processing"), ("returned", "received")]))
+    else:
+        old, new = (
+            (received_at + timedelta(hours=draw(st.integers(0, 600)))).isoformat() for _ in range(2)
+        )
+    return {"field": field, "old": old, "new": new}
+
+
 FOLLOW_UPS = [t for t in EventType if t is not EventType.RECEIVED] + [EventType.RECEIVED]
 BASE = datetime(2026, 3, 2, 7, 0, tzinfo=TZ)
 # minutes after receipt; a few fixed values make same-instant ties common
@@ -146,6 +160,8 @@ def dossier_history(draw: st.DrawFn, dossier_id: str) -> list[DossierEvent]:
             extra = received.model_dump(exclude={"event_id", "dossier_id", "type", "at"})
         elif kind in (EventType.EXTENDED, EventType.SUPPLEMENT_RECEIVED) and draw(st.booleans()):
             extra["due_at"] = received_at + timedelta(hours=draw(st.integers(1, 600)))
+        elif kind is EventType.CORRECTED:
+            extra = _correction(draw, received_at)
         events.append(
             DossierEvent(
                 event_id=f"{dossier_id}/{i}",

@@ -13,6 +13,7 @@ RULE_MODULES = [
     "streams.hotspots",
     "streams.deadlines",
     "streams.watch",
+    "streams.integrity",
     "reports.period",
     "reports.offline",
 ]

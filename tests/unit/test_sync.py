@@ -416,7 +416,8 @@ def test_backwards_status_does_not_reopen_a_finished_dossier() -> None:
             ("received", "2024-05-24T08:15:00+07:00", ":received:0"),
             ("resolved", "2024-05-30T11:00:00+07:00", ":resolved:0"),
         ],
-        [],  # 9 → 4: nothing
+        # 9 → 4: not reopened, but the rewrite is shown (METRICS.md §9)
+        [("corrected", "2024-05-31T09:00:00+07:00", ":corrected:status:processing")],
         [],  # 4 → 9 again: resolved was already derived
         [  # a round the record now lists, with its own times, is still history
             ("supplement_requested", "2024-05-28T09:00:00+07:00", ":supplement_requested:1"),
@@ -810,7 +811,7 @@ def test_events_are_valid_unique_and_never_reopen(steps, lists_rounds) -> None:
 
 
 FINISHING_TYPES = {"resolved", "returned", "rejected", "withdrawn"}
-AFTER_FINISH = {"resolved", "returned", "supplement_requested", "supplement_received"}
+AFTER_FINISH = {"resolved", "returned", "supplement_requested", "supplement_received", "corrected"}
 
 
 PORTAL_KEYS = [*BASE, "PhiLePhi", "_history", "NgayYeuCauBoSung", "NgayTiepNhanBoSung"]
