@@ -65,12 +65,7 @@ def ingest(pipeline: Pipeline, tmp_path: Path, record: dict, seen_at: str) -> No
 
 def command(pipeline: Pipeline) -> list[tuple[str, str, str, str]]:
     """`motcua integrity --source clickhouse --format csv` as an inspector runs it."""
-    s = pipeline.settings
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "MOTCUA_CLICKHOUSE_HOST": s.clickhouse_host,
-        "MOTCUA_CLICKHOUSE_PORT": str(s.clickhouse_port),
-    }
+    env = {"PATH": "/usr/bin:/bin", **pipeline.clickhouse.env("reader")}
     args = ["integrity", "--source", "clickhouse", "--from", "2026-05-01", "--to", "2026-06-01"]
     out = subprocess.run(
         [sys.executable, "-m", "motcua", *args, "--format", "csv"],
