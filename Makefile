@@ -3,19 +3,31 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install services test lint unit faults bench run clean
+.PHONY: install install-run services test lint unit faults bench run clean
 
-$(STAMP): pyproject.toml
+# Two installs in the one venv: `make run` needs only the runtime (the
+# `stream` extra, ~200 MB); tests, lint and benchmarks add the dev tools and
+# chdb (the current ClickHouse engine with pandas and pyarrow, ~750 MB).
+$(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,stream]'
-	touch $(STAMP)
+
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[stream]'
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[stream,dev,chdb]'
+	touch $(STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
 
+install-run: $(RUN_STAMP)
+
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e '.[dev,stream,bench]'
+	$(PY) -m pip install -q -e '.[stream,dev,chdb,bench]'
 	touch $(BENCH_STAMP)
 
 # Debian packages behind the real local services (ClickHouse, promtool, Alertmanager).
@@ -49,7 +61,7 @@ faults: install services
 bench: $(BENCH_STAMP) services
 	$(PY) bench/run_all.py $(BENCH)
 
-run: install services
+run: install-run services
 	$(VENV)/bin/motcua run
 
 clean:
