@@ -17,13 +17,17 @@ from reports.period import PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent
 from streams.calendar import WorkingCalendar
 from streams.lifecycle import DossierState
-from streams.store import Engine, report_rows
+from streams.store import DATABASE, Engine, report_rows
 
 
 class ReportSource(Protocol):
     def rows(
         self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
     ) -> list[PeriodRow]: ...
+
+    def agencies(self) -> dict[str, str]:
+        """code → name of every agency the source knows (any time)."""
+        ...
 
 
 class FileSource:
@@ -35,8 +39,11 @@ class FileSource:
         calendar: WorkingCalendar,
         province: tuple[str, str],
         on_reject: Callable[[Rejected], None],
+        events: list[DossierEvent] | None = None,  # already read (then `paths` is not read)
     ) -> None:
-        self.events: list[DossierEvent] = list(read_events(paths, on_reject))
+        self.events: list[DossierEvent] = (
+            events if events is not None else list(read_events(paths, on_reject))
+        )
         self.calendar = calendar
         self.province = province
         self._states: dict[datetime, list[DossierState]] = {}
@@ -48,6 +55,20 @@ class FileSource:
             self._states[end] = states_at(self.events, end, self.calendar)
         states = [s for s in self._states[end] if agency in (None, s.received.agency_code)]
         return period_report(states, start, end, by, self.calendar, self.province)
+
+    def agencies(self) -> dict[str, str]:
+        return {
+            e.agency_code: e.agency_name or ""
+            for e in self.events
+            if e.type == "received" and e.agency_code
+        }
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        """The first and the last event's time, or None without events."""
+        if not self.events:
+            return None
+        times = [e.at for e in self.events]
+        return min(times), max(times)
 
 
 class ClickHouseSource:
@@ -62,3 +83,7 @@ class ClickHouseSource:
         self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
     ) -> list[PeriodRow]:
         return report_rows(self.engine, start, end, by, self.calendar, self.province, agency)
+
+    def agencies(self) -> dict[str, str]:
+        sql = f"SELECT code, argMax(name, seen_at) FROM {DATABASE}.units WHERE kind = 'agency'"
+        return dict(self.engine.rows(sql + " GROUP BY code"))
