@@ -1184,11 +1184,15 @@ def run(
     ] = 3600.0,
     days_back: Annotated[int, typer.Option(help="Mô phỏng bắt đầu từ chừng ấy ngày trước.")] = 20,
     data_dir: DataDirOption = Path(".data"),
+    every: Annotated[
+        float,
+        typer.Option(help="Khi không có màn hình: số giây giữa hai dòng tóm tắt trạng thái."),
+    ] = 10.0,
 ) -> None:
     """The main job: local broker + ClickHouse + a worker, fed by a simulated province."""
     from streams.live import run_live
 
-    run_live(Settings(), data_dir.resolve(), speed, days_back)
+    run_live(Settings(), data_dir.resolve(), speed, days_back, summary_every=every)
 
 
 if __name__ == "__main__":
