@@ -18,7 +18,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import ProgressColumn, Task
@@ -45,16 +44,14 @@ def _say(text: str, style: str | None = None) -> None:
 class _Commands(TyperGroup):
     """Every command runs through here: expected failures become one line."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx) -> object:
         _quiet_libraries()
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
         except KeyboardInterrupt:
             _say("Đã dừng (Ctrl-C).")
             raise typer.Exit(130) from None
-        except Exception as exc:
+        except Exception as exc:  # typer's own exits and usage errors pass: not explained
             problem = explain(exc, _settings_for_messages())
             if problem is None:
                 raise  # a bug: its traceback is what a report needs
