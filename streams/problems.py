@@ -79,6 +79,13 @@ def check_broker(settings: Settings, timeout: float = 3.0) -> None:
     raise broker_unreachable(settings)
 
 
+_FILE_ERRORS = {
+    FileNotFoundError: "không có tệp hoặc thư mục này",
+    PermissionError: "không có quyền",
+    IsADirectoryError: "đây là một thư mục",
+    NotADirectoryError: "một phần của đường dẫn không phải thư mục",
+}
+
 # ClickHouse server error codes (src/Common/ErrorCodes.cpp)
 _UNKNOWN_TABLE, _UNKNOWN_DATABASE = 60, 81
 _AUTHENTICATION = {192, 193, 194, 516}  # unknown user, wrong/required password, failed
@@ -133,6 +140,12 @@ def explain(exc: BaseException, settings: Settings, alternative: str = "") -> Pr
         kafka = None
     if kafka is not None and isinstance(exc, kafka.KafkaTimeoutError | kafka.KafkaConnectionError):
         return broker_unreachable(settings, _short(exc))
+    if type(exc) in _FILE_ERRORS:
+        why = _FILE_ERRORS[type(exc)]
+        return Problem(
+            f"không mở được {exc.filename or 'tệp'} ({why})",
+            "kiểm tra đường dẫn (thư mục chứa tệp phải có sẵn) và quyền đọc/ghi",
+        )
     if isinstance(exc, ConnectionRefusedError):
         return Problem(f"không kết nối được: {_short(exc)}", "dịch vụ cần dùng chưa chạy")
     return None
