@@ -540,17 +540,15 @@ def ingest_file(
     from ingest.files_import import import_file
     from ingest.publish import ImportSummary, RecordPublisher
     from ingest.record_store import SqliteRecords
-    from ingest.sync import UnitDirectory
     from streams.replay import make_producer
 
     settings = Settings()
     _check_files(paths)
-    _check_files([units], "danh mục đơn vị")
+    directory = _unit_directory(units)
     if mapping is not None:
         _check_files([mapping], "tệp ánh xạ cột")
     observed = _seen_at(seen_at)
     check_broker(settings)
-    directory = UnitDirectory.from_file(units)
     store = SqliteRecords(state)
     producer = make_producer(settings)
     publisher = RecordPublisher(settings, producer, store, directory, stage="ingest file")
@@ -612,6 +610,21 @@ def ingest_file(
         raise typer.Exit(REJECTED)
 
 
+def _unit_directory(path: Path):
+    """The unit directory (JSON); a Problem naming the file if it cannot be read."""
+    from ingest.sync import UnitDirectory
+
+    _check_files([path], "danh mục đơn vị")
+    try:
+        return UnitDirectory.from_file(path)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise Problem(
+            f"{path}: không đọc được danh mục đơn vị ({exc})",
+            "cần tệp JSON như deploy/ingest/units.example.json "
+            "(hoặc tệp của `motcua simulate --units`)",
+        ) from None
+
+
 def _seen_at(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -663,7 +676,7 @@ def ingest_serve(
             "red",
         )
         raise typer.Exit(USAGE)
-    _check_files([units], "danh mục đơn vị")
+    _unit_directory(units)
     settings = Settings()
     check_broker(settings)
     _say(f"Đang nhận bản ghi đồng bộ tại http://{host}:{port}{RECORDS_PATH} (Ctrl-C để dừng)")
@@ -698,11 +711,10 @@ def ingest_poll(
     from ingest.poll import PageReport, Poller, PollError, PollSettings, PollSource, RetryNotice
     from ingest.publish import RecordPublisher
     from ingest.record_store import SqliteRecords
-    from ingest.sync import UnitDirectory
     from streams.replay import make_producer
 
     settings, secrets = Settings(), PollSettings()
-    _check_files([units], "danh mục đơn vị")
+    directory = _unit_directory(units)
     check_broker(settings)
     source = PollSource(
         url=url,
@@ -713,7 +725,6 @@ def ingest_poll(
         token=secrets.poll_token.get_secret_value() or None,
         token_header=secrets.poll_token_header or None,
     )
-    directory = UnitDirectory.from_file(units)
     store = SqliteRecords(state)
     producer = make_producer(settings)
     publisher = RecordPublisher(

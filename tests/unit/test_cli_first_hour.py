@@ -321,3 +321,11 @@ def test_every_help_text_is_vietnamese_and_unbroken() -> None:
 
 
 _CLICK_OWN = {"help", "install_completion", "show_completion"}
+
+
+def test_an_unreadable_unit_directory_is_named(events: Path, tmp_path: Path) -> None:
+    units = tmp_path / "units.json"
+    units.write_text("nope", encoding="utf-8")
+    result = run("ingest", "file", str(events), "--units", str(units), env=_nowhere())
+    assert result.exit_code == 1
+    assert _one_error(result).startswith(f"Lỗi: {units}: không đọc được danh mục đơn vị (")
