@@ -754,7 +754,10 @@ def ingest_poll(
     try:
         asyncio.run(poller.run(interval=interval, once=once, on_error=failed))
     except PollError as e:
-        raise Problem(f"dừng lấy dữ liệu: {e}", "kiểm tra địa chỉ và mã bí mật của nguồn") from None
+        raise Problem(
+            f"dừng lấy dữ liệu: {e}",
+            "sửa nguồn (hoặc --url, mã bí mật) rồi chạy lại: lần sau tiếp tục từ con trỏ đã lưu",
+        ) from None
     except KeyboardInterrupt:
         err.print("Đã dừng; lần sau tiếp tục từ con trỏ đã lưu.")
     finally:

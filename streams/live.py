@@ -46,7 +46,7 @@ from reports.tables import TableSpec, column_widths, fit_columns, total_row
 from schemas.settings import Settings
 from streams.engines import DriverEngine
 from streams.replay import acknowledged, make_producer
-from streams.services import Broker, ClickHouseServer
+from streams.services import Broker, ClickHouseServer, interrupts_deferred
 from streams.store import migrate, report_rows, stored_positions
 
 Say = Callable[[str], None]
@@ -352,14 +352,15 @@ def _start(
     log_path = data_dir / "worker.log"
     log = stack.enter_context(log_path.open("ab"))
     say(f"Đang khởi động worker (nhật ký: {log_path})…")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "motcua", "worker"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches us only: we stop it first, in order
-    )
-    stack.callback(_stopping, say, "worker", partial(_stop_process, worker))
+    with interrupts_deferred():  # recorded for the stop before any Ctrl-C acts
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "motcua", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only: we stop it first, in order
+        )
+        stack.callback(_stopping, say, "worker", partial(_stop_process, worker))
     start = datetime.now(UTC) - timedelta(days=days_back)
     clock = SimulatedClock(start, speed)
     first = settings.calendar.local(start).date()

@@ -214,7 +214,7 @@ def test_pages_retries_stop_and_resume_exactly_once(broker, tmp_path: Path) -> N
         first, output = _poll(env, source.url, state)
         assert first.exit_code == 1, first.output
         assert "HTTP 429" in output and "HTTP 500" in output  # retried, said so
-        assert "Dừng lấy dữ liệu: HTTP 400 Bad Request" in output
+        assert "Lỗi: dừng lấy dữ liệu: HTTP 400 Bad Request" in output
         assert "since out of range" in output
         assert source.sinces() == [None, None, "c1", "c1", "c2"]
         # Retry-After: 1 honoured; a computed first wait would be 0.5-1 s (Backoff())
@@ -250,7 +250,7 @@ def test_malformed_page_is_a_dead_letter_and_the_cursor_stays(broker, tmp_path: 
     with FakeSource(script) as source:
         first, output = _poll(env, source.url, state)
         assert first.exit_code == 1, first.output
-        assert "Dừng lấy dữ liệu: malformed page: Invalid JSON" in output
+        assert "Lỗi: dừng lấy dữ liệu: malformed page: Invalid JSON" in output
         assert _cursor(state) is None
         second, _ = _poll(env, source.url, state)
         assert second.exit_code == 0, second.output
