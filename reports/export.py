@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
+from reports.period import CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import write_records_csv
+from reports.tables import unit_labels
 
 SHEETS = {
     UnitKind.AGENCY: "Theo đơn vị",
@@ -53,7 +54,7 @@ def write_monthly_workbook(evidence: MonthlyEvidence, path: Path) -> None:
     book = Workbook()
     _cover(book.active, evidence)
     for kind, rows in evidence.tables.items():
-        _table(book.create_sheet(SHEETS[kind]), rows, evidence.province)
+        _table(book.create_sheet(SHEETS[kind]), rows, evidence.province, unit_labels(kind))
     _charts(book.create_sheet("Biểu đồ"), evidence)
     book.save(path)
 
@@ -88,10 +89,13 @@ def _number(value: object) -> object:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def _table(sheet, rows: Sequence[PeriodRow], province: PeriodRow) -> None:
+def _table(
+    sheet, rows: Sequence[PeriodRow], province: PeriodRow, labels: Mapping[str, str]
+) -> None:
+    """`labels`: the headers for the sheet's unit kind ("Mã lĩnh vực" …)."""
     from openpyxl.styles import Font
 
-    sheet.append([COLUMN_LABELS_VI[c] for c in CSV_COLUMNS])
+    sheet.append([labels[c] for c in CSV_COLUMNS])
     sheet.append(list(CSV_COLUMNS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
