@@ -3,21 +3,33 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install services test lint unit faults bench run clean
+.PHONY: install install-run services test lint unit faults bench run clean
 
-$(STAMP): pyproject.toml
+# Two installs in the one venv: `make run` needs only the runtime (the
+# `stream` extra, ~200 MB); tests, lint and benchmarks add the dev tools and
+# chdb (the current ClickHouse engine with pandas and pyarrow, ~750 MB).
+$(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,stream]'
-	touch $(STAMP)
+
+RUN_STAMP := $(VENV)/.installed-run
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[stream]'
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[stream,dev,chdb]'
+	touch $(STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
+
+install-run: $(RUN_STAMP)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 # quixstreams (bench/quix_peer.py) pins pydantic<2.14, so it is no extra:
 # installed without its dependencies, plus those it needs (bench/README.md)
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e '.[dev,stream,bench]'
+	$(PY) -m pip install -q -e '.[stream,dev,chdb,bench]'
 	$(PY) -m pip install -q --no-deps 'quixstreams==3.28.1'
 	$(PY) -m pip install -q 'confluent-kafka[json,schemaregistry]>=2.8.2,<2.13' \
 	  'rocksdict>=0.3,<0.4' 'jsonlines>=4,<5' 'jsonpath-ng>=1.7,<2'
@@ -57,7 +69,7 @@ faults: install services
 bench: $(BENCH_STAMP) services
 	$(PY) bench/run_all.py $(BENCH)
 
-run: install services
+run: install-run services
 	$(VENV)/bin/motcua run
 
 clean:

@@ -47,7 +47,7 @@ def import_file(
 ) -> ImportSummary:
     """`mapping` is required for a .csv / .xlsx table and ignored for JSON."""
     if path.suffix.lower() == ".xls":  # the pre-2007 binary format: openpyxl cannot read it
-        raise ValueError(f"{path}: save the table as .xlsx or .csv (UTF-8) first")
+        raise ValueError(f"{path}: hãy lưu bảng dưới dạng .xlsx hoặc .csv (UTF-8) trước")
     summary = ImportSummary()
     try:
         if path.suffix.lower() in TABLE_SUFFIXES:
@@ -65,7 +65,7 @@ def import_file(
 
 def _table_mapping(path: Path, mapping: TableMapping | Path | None) -> TableMapping:
     if mapping is None:
-        raise ValueError(f"{path}: a {path.suffix} table needs a column mapping (--mapping)")
+        raise ValueError(f"{path}: bảng {path.suffix} cần tệp ánh xạ cột (--mapping)")
     return mapping if isinstance(mapping, TableMapping) else TableMapping.from_file(mapping)
 
 
@@ -79,6 +79,9 @@ def _import_json(
     for where, payload in _payloads(path):
         submitted = publisher.submit(where, payload, seen_at)
         summary.add(submitted)
+        for rejection in submitted.rejected:
+            place = f"{where} (bản ghi {rejection.index + 1})" if where == str(path) else where
+            summary.note(place, rejection.reason)
         on_progress(submitted.records, len(submitted.rejected))
 
 
@@ -100,8 +103,12 @@ def _import_table(
             # columns only: nothing personal was read)
             publisher.dead_letter(where, mapped_fields(cells, mapping), str(exc), seen_at)
             chunk.rejected += 1
+            summary.note(f"{path}: dòng {number}", str(exc))
         else:
-            chunk.add(publisher.submit(where, record, seen_at))
+            submitted = publisher.submit(where, record, seen_at)
+            chunk.add(submitted)
+            for rejection in submitted.rejected:
+                summary.note(f"{path}: dòng {number}", rejection.reason)
         if chunk.records + chunk.rejected >= CHUNK_ROWS:
             _report(chunk, summary, on_progress)
             chunk = ImportSummary()

@@ -42,16 +42,25 @@ class Submitted:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+REJECTIONS_KEPT = 20  # an import lists its first rejections; the rest are counted
+
+
 @dataclass
 class ImportSummary:
     records: int = 0
     events: int = 0
     rejected: int = 0
+    # (where, reason) of the first REJECTIONS_KEPT rejected records, for the user
+    rejections: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, submitted: Submitted) -> None:
         self.records += submitted.records
         self.events += submitted.events
         self.rejected += len(submitted.rejected)
+
+    def note(self, where: str, reason: str) -> None:
+        if len(self.rejections) < REJECTIONS_KEPT:
+            self.rejections.append((where, reason))
 
 
 def _item(payload: Any, index: int) -> Any:

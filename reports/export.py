@@ -17,8 +17,9 @@ from pathlib import Path
 
 from reports.cells import append_row, set_cell
 from reports.integrity import FINDING_COLUMNS, FINDING_LABELS_VI, vietnamese
-from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow, UnitKind
+from reports.period import CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import write_records_csv
+from reports.tables import unit_labels
 
 SHEETS = {
     UnitKind.AGENCY: "Theo đơn vị",
@@ -58,7 +59,7 @@ def write_monthly_workbook(evidence: MonthlyEvidence, path: Path) -> None:
     book = Workbook()
     _cover(book.active, evidence)
     for kind, rows in evidence.tables.items():
-        _table(book.create_sheet(SHEETS[kind]), rows, evidence.province)
+        _table(book.create_sheet(SHEETS[kind]), rows, evidence.province, unit_labels(kind))
     _charts(book.create_sheet("Biểu đồ"), evidence)
     _findings(book.create_sheet(FINDINGS_SHEET), evidence.findings)
     book.save(path)
@@ -112,10 +113,13 @@ def _number(value: object) -> object:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def _table(sheet, rows: Sequence[PeriodRow], province: PeriodRow) -> None:
+def _table(
+    sheet, rows: Sequence[PeriodRow], province: PeriodRow, labels: Mapping[str, str]
+) -> None:
+    """`labels`: the headers for the sheet's unit kind ("Mã lĩnh vực" …)."""
     from openpyxl.styles import Font
 
-    append_row(sheet, [COLUMN_LABELS_VI[c] for c in CSV_COLUMNS])
+    append_row(sheet, [labels[c] for c in CSV_COLUMNS])
     append_row(sheet, CSV_COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

@@ -22,7 +22,11 @@ from reports.period import PeriodRow
 
 
 class PortalFormatError(ValueError):
-    """The portal file is not the 766 progress shape; says what is missing."""
+    """The portal file is not the 766 progress shape; says what is missing (Vietnamese)."""
+
+
+# what the portal's online-provision statistics carry (EVENTS.md §3), never the progress tree
+_ONLINE_FIELDS = frozenset({"channelOnlineSum", "channelTotalSum", "onlineServiceTotal"})
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,9 @@ def _unit(item: Mapping[str, Any], where: str) -> PortalUnit:
             score=Decimal(str(item.get("score", item.get("totalScore", 0)))),
         )
     except KeyError as exc:
-        raise PortalFormatError(f"data.{where}: missing field {exc.args[0]}") from None
+        raise PortalFormatError(f"data.{where} thiếu trường {exc.args[0]}") from None
     except (TypeError, ValueError) as exc:
-        raise PortalFormatError(f"data.{where}: {exc}") from None
+        raise PortalFormatError(f"data.{where}: giá trị không hợp lệ ({exc})") from None
 
 
 def load_portal_progress(raw: bytes | str) -> tuple[PortalUnit, list[PortalUnit]]:
@@ -60,10 +64,16 @@ def load_portal_progress(raw: bytes | str) -> tuple[PortalUnit, list[PortalUnit]
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise PortalFormatError(f"not valid JSON: {exc}") from None
+        raise PortalFormatError(f"không phải JSON hợp lệ ({exc})") from None
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or "parent" not in data or "children" not in data:
-        raise PortalFormatError('expected {"data": {"parent": ..., "children": [...]}}')
+        raise PortalFormatError('thiếu {"data": {"parent": …, "children": […]}}')
+    parent = data["parent"] if isinstance(data["parent"], dict) else {}
+    if "totalReceived" not in parent and _ONLINE_FIELDS & parent.keys():
+        raise PortalFormatError(
+            "đây là thống kê «Cung cấp dịch vụ công trực tuyến» (provide-online-tree), "
+            "không phải «Tiến độ giải quyết» (dvc-progress-tree)"
+        )
     children = [_unit(c, f"children[{i}]") for i, c in enumerate(data["children"])]
     return _unit(data["parent"], "parent"), children
 

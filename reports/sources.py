@@ -19,7 +19,7 @@ from streams.calendar import WorkingCalendar
 from streams.integrity import Finding, integrity_findings
 from streams.integrity_store import read_findings
 from streams.lifecycle import DossierState
-from streams.store import Engine, report_rows
+from streams.store import DATABASE, Engine, report_rows
 
 
 class ReportSource(Protocol):
@@ -31,6 +31,10 @@ class ReportSource(Protocol):
         self, start: datetime, end: datetime, agency: str | None = None
     ) -> list[Finding]: ...
 
+    def agencies(self) -> dict[str, str]:
+        """code → name of every agency the source knows (any time)."""
+        ...
+
 
 class FileSource:
     """Events read once from JSON-lines files; states folded once per period end."""
@@ -41,8 +45,11 @@ class FileSource:
         calendar: WorkingCalendar,
         province: tuple[str, str],
         on_reject: Callable[[Rejected], None],
+        events: list[DossierEvent] | None = None,  # already read (then `paths` is not read)
     ) -> None:
-        self.events: list[DossierEvent] = list(read_events(paths, on_reject))
+        self.events: list[DossierEvent] = (
+            events if events is not None else list(read_events(paths, on_reject))
+        )
         self.calendar = calendar
         self.province = province
         self._states: dict[datetime, list[DossierState]] = {}
@@ -68,6 +75,20 @@ class FileSource:
             key=lambda f: (f.observed_at, f.dossier_id, f.kind),
         )
 
+    def agencies(self) -> dict[str, str]:
+        return {
+            e.agency_code: e.agency_name or ""
+            for e in self.events
+            if e.type == "received" and e.agency_code
+        }
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        """The first and the last event's time, or None without events."""
+        if not self.events:
+            return None
+        times = [e.at for e in self.events]
+        return min(times), max(times)
+
 
 class ClickHouseSource:
     def __init__(
@@ -84,3 +105,7 @@ class ClickHouseSource:
 
     def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
         return read_findings(self.engine, start, min(end, datetime.now(UTC)), agency)
+
+    def agencies(self) -> dict[str, str]:
+        sql = f"SELECT code, argMax(name, seen_at) FROM {DATABASE}.units WHERE kind = 'agency'"
+        return dict(self.engine.rows(sql + " GROUP BY code"))

@@ -17,8 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -36,6 +37,36 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM until the block is done.
+
+    A child spawned in its own session is stopped only by whoever recorded
+    it; an interrupt between its fork and the recording (inside Popen,
+    which waits for the exec) would leave it running for good. Held here,
+    the interrupt acts right after, with the child recorded. Main thread
+    only (elsewhere Python delivers no signals anyway).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda received, frame: caught.append(received))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in caught:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)  # Python's Ctrl-C handler raises KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 class ServiceMissing(RuntimeError):
@@ -97,14 +128,15 @@ class _Process:
         self._log = self.log_path.open("ab")
         # Own session: a Ctrl-C in the terminal reaches only us, and we stop
         # the children in order instead of having them die mid-write.
-        self.process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        with interrupts_deferred():  # never a child started and not recorded
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
 
     def _wait_ready(self, probe_ready: Callable[[], bool], logs: tuple[Path, ...]) -> None:
         """Poll until probe_ready() is true; fail fast if the process exits."""

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import Retrying, retry_if_exception_type, stop_never, wait_exponential
+from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
 from streams.store import (
     DATABASE,
@@ -32,6 +32,10 @@ from streams.store import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class SinkClosed(Exception):
+    """The sink was closed (the worker is stopping) before the batch was stored."""
 
 
 @dataclass
@@ -67,7 +71,14 @@ class ClickHouseSink:
         self._engine: Engine | None = None
         self._max_backoff = max_backoff
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self.stats = SinkStats()
+
+    def close(self) -> None:
+        """Stop retrying: a write waiting for ClickHouse gives up (SinkClosed) at
+        once, so a worker told to stop during an outage stops. Its batch is not
+        acknowledged and comes again to the next worker."""
+        self._closing.set()
 
     def _connected(self) -> Engine:
         if self._engine is None:
@@ -86,27 +97,6 @@ class ClickHouseSink:
     async def acall(self, work: Callable[[Engine], T]) -> T:
         """`call` from the event loop, on a worker thread (the client blocks)."""
         return await asyncio.get_running_loop().run_in_executor(None, self.call, work)
-
-    async def aread(self, work: Callable[[Engine], T]) -> T:
-        """`acall` retried with backoff until ClickHouse answers: for the reads a
-        batch cannot go on without (stored positions, histories). An outage is
-        waited out like a write's, never a reason to exit."""
-        return await asyncio.get_running_loop().run_in_executor(None, self._read_retrying, work)
-
-    def _read_retrying(self, work: Callable[[Engine], T]) -> T:
-        for attempt in self._retrying():
-            with attempt, self._lock:
-                return work(self._connected())
-        raise AssertionError("unreachable: retried until it succeeds")
-
-    def _retrying(self) -> Retrying:
-        return Retrying(
-            retry=retry_if_exception_type(Exception),
-            wait=wait_exponential(multiplier=0.2, max=self._max_backoff),
-            stop=stop_never,
-            before_sleep=self._failed,
-            reraise=True,
-        )
 
     async def awrite(self, batch: SinkBatch) -> None:
         """`write` from the event loop, on a worker thread."""
@@ -128,7 +118,7 @@ class ClickHouseSink:
         self._on_failure()
         self._engine = None  # reconnect on the next attempt
         log.warning(
-            "clickhouse call failed (attempt %d), retrying: %r",
+            "clickhouse write or read failed (attempt %d), retrying: %r",
             retry_state.attempt_number,
             retry_state.outcome.exception(),
         )
@@ -137,12 +127,37 @@ class ClickHouseSink:
         """Store the batch; blocks (retrying with backoff) until ClickHouse takes it."""
         began = time.perf_counter()
         with self._lock:
-            self._write_retrying(batch)
+            self._retrying(lambda: self._insert_all(batch))
         self.stats.batches += 1
         self.stats.rows += len(batch)
         self.stats.last_seconds = time.perf_counter() - began
 
-    def _write_retrying(self, batch: SinkBatch) -> None:
-        for attempt in self._retrying():
-            with attempt:
-                self._insert_all(batch)
+    def read(self, work: Callable[[Engine], T]) -> T:
+        """`call`, retried like a write: what a batch must read before its rows
+        can be stored (stored positions, histories) waits out an outage too."""
+        with self._lock:
+            return self._retrying(lambda: work(self._connected()))
+
+    async def aread(self, work: Callable[[Engine], T]) -> T:
+        """`read` from the event loop, on a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(None, self.read, work)
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        if self._closing.is_set():
+            raise SinkClosed("the sink is closed")
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(Exception),
+                wait=wait_exponential(multiplier=0.2, max=self._max_backoff),
+                stop=stop_when_event_set(self._closing),  # else: until ClickHouse answers
+                sleep=self._closing.wait,  # the backoff ends early when the sink closes
+                before_sleep=self._failed,
+                reraise=True,
+            ):
+                with attempt:
+                    return work()
+        except Exception as exc:
+            if self._closing.is_set():
+                raise SinkClosed(f"the sink closed before ClickHouse answered: {exc!r}") from exc
+            raise
+        raise AssertionError("unreachable")  # pragma: no cover

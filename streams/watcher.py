@@ -168,8 +168,8 @@ class Watcher:
         # failed step re-derives the same changes (same ids) and sends them again
         now = self.wall()
         await self.sink.acall(lambda e: _store_progress(e, result, span.until, now))
-        if result.alerts:
-            log.warning(
+        if result.alerts:  # routine: what the watch is for
+            log.info(
                 "inspector alerts",
                 extra={"count": len(result.alerts), "until": span.until.isoformat()},
             )

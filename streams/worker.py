@@ -33,7 +33,7 @@ from streams.positions import Partition, Position, Verdict, judge_log, position_
 from streams.processor import BatchProcessor, Message, ProcessedBatch, dead_letter_batch
 from streams.replay import sample_logs
 from streams.rollups import month_bounds, refresh_rollups
-from streams.sink import ClickHouseSink, SinkBatch
+from streams.sink import ClickHouseSink, SinkBatch, SinkClosed
 from streams.store import (
     Engine,
     delete_finished_open,
@@ -93,6 +93,8 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
                 histories.drop(f.dossier_id for f in processed.facts if f.end_at is not None)
                 await owned.reread(processed.gaps)
             _count(metrics, app, processed, batch)
+        except SinkClosed:
+            return  # stopping: the batch stays unacknowledged and comes again
         except Exception:
             _die("unexpected error in a batch")
         for event in batch:
@@ -104,6 +106,12 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             await handle(stream, batch)
             del batch  # the batch's objects are garbage only now, so trimming helps
             _return_freed_memory()
+
+    @app.on_before_shutdown.connect
+    async def stop_writing(sender: Any = None, **_: Any) -> None:
+        # A batch waiting out a ClickHouse outage would hold the stop (and the
+        # revocation, which waits for its lock) for as long as the outage lasts.
+        sink.close()
 
     @app.on_partitions_revoked.connect
     async def fence_revoked(sender: Any = None, revoked: Any = (), **_: Any) -> None:
@@ -174,6 +182,8 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
                     stored, gaps = dead_letter_batch(messages, processor.progress, now)
                     await sink.awrite(stored)
                     await owned.reread(gaps)
+            except SinkClosed:
+                return  # stopping: not acknowledged, stored by the next worker
             except Exception:
                 _die("unexpected error storing dead letters")
             for event in batch:

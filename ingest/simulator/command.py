@@ -88,7 +88,9 @@ def run(req: Request, console: Console) -> None:
     emitted = 0
     with ExitStack() as stack:
         sinks = _sinks(req, sim, settings, stack)
-        progress = stack.enter_context(Progress(*columns, console=console))
+        progress = stack.enter_context(
+            Progress(*columns, console=console, disable=not console.is_terminal)
+        )
         task = progress.add_task("Mô phỏng", total=len(sim.days()), dossiers=0, items=0, noun=noun)
 
         def day_done(day: date) -> None:
@@ -109,7 +111,8 @@ def run(req: Request, console: Console) -> None:
     truth.close(req.totals)
     console.print(
         f"Đã mô phỏng {truth.dossiers} hồ sơ ({truth.refused} bị từ chối tiếp nhận), "
-        f"{emitted} {noun}, từ {req.start} đến trước {req.end}."
+        f"{emitted} {noun}, từ {req.start} đến trước {req.end}.",
+        soft_wrap=True,  # one line in a log
     )
 
 

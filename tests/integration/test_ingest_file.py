@@ -64,9 +64,14 @@ def test_records_become_events_once(broker, tmp_path: Path) -> None:
         "2026-05-06T16:00:00+07:00",
     ]
     first = CliRunner().invoke(app, args, env=env)
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 3, first.output  # one record rejected: said, and not exit 0
+    # the import names the rejected record (its place in the list) and why
+    [rejected] = [line for line in first.stderr.splitlines() if "bị từ chối" in line]
+    assert rejected.startswith(f"{export} (bản ghi 2): bị từ chối — ")
+    assert "TrangThaiHoSo" in rejected or "NgayTiepNhan" in rejected
+    assert f"{export}: 1 bản ghi, 3 sự kiện, 1 lỗi" in " ".join(first.stderr.split())
     second = CliRunner().invoke(app, args, env=env)  # the same export again
-    assert second.exit_code == 0, second.output
+    assert second.exit_code == 3, second.output
     events = [json.loads(v) for v in topic_values(broker.bootstrap, f"ev-{run}")]
     # status 10 with an end time, first seen: received, resolved, returned — once
     assert [(e["type"], e["at"]) for e in events] == [

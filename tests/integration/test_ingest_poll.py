@@ -215,7 +215,7 @@ def test_pages_retries_stop_and_resume_exactly_once(broker, tmp_path: Path) -> N
         first, output = _poll(env, source.url, state)
         assert first.exit_code == 1, first.output
         assert "HTTP 429" in output and "HTTP 500" in output  # retried, said so
-        assert "Dừng lấy dữ liệu: HTTP 400 Bad Request" in output
+        assert "Lỗi: dừng lấy dữ liệu: HTTP 400 Bad Request" in output
         # the error body is named by size and hash: it may echo a record back
         assert "since out of range" not in output
         body = b'{"error": "since out of range"}'
@@ -254,7 +254,7 @@ def test_malformed_page_is_a_dead_letter_and_the_cursor_stays(broker, tmp_path: 
     with FakeSource(script) as source:
         first, output = _poll(env, source.url, state)
         assert first.exit_code == 1, first.output
-        assert "Dừng lấy dữ liệu: malformed page: Invalid JSON" in output
+        assert "Lỗi: dừng lấy dữ liệu: malformed page: Invalid JSON" in output
         assert _cursor(state) is None
         second, _ = _poll(env, source.url, state)
         assert second.exit_code == 0, second.output

@@ -62,10 +62,19 @@ def test_csv_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) -
     env, events_topic, letters_topic = _topics(broker)
     state = tmp_path / "records.sqlite"
     first = _import(env, CSV, SAMPLE, state, "2026-05-06T16:00:00+07:00")
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 3, first.output  # done, but rows were rejected
     assert "3 bản ghi, 7 sự kiện, 2 lỗi" in _text(first.output)
+    # each rejected row named with its spreadsheet row and why, by the import itself
+    said = first.stderr.splitlines()
+    assert f"{CSV}: dòng 4: bị từ chối — Ngày tiếp nhận (NgayTiepNhan): '31/02/2026 08:00'" in (
+        "\n".join(said)
+    )
+    assert any(
+        line.startswith(f"{CSV}: dòng 5: bị từ chối — ") and "'Đang chờ phê duyệt'" in line
+        for line in said
+    )
     again = _import(env, CSV, SAMPLE, state, "2026-05-06T16:00:00+07:00")
-    assert again.exit_code == 0, again.output  # the same export again adds no event
+    assert again.exit_code == 3, again.output  # the same export again adds no event
 
     raw_events = topic_values(broker.bootstrap, events_topic, 7)
     events = [json.loads(v) for v in raw_events]
@@ -162,8 +171,11 @@ def test_xlsx_table_becomes_events_and_row_dead_letters(broker, tmp_path: Path) 
     layout = 'header_row = 4\nsheet = "Danh sách hồ sơ"\n'
     mapping.write_text(sample.replace("header_row = 1\n", layout), encoding="utf-8")
     result = _import(env, table, mapping, tmp_path / "r.sqlite", "2026-05-08T16:00:00+07:00")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     assert "2 bản ghi, 4 sự kiện, 1 lỗi" in _text(result.output)
+    assert f"{table}: dòng 7: bị từ chối — Ngày tiếp nhận (NgayTiepNhan): 'hôm qua'" in (
+        result.stderr
+    )
 
     raw_events = topic_values(broker.bootstrap, events_topic, 4)
     events = [json.loads(v) for v in raw_events]
@@ -195,13 +207,14 @@ def test_a_table_without_mapping_is_refused(broker, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 1  # a clear message, not a traceback
     said = " ".join(result.output.split())
-    assert "không đọc được tệp" in said and "needs a column mapping (--mapping)" in said
+    assert "không đọc được tệp" in said and "cần tệp ánh xạ cột (--mapping)" in said
+    assert "Traceback" not in result.output
     old_excel = tmp_path / "ho-so.xls"
     old_excel.write_bytes(b"\xd0\xcf\x11\xe0")  # the old binary format's signature
     args[2] = str(old_excel)
     result = CliRunner().invoke(app, [*args, "--mapping", str(SAMPLE)], env=env)
     assert result.exit_code == 1
-    assert "save the table as .xlsx or .csv" in " ".join(result.output.split())
+    assert "hãy lưu bảng dưới dạng .xlsx hoặc .csv" in " ".join(result.output.split())
 
 
 def test_progress_is_reported_per_chunk_of_rows(broker, tmp_path: Path, monkeypatch) -> None:

@@ -186,6 +186,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 "MOTCUA_HOTSPOT_MIN_TOTAL": "5",
                 "MOTCUA_ALERTMANAGER_URL": am.url,
                 "MOTCUA_ALERTS_TOPIC": alerts_topic,
+                "MOTCUA_LOG_LEVEL": "INFO",  # the routine lines too (they must be info)
             }
             pipeline.start_worker(**watch_env)
             engine, log = pipeline.engine, tmp_path / "worker.log"
@@ -196,6 +197,10 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             _wait_for(lambda: position()[0][0].year == 2026, 90, "a watch step", log)
             _wait_for(lambda: len({p for p, _ in posted}) >= 3, 30, "webhooks", log)
             time.sleep(3)  # a late or wrong notification would show up now
+            # the worker's log: JSON lines only; sending alerts is routine (info)
+            logged = [json.loads(line) for line in log.read_text().splitlines() if line]
+            sent_lines = [line for line in logged if line["message"] == "inspector alerts"]
+            assert sent_lines and {line["level"] for line in sent_lines} == {"info"}
 
             # the position is the replay's clock: the last event, Fri 08:30
             assert position()[0][0] == local(6, 8, 30)

@@ -65,6 +65,9 @@ def test_workbook_sheets_headers_totals_and_cover(tmp_path: Path) -> None:
     agencies = book["Theo đơn vị"]
     rows = list(agencies.iter_rows(values_only=True))
     assert rows[0][:4] == ("Mã đơn vị", "Tên đơn vị", "Từ kỳ trước", "Tiếp nhận mới")
+    # each sheet heads its code and name columns for what it groups (issue #19)
+    assert [c.value for c in book["Theo lĩnh vực"][1][:2]] == ["Mã lĩnh vực", "Tên lĩnh vực"]
+    assert [c.value for c in book["Theo huyện"][1][:2]] == ["Mã huyện", "Tên huyện"]
     assert rows[1] == CSV_COLUMNS
     # the agency rows are the period report's rows (worked by hand in test_report_command)
     assert [",".join(_line(r)) for r in rows[2:4]] == EXPECTED

@@ -78,11 +78,11 @@ def test_province_row_against_the_parent() -> None:
 
 
 def test_bad_portal_files_are_named() -> None:
-    with pytest.raises(PortalFormatError, match="not valid JSON"):
+    with pytest.raises(PortalFormatError, match="không phải JSON hợp lệ"):
         load_portal_progress(b"<html>")
     with pytest.raises(PortalFormatError, match="data"):
         load_portal_progress(b'{"code": "OK"}')
-    with pytest.raises(PortalFormatError, match=r"children\[0\]: missing field totalOnTime"):
+    with pytest.raises(PortalFormatError, match=r"children\[0\] thiếu trường totalOnTime"):
         load_portal_progress(
             b'{"data": {"parent": {"departmentCode": "H44", "totalReceived": 1,'
             b' "totalOnTime": 1}, "children": [{"departmentCode": "X", "totalReceived": 1}]}}'

@@ -120,12 +120,14 @@ def test_csv_report_matches_hand_worked_rows(tmp_path: Path) -> None:
 def test_invalid_lines_are_reported_with_line_numbers(tmp_path: Path) -> None:
     path = _write(tmp_path)
     result = _run("--events", str(path), "--from", "2026-05-01", "--to", "2026-06-01")
-    assert result.exit_code == 0
+    assert result.exit_code == 0  # the report of the valid lines was produced
     errors = result.stderr.splitlines()
-    assert errors[0].startswith(f"{path}:3: invalid line skipped: not valid JSON")
-    assert errors[1].startswith(f"{path}:7: invalid line skipped: event: received event lacks")
+    assert errors[0].startswith(f"{path}:3: dòng không hợp lệ, đã bỏ qua: not valid JSON")
+    assert errors[1].startswith(
+        f"{path}:7: dòng không hợp lệ, đã bỏ qua: event: received event lacks"
+    )
     assert "agency_code" in errors[1]
-    assert "2 invalid line(s) skipped" in errors[2]
+    assert errors[2] == "Đã bỏ qua 2 dòng không hợp lệ."
 
 
 def test_province_row_is_the_sum(tmp_path: Path) -> None:

@@ -1,0 +1,150 @@
+"""The README's examples, run as written (issue #19).
+
+Each block marked `<!-- tested: NAME -->` is run by bash (`-euo pipefail`) in
+a copy of the repository's layout: a directory holding this `.venv` (a
+symlink), beside `../shared`. The numbers are checked against what does not
+come from the code under test: the simulator's own ground truth (`--totals`,
+worked out from its construction) and the national portal's sample file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+PORTAL = SHARED / "data" / "portal-766" / "dvc-progress-tree.month.sample.json"
+
+
+def blocks() -> dict[str, str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"<!-- tested: (\w+) -->\n```sh\n(.*?)```", text, re.S))
+
+
+def run_block(name: str, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", blocks()[name]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, f"README block {name!r} failed:\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory) -> Iterator[tuple[Path, subprocess.CompletedProcess]]:
+    """The layout, with the offline block run in it."""
+    top = tmp_path_factory.mktemp("readme")
+    repo = top / "motcua-monitor"
+    repo.mkdir()
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    (top / "shared").symlink_to(SHARED)
+    yield repo, run_block("offline", repo, timeout=600)
+
+
+def _truth(repo: Path) -> list[dict[str, str]]:
+    text = (repo / ".data" / "august-truth.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _judged(row: dict[str, str]) -> int:
+    return (
+        int(row["finished_total"]) + int(row["in_progress_total"]) + int(row["waiting_supplement"])
+    )
+
+
+def _plain_tables(stdout: str) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """Each plain table of the output by its title: its headers and rows (the
+    cells cut at the column spans of the rule under the headers)."""
+    lines = stdout.splitlines()
+    titles = [i for i, line in enumerate(lines) if re.match(r"^(Biểu II\.06a|Đối chiếu) ", line)]
+    tables = {}
+    for t in titles:
+        rule = next(i for i in range(t + 2, len(lines)) if lines[i].startswith("---"))
+        spans = [m.span() for m in re.finditer(r"-+", lines[rule])]
+
+        def cells(text: str, spans=spans) -> list[str]:
+            return [text[a:b].strip() for a, b in spans]
+
+        parts = zip(*map(cells, lines[t + 2 : rule]), strict=True)
+        headers = [" ".join(" ".join(p).split()) for p in parts]
+        rows = []
+        for text in lines[rule + 1 :]:
+            if not text.strip() or re.match(r"^(Biểu II\.06a|Đối chiếu) ", text):
+                break
+            if not text.startswith("---"):
+                rows.append(cells(text))
+        tables[lines[t]] = (headers, rows)
+    return tables
+
+
+def test_offline_examples_report_reconcile_export(offline) -> None:
+    repo, result = offline
+    truth = _truth(repo)
+    assert len(truth) > 40  # dozens of agencies
+    # the report's CSV is the simulator's truth, to the last digit
+    report = (repo / ".data" / "august.csv").read_text(encoding="utf-8")
+    assert report == (repo / ".data" / "august-truth.csv").read_text(encoding="utf-8")
+
+    tables = _plain_tables(result.stdout)
+    by_field = tables["Biểu II.06a — 2026-08-01 đến trước 2026-09-01 — theo lĩnh vực"]
+    headers, rows = by_field
+    assert headers[:2] == ["Mã lĩnh vực", "Tên lĩnh vực"]
+    total = rows[-1]
+    assert total[1] == "Tổng"
+    received = headers.index("Tiếp nhận mới")
+    assert int(total[received]) == sum(int(r["received_total"]) for r in truth)
+
+    # reconciled: the portal's figures from its file, ours from the truth
+    portal = json.loads(PORTAL.read_text(encoding="utf-8"))["data"]
+    theirs = {u["departmentCode"]: u["totalReceived"] for u in portal["children"]}
+    theirs["H44"] = portal["parent"]["totalReceived"]
+    ours = {r["unit_code"]: _judged(r) for r in truth}
+    ours["H44"] = sum(ours.values())
+    headers, rows = tables["Đối chiếu với Cổng Dịch vụ công quốc gia — tháng 2026-08"]
+    column = {name: headers.index(name) for name in headers}
+    assert rows[0][0] == "H44"
+    for row in rows:
+        code = row[column["Mã đơn vị"]]
+        portal_judged, our_judged = row[column["Hồ sơ (Cổng)"]], row[column["Hồ sơ (hệ thống)"]]
+        assert portal_judged == (str(theirs[code]) if code in theirs else ""), code
+        assert our_judged == (str(ours[code]) if code in ours else ""), code
+        status = row[column["Kết quả đối chiếu"]]
+        if code not in ours:
+            assert status == "Không có trong hệ thống"
+        elif code not in theirs:
+            assert status == "Không có trên Cổng"
+    assert {r[0] for r in rows} == set(theirs) | set(ours)
+    said = result.stderr.splitlines()
+    assert any(line.startswith("Tháng 2026-08: ") and "Lệch số liệu" in line for line in said)
+
+    book = load_workbook(repo / ".data" / "august.xlsx")
+    assert book.sheetnames == ["Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ"]
+    assert said[-1].startswith(f"Đã ghi .data/august.xlsx: tháng 2026-08 — {len(truth)} cơ quan")
+    assert "Traceback" not in result.stderr
+
+
+def test_services_example_stores_the_same_month(offline) -> None:
+    repo, _ = offline
+    result = run_block("services", repo, timeout=600)
+    stored = (repo / ".data" / "august-stored.csv").read_text(encoding="utf-8")
+    assert stored == (repo / ".data" / "august-truth.csv").read_text(encoding="utf-8")
+    assert (repo / ".data" / "august-stored.xlsx").exists()
+    assert "Mọi sự kiện đã gửi đều đã được lưu vào ClickHouse." in result.stderr
+    assert not (repo / ".data" / "services.json").exists()  # `services down` ran
+    assert "Traceback" not in result.stderr
