@@ -1131,7 +1131,6 @@ def worker() -> None:
     from streams.worker import make_app
 
     settings = Settings()
-    check_broker(settings)
     if settings.worker_migrate:
         apply(_engine(settings, "admin"))
     else:  # the writer's credentials only: the schema must already be there
@@ -1143,6 +1142,7 @@ def worker() -> None:
                 "MOTCUA_WORKER_MIGRATE=true cùng tài khoản quản trị",
                 USAGE,
             )
+    check_broker(settings)
     partitions = ensure_topics(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     faust_app = make_app(settings.model_copy(update={"topic_partitions": partitions}))
