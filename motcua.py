@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import ProgressColumn, Task
+from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -373,16 +374,23 @@ def alerts(
         facts = facts_of_events(rows_source.events, cal)
     found = span_alerts(facts, start, end, cal, watch_config(settings).alerts, unit)
     records = [alert_record(a, cal) for a in found]
-    if fmt is AlertsFormat.TABLE:
-        console = Console(file=output.open("w", encoding="utf-8") if output else None)
-        title = f"Cảnh báo thanh tra — {from_} đến trước {to}"
-        console.print(alerts_table(records, title + (f" — {unit}" if unit else "")))
+    title = f"Cảnh báo thanh tra — {from_} đến trước {to}" + (f" — {unit}" if unit else "")
+    table = alerts_table(records, title) if fmt is AlertsFormat.TABLE else None
+    _write_records(ALERT_COLUMNS, records, table, output)
+    _say(f"{len(records)} cảnh báo · nguồn: {_source_name(chosen, events)}")
+
+
+def _write_records(
+    columns: Sequence[str], records: list, table: Table | None, output: Path | None
+) -> None:
+    """The rich `table` when given, else CSV of `columns`; to `output` or stdout."""
+    if table is not None:
+        Console(file=output.open("w", encoding="utf-8") if output else None).print(table)
     elif output is not None:
         with output.open("w", encoding="utf-8", newline="") as out:
-            write_records_csv(ALERT_COLUMNS, records, out)
+            write_records_csv(columns, records, out)
     else:
-        write_records_csv(ALERT_COLUMNS, records, sys.stdout)
-    _say(f"{len(records)} cảnh báo · nguồn: {_source_name(chosen, events)}")
+        write_records_csv(columns, records, sys.stdout)
 
 
 class FindingsFormat(StrEnum):
@@ -433,14 +441,9 @@ def integrity(
         rows = [vietnamese(r) for r in records]
         write_records_xlsx(FINDING_COLUMNS, FINDING_LABELS_VI, rows, output, title, "Dấu hiệu")
         _say(f"đã ghi {output}")
-    elif fmt is FindingsFormat.TABLE:
-        console = Console(file=output.open("w", encoding="utf-8") if output else None)
-        console.print(findings_table(records, title))
-    elif output is not None:
-        with output.open("w", encoding="utf-8", newline="") as out:
-            write_records_csv(FINDING_COLUMNS, records, out)
     else:
-        write_records_csv(FINDING_COLUMNS, records, sys.stdout)
+        table = findings_table(records, title) if fmt is FindingsFormat.TABLE else None
+        _write_records(FINDING_COLUMNS, records, table, output)
     _say(f"{len(records)} dấu hiệu · nguồn: {_source_name(chosen, events)}")
 
 

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from reports.alerts import facts_of_events
 from reports.offline import Rejected, read_events, states_at
 from reports.period import PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent
 from streams.calendar import WorkingCalendar
-from streams.integrity import Finding, integrity_findings
+from streams.integrity import Finding
 from streams.integrity_store import read_findings
 from streams.lifecycle import DossierState
 from streams.store import DATABASE, Engine, report_rows
@@ -66,10 +67,7 @@ class FileSource:
         """Integrity findings observed in [start, end) and by now (METRICS.md §9:
         a dossier still open is found late at its due only once that has passed)."""
         end = min(end, datetime.now(UTC))
-        histories: dict[str, list[DossierEvent]] = {}
-        for e in self.events:
-            histories.setdefault(e.dossier_id, []).append(e)
-        found = [f for h in histories.values() for f in integrity_findings(h, self.calendar)]
+        found = [f for facts in facts_of_events(self.events, self.calendar) for f in facts.findings]
         return sorted(
             (f for f in found if start <= f.observed_at < end and agency in (None, f.agency_code)),
             key=lambda f: (f.observed_at, f.dossier_id, f.kind),
