@@ -26,12 +26,12 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from reports.offline import Rejected
-from reports.period import CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import TABLE_COLUMNS, write_records_csv, write_records_xlsx
 from reports.sources import ClickHouseSource, FileSource, ReportSource
 from reports.tables import BY_TITLE, TableSpec, plain_table, terminal_table, total_row, unit_labels
 from schemas.settings import Settings
 from streams.problems import REJECTED, USAGE, Problem, check_broker, explain
+from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
 
 err = Console(stderr=True)
 MAX_LISTED = 20  # rejected lines listed one by one; the rest are counted
@@ -356,7 +356,7 @@ def alerts(
         facts_of_events,
         span_alerts,
     )
-    from streams.watch import watch_config
+    from streams.rules.watch import watch_config
 
     settings = Settings()
     cal = settings.calendar
@@ -366,7 +366,7 @@ def alerts(
     if unit is not None:
         _check_unit(rows_source, unit)
     if isinstance(rows_source, ClickHouseSource):
-        from streams.alert_store import read_watch_facts
+        from streams.clickhouse.alerts import read_watch_facts
 
         facts = read_watch_facts(rows_source.engine, start, end)
     else:
@@ -518,7 +518,7 @@ def reconcile(
         load_portal_progress,
     )
     from reports.reconcile import reconcile as compare
-    from streams.rollups import month_bounds
+    from streams.clickhouse.rollups import month_bounds
 
     settings = Settings()
     year, number = _month(month)
@@ -599,10 +599,10 @@ def ingest_file(
     """National-portal sync records or dossier tables → dossier events."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ingest.files_import import import_file
+    from ingest.file_import import import_file
     from ingest.publish import ImportSummary, RecordPublisher
-    from ingest.record_store import SqliteRecords
-    from streams.replay import make_producer
+    from ingest.record_history import SqliteRecords
+    from streams.kafka.clients import make_producer
 
     settings = Settings()
     _check_files(paths)
@@ -781,8 +781,8 @@ def ingest_poll(
 
     from ingest.poll import PageReport, Poller, PollError, PollSettings, PollSource, RetryNotice
     from ingest.publish import RecordPublisher
-    from ingest.record_store import SqliteRecords
-    from streams.replay import make_producer
+    from ingest.record_history import SqliteRecords
+    from streams.kafka.clients import make_producer
 
     settings, secrets = Settings(), PollSettings()
     directory = _unit_directory(units)
@@ -905,7 +905,7 @@ def export_monthly(
 
     from reports.export import SHEETS, MonthlyEvidence, write_monthly_workbook
     from reports.integrity import finding_record
-    from streams.rollups import month_bounds
+    from streams.clickhouse.rollups import month_bounds
 
     settings = Settings()
     year, number = _month(month)
@@ -970,7 +970,7 @@ def _total(rows: list[PeriodRow], settings: Settings) -> PeriodRow:
 
 def _engine(settings: Settings, role: str):
     """A ClickHouse connection as the admin, writer or reader user."""
-    from streams.engines import DriverEngine
+    from streams.clickhouse.engines import DriverEngine
 
     user = getattr(settings, f"clickhouse_{role}_user")
     password = getattr(settings, f"clickhouse_{role}_password").get_secret_value()
@@ -1110,7 +1110,7 @@ def services_down(data_dir: DataDirOption = Path(".data")) -> None:
 @app.command(help="Tạo hoặc nâng cấp các bảng ClickHouse (chạy lại nhiều lần cũng không sao).")
 def migrate() -> None:
     """Create or upgrade the ClickHouse schema (idempotent)."""
-    from streams.store import migrate as apply
+    from streams.clickhouse.store import migrate as apply
 
     applied = apply(_engine(Settings(), "admin"))
     if applied:
@@ -1127,10 +1127,10 @@ def worker() -> None:
     Connects as the writer; migrates first only with MOTCUA_WORKER_MIGRATE=true."""
     from faust.worker import Worker
 
+    from streams.clickhouse.store import migrate as apply
+    from streams.clickhouse.store import pending_migrations
+    from streams.kafka.topics import ensure_topics
     from streams.logs import logging_config
-    from streams.store import migrate as apply
-    from streams.store import pending_migrations
-    from streams.topics import ensure_topics
     from streams.worker import make_app
 
     settings = Settings()
@@ -1169,7 +1169,7 @@ def replay(
     timeout: Annotated[float, typer.Option(help="Số giây tối đa chờ với --wait.")] = 600.0,
 ) -> None:
     """Publish canonical events (JSON lines) to the dossier-events topic."""
-    from streams.replay import make_producer, replay_files
+    from streams.kafka.clients import make_producer, replay_files
 
     settings = Settings()
     _check_files(files, "tệp sự kiện")
@@ -1209,7 +1209,7 @@ def _wait_stored(settings: Settings, offsets: dict[int, int], timeout: float) ->
     a ClickHouse outage meanwhile is waited out until `timeout`."""
     from clickhouse_driver.errors import NetworkError, SocketTimeoutError
 
-    from streams.replay import NotStoredInTime, wait_until_stored
+    from streams.kafka.clients import NotStoredInTime, wait_until_stored
 
     _say(f"Đang chờ worker lưu vào ClickHouse (tối đa {timeout:g} giây)…")
     try:
@@ -1244,8 +1244,8 @@ def _wait_stored(settings: Settings, offsets: dict[int, int], timeout: float) ->
 )
 def recompute(from_: FromOption, to: ToOption) -> None:
     """Rebuild the facts of every dossier with an event in [from, to) from raw events."""
-    from streams.recompute import recompute_facts
-    from streams.rollups import months_between, refresh_rollups
+    from streams.clickhouse.recompute import recompute_facts
+    from streams.clickhouse.rollups import months_between, refresh_rollups
 
     settings = Settings()
     start, end = _period(from_, to, settings.calendar.tz)
@@ -1260,7 +1260,7 @@ def recompute(from_: FromOption, to: ToOption) -> None:
 @app.command(help="Lưu các dòng Biểu II.06a của tháng theo từng đơn vị (cho bảng và báo cáo).")
 def rollup(month: Annotated[str, typer.Option(help="Tháng, YYYY-MM.")]) -> None:
     """Store the month's II.06a rows per unit (for boards and exports)."""
-    from streams.rollups import month_bounds, refresh_rollups
+    from streams.clickhouse.rollups import month_bounds, refresh_rollups
 
     settings = Settings()
     start, end = month_bounds(*_month(month), settings.calendar)

@@ -32,10 +32,10 @@ from pydantic import SecretStr  # noqa: E402
 
 from schemas.events import DossierEvent  # noqa: E402
 from schemas.settings import Settings  # noqa: E402
-from streams.engines import DriverEngine  # noqa: E402
-from streams.replay import acknowledged, make_producer, wait_until_stored  # noqa: E402
+from streams.clickhouse.engines import DriverEngine  # noqa: E402
+from streams.clickhouse.store import migrate  # noqa: E402
+from streams.kafka.clients import acknowledged, make_producer, wait_until_stored  # noqa: E402
 from streams.services import Broker, ClickHouseServer  # noqa: E402
-from streams.store import migrate  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -315,7 +315,7 @@ def simulated_events(
         from ingest.simulator.simulation import Format, Simulation
     except ImportError:
         return _test_histories(count, start, seed)
-    from streams.calendar import WorkingCalendar
+    from streams.rules.calendar import WorkingCalendar
 
     end = start + timedelta(days=3650)
     sim = Simulation(start, end, Knobs(seed=seed, scale=scale), WorkingCalendar())

@@ -4,7 +4,7 @@ ClickHouse, at a steady rate (DESIGN.md target: p99 ≤ 2 s at 200 events/s).
 One worker (a subprocess) reads the topic. A paced producer sends canonical
 events; each message's (partition, offset) and send time come from the
 producer's delivery metadata. A poller thread reads the workers' stored
-offsets (streams.replay.stored_offsets) every `--poll` seconds; a message
+offsets (streams.kafka.clients.stored_offsets) every `--poll` seconds; a message
 is fresh at the first poll whose stored offset of its partition is ≥ its
 offset. Freshness = that poll's time − send time, so it includes the poll
 resolution. Writes bench/results/freshness-latest.{md,json}.
@@ -30,8 +30,8 @@ from common import (
     write_results,
 )
 
-from streams.engines import DriverEngine
-from streams.replay import make_producer, stored_offsets, wait_until_stored
+from streams.clickhouse.engines import DriverEngine
+from streams.kafka.clients import make_producer, stored_offsets, wait_until_stored
 
 TARGET_P99 = 2.0
 

@@ -4,7 +4,7 @@ The worker keeps open dossiers' histories in a cache in front of ClickHouse
 (streams/histories.py) and the hashes of every stored dossier id. One
 worker (a subprocess) is started and fed open dossiers —
 received events only — in steps up to N = 20k and 100k. After each step is
-stored (streams.replay.wait_until_stored) and a short settle, VmRSS of the
+stored (streams.kafka.clients.wait_until_stored) and a short settle, VmRSS of the
 worker is read from /proc/<pid>/status. The baseline (N = 0) is taken after
 start-up and one warm-up event, so the code paths and buffers a first batch
 allocates are not charged to the dossiers. Reports (RSS(N) − RSS(0)) / N.
@@ -35,7 +35,7 @@ from common import (
 
 from schemas.events import EventType
 from schemas.settings import Settings
-from streams.replay import wait_until_stored
+from streams.kafka.clients import wait_until_stored
 
 TARGET_BYTES = 1.5 * 1024
 
@@ -96,8 +96,8 @@ def state_held(lines: list[bytes], keys: list[bytes]) -> dict[str, float]:
     dict (what memory:// keeps): Python memory held per dossier (tracemalloc)
     against the length of the stored history. An independent look at what
     the state costs, without faust, the consumer or the allocator's RSS."""
-    from streams.calendar import WorkingCalendar
-    from streams.processor import BatchProcessor, Message, decode_history, encode_history
+    from streams.rules.calendar import WorkingCalendar
+    from streams.rules.processor import BatchProcessor, Message, decode_history, encode_history
 
     class Store(dict):
         def put(self, dossier_id: str, history: bytes, message: Message) -> None:

@@ -17,10 +17,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
-from streams.engines import DriverEngine
-from streams.facts import dossier_facts
-from streams.processor import decode_history, encode_history
-from streams.store import DATABASE, RAW_EVENT_COLUMNS, fact_row, insert_facts, raw_event_row
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.store import (
+    DATABASE,
+    RAW_EVENT_COLUMNS,
+    fact_row,
+    insert_facts,
+    raw_event_row,
+)
+from streams.rules.facts import dossier_facts
+from streams.rules.processor import decode_history, encode_history
 
 settings = Settings()
 app = faust.App(

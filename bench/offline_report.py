@@ -18,9 +18,9 @@ from pathlib import Path
 import orjson
 
 from reports.offline import Rejected
-from reports.period import UnitKind
 from reports.sources import FileSource
 from schemas.settings import Settings
+from streams.rules.period import UnitKind
 
 
 def synthetic_month(path: Path, dossiers: int, seed: int = 7) -> int:

@@ -3,7 +3,7 @@ on one seeded events file (the province simulator, `--events`, default 100k):
 
 (a) the offline report on the file: parse + fold + report, no broker (the
     timing of bench/offline_report.py: `reports.sources.FileSource`);
-(b) the publisher alone: `streams.replay.replay_files` (what `motcua replay`
+(b) the publisher alone: `streams.kafka.clients.replay_files` (what `motcua replay`
     runs: validate, then kafka-python, acks=all) into a fresh topic;
 (c) our worker end to end: one `motcua worker` on that topic, into ClickHouse;
 (d) the same stateful job written as a quix-streams user would
@@ -58,14 +58,14 @@ from common import (
 )
 
 from reports.offline import Rejected
-from reports.period import UnitKind
 from reports.sources import FileSource
 from schemas.settings import Settings
-from streams.engines import DriverEngine
-from streams.replay import make_producer, replay_files, stored_offsets, wait_until_stored
-from streams.rollups import month_bounds
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.rollups import month_bounds
+from streams.clickhouse.store import DATABASE, FACT_COLUMNS, migrate, report_rows
+from streams.kafka.clients import make_producer, replay_files, stored_offsets, wait_until_stored
+from streams.rules.period import UnitKind
 from streams.services import ClickHouseServer
-from streams.store import DATABASE, FACT_COLUMNS, migrate, report_rows
 
 TARGET_RATIO = 0.35  # (c) ≥ 0.35 × (a)
 YEAR_EVENTS = 10_000_000

@@ -7,7 +7,7 @@
 An `Application` reads the events topic (JSON values keyed by dossier_id); a
 stateful `apply` keeps each dossier's history in quix's State (RocksDB, with
 its changelog topic unless `--no-changelog`) in our codec
-(`streams.processor.encode_history`); per message it validates with
+(`streams.rules.processor.encode_history`); per message it validates with
 `parse_event`, folds the whole history with `dossier_facts` and passes on the
 message's raw-event row and the dossier's fact row; a `BatchingSink` stores
 them into ClickHouse with our encoders and `insert_facts` at every checkpoint
@@ -42,10 +42,8 @@ except ImportError as exc:  # peers.py checks first and says how to install it
 from schemas.deadletter import DeadLetter  # noqa: E402
 from schemas.events import InvalidEvent, parse_event  # noqa: E402
 from schemas.settings import Settings  # noqa: E402
-from streams.engines import DriverEngine  # noqa: E402
-from streams.facts import dossier_facts  # noqa: E402
-from streams.processor import decode_history, encode_history  # noqa: E402
-from streams.store import (  # noqa: E402
+from streams.clickhouse.engines import DriverEngine  # noqa: E402
+from streams.clickhouse.store import (  # noqa: E402
     DATABASE,
     DEAD_LETTER_COLUMNS,
     RAW_EVENT_COLUMNS,
@@ -54,6 +52,8 @@ from streams.store import (  # noqa: E402
     insert_facts,
     raw_event_row,
 )
+from streams.rules.facts import dossier_facts  # noqa: E402
+from streams.rules.processor import decode_history, encode_history  # noqa: E402
 
 CALENDAR = Settings().calendar  # the worker's default calendar
 

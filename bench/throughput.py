@@ -38,9 +38,9 @@ from common import (  # noqa: E402
     write_results,
 )
 
-from streams.replay import wait_until_stored  # noqa: E402
+from streams.clickhouse.store import DATABASE, migrate  # noqa: E402
+from streams.kafka.clients import wait_until_stored  # noqa: E402
 from streams.services import Broker, ClickHouseServer  # noqa: E402
-from streams.store import DATABASE, migrate  # noqa: E402
 from tests.histories import TZ, random_province  # noqa: E402
 
 

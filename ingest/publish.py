@@ -20,11 +20,11 @@ from typing import Any
 import orjson
 from kafka import KafkaProducer
 
-from ingest.record_store import SqliteRecords
+from ingest.record_history import SqliteRecords
 from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
-from streams.replay import acknowledged
+from streams.kafka.clients import acknowledged
 
 DELIVERY_TIMEOUT_S = 30
 

@@ -392,10 +392,10 @@ def run(
     body_timeout: float = BODY_TIMEOUT_S,
 ) -> None:
     """Serve until interrupted; the store is opened and closed in the publisher's thread."""
-    from ingest.record_store import SqliteRecords
+    from ingest.record_history import SqliteRecords
     from ingest.sync import UnitDirectory
+    from streams.kafka.clients import make_producer
     from streams.logs import logging_config
-    from streams.replay import make_producer
 
     logging.config.dictConfig(logging_config(settings.log_level))
     logging.getLogger("motcua.ingest").setLevel(logging.INFO)  # access lines are the point

@@ -720,7 +720,7 @@ def advance(
 
 # --- rewrites: values a source changed after sending them (EVENTS.md §2) ---------
 
-# TrangThaiHoSo as the lifecycle names a `corrected` status (streams.integrity)
+# TrangThaiHoSo as the lifecycle names a `corrected` status (streams.rules.integrity)
 STATUS_NAMES = {
     Status.RECEIVED: "received",
     Status.PROCESSING: "processing",

@@ -4,7 +4,7 @@ One row is one dossier; a TOML mapping file (`TableMapping`, sample in
 deploy/ingest/mapping.sample.toml) says which column holds which sync-record
 field (EVENTS.md §2), how texts translate (status "Đã trả kết quả" → 10) and
 how dates are written. The rows then take the one publishing path
-(`RecordPublisher.submit`, wired in ingest/files_import.py).
+(`RecordPublisher.submit`, wired in ingest/file_import.py).
 
 Decisions:
 - Only the mapped columns are ever read: personal columns ("Họ tên người nộp",

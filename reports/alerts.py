@@ -1,5 +1,5 @@
 """The inspectors' deadline alerts of a span as records (`motcua alerts`): the
-list the watch sends for that span (streams.watch.deadline_alerts), from event
+list the watch sends for that span (streams.rules.watch.deadline_alerts), from event
 files or from the pipeline's stored facts, for an audit of a past month.
 
 Records carry codes and times only (no personal data): `at` and `due` in ISO
@@ -17,10 +17,10 @@ from rich.table import Table
 
 from schemas.events import DossierEvent
 from streams.alertmanager import InspectorAlert
-from streams.calendar import WorkingCalendar
-from streams.deadlines import AlertConfig
-from streams.facts import DossierFacts, dossier_facts
-from streams.watch import deadline_alerts
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.deadlines import AlertConfig
+from streams.rules.facts import DossierFacts, dossier_facts
+from streams.rules.watch import deadline_alerts
 
 ALERT_COLUMNS = (
     "dossier_id",

@@ -1,7 +1,7 @@
 """The monthly evidence workbook: Biểu II.06a per agency, field and district,
 the 766 rates, charts, and a cover sheet that lets it stand as evidence
 (period, data cut-off, source, row counts, and a SHA-256 of the data as the
-CSV export writes it, formula-like names neutralised: reports/cells.py).
+CSV export writes it, formula-like names neutralised: schemas/cells.py).
 
 Pure of I/O except writing the file: the caller hands in the rows.
 """
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reports.cells import append_row, set_cell
 from reports.integrity import FINDING_COLUMNS, FINDING_LABELS_VI, vietnamese
-from reports.period import CSV_COLUMNS, PeriodRow, UnitKind
 from reports.render import write_records_csv
 from reports.tables import unit_labels
+from schemas.cells import append_row, set_cell
+from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
 
 SHEETS = {
     UnitKind.AGENCY: "Theo đơn vị",

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from rich.table import Table
 
-from streams.calendar import WorkingCalendar
-from streams.integrity import FINDING_NAMES_VI, Finding
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.integrity import FINDING_NAMES_VI, Finding
 
 FINDING_COLUMNS = (
     "dossier_id",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ingest.files import numbered_lines
+from ingest.lines import numbered_lines
 from schemas.events import DossierEvent, InvalidEvent, parse_event
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import DossierState, dossier_state
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import DossierState, dossier_state
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from reports.period import PeriodRow
+from streams.rules.period import PeriodRow
 
 
 class PortalFormatError(ValueError):

@@ -1,6 +1,6 @@
 """Writing report records as CSV (machine column names), a rich table or an
 xlsx sheet (Vietnamese headers). Records are dicts in column order. CSV and
-xlsx cells go through reports/cells.py: no text from data becomes a formula."""
+xlsx cells go through schemas/cells.py: no text from data becomes a formula."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from typing import IO
 
 from rich.table import Table
 
-from reports.cells import append_row, csv_cell
-from reports.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow
+from schemas.cells import append_row, csv_cell
+from streams.rules.period import COLUMN_LABELS_VI, CSV_COLUMNS, PeriodRow
 
 Record = Mapping[str, object]
 
 
 def cell(value: object) -> str:
     """Text of a value on a terminal: two decimals for rates, blank for "no
-    denominator" (files use `reports.cells.csv_cell`)."""
+    denominator" (files use `schemas.cells.csv_cell`)."""
     if value is None:
         return ""
     if isinstance(value, Decimal):

@@ -14,13 +14,13 @@ from typing import Protocol
 
 from reports.alerts import facts_of_events
 from reports.offline import Rejected, read_events, states_at
-from reports.period import PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.integrity import Finding
-from streams.integrity_store import read_findings
-from streams.lifecycle import DossierState
-from streams.store import DATABASE, Engine, report_rows
+from streams.clickhouse.findings import read_findings
+from streams.clickhouse.store import DATABASE, Engine, report_rows
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.integrity import Finding
+from streams.rules.lifecycle import DossierState
+from streams.rules.period import PeriodRow, UnitKind, period_report
 
 
 class ReportSource(Protocol):

@@ -21,8 +21,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from reports.period import COLUMN_LABELS_VI, PeriodRow, UnitKind
 from reports.render import cell
+from streams.rules.period import COLUMN_LABELS_VI, PeriodRow, UnitKind
 
 Record = Mapping[str, object]
 

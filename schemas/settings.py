@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streams.calendar import WorkingCalendar
+from streams.rules.calendar import WorkingCalendar
 
 
 def _parse_span(text: str) -> tuple[time, time]:

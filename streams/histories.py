@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.events import DossierEvent
-from streams.processor import encode_history
+from streams.rules.processor import encode_history
 
 
 class DossierHistories:
-    """Encoded histories by dossier_id (streams.processor's DossierStore)."""
+    """Encoded histories by dossier_id (streams.rules.processor's DossierStore)."""
 
     def __init__(self, max_cached: int = 500_000) -> None:
         self.max_cached = max_cached

@@ -41,13 +41,13 @@ from rich.text import Text
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.pacing import paced
 from ingest.simulator.simulation import Format, Simulation
-from reports.period import PeriodRow, UnitKind
 from reports.tables import TableSpec, column_widths, fit_columns, total_row
 from schemas.settings import Settings
-from streams.engines import DriverEngine
-from streams.replay import acknowledged, make_producer
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.store import migrate, report_rows, stored_positions
+from streams.kafka.clients import acknowledged, make_producer
+from streams.rules.period import PeriodRow, UnitKind
 from streams.services import Broker, ClickHouseServer, interrupts_deferred
-from streams.store import migrate, report_rows, stored_positions
 
 Say = Callable[[str], None]
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from reports.period import PeriodRow
 from streams.alertmanager import InspectorAlert
+from streams.rules.period import PeriodRow
 
 
 class WorkerMetrics:

@@ -408,8 +408,8 @@ class ClickHouseServer(_Process):
         return Client(self.host, port=self.tcp_port, user=user, password=password or "", **options)
 
     def engine(self, role: str = "admin", **settings: Any) -> Any:
-        """A streams.engines.DriverEngine as `role` (query settings passed on)."""
-        from streams.engines import DriverEngine
+        """A streams.clickhouse.engines.DriverEngine as `role` (query settings passed on)."""
+        from streams.clickhouse.engines import DriverEngine
 
         user, password = self.credentials(role)
         return DriverEngine(self.host, self.tcp_port, user, password, **settings)

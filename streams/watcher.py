@@ -1,4 +1,4 @@
-"""Runs the inspectors' watch (streams/watch.py) against ClickHouse, the
+"""Runs the inspectors' watch (streams/rules/watch.py) against ClickHouse, the
 alerts topic and Alertmanager. Wiring only.
 
 One step: read how far the watch got (`watch_position`) and the clock
@@ -26,7 +26,8 @@ from typing import Any
 import orjson
 
 from schemas.settings import Settings
-from streams.alert_store import (
+from streams.alertmanager import InspectorAlert, description, push_alerts, summary
+from streams.clickhouse.alerts import (
     ALERT_COLUMNS,
     HOTSPOT_COLUMNS,
     alert_row,
@@ -38,12 +39,11 @@ from streams.alert_store import (
     stored_tracker,
     watch_position,
 )
-from streams.alertmanager import InspectorAlert, description, push_alerts, summary
-from streams.integrity_store import read_findings
-from streams.replay import stored_offsets
-from streams.sink import ClickHouseSink
-from streams.store import DATABASE, Engine
-from streams.watch import (
+from streams.clickhouse.findings import read_findings
+from streams.clickhouse.sink import ClickHouseSink
+from streams.clickhouse.store import DATABASE, Engine
+from streams.kafka.clients import stored_offsets
+from streams.rules.watch import (
     WatchStep,
     for_alertmanager,
     integrity_alert,

@@ -1,7 +1,7 @@
 """The faust app: dossier-events → per-dossier state → ClickHouse.
 
 Wiring only; the work is in `BatchProcessor` (pure), `DossierHistories`,
-`streams.positions` and `ClickHouseSink`. ClickHouse is the only durable
+`streams.rules.positions` and `ClickHouseSink`. ClickHouse is the only durable
 state: a dossier's history is its `raw_events`, a partition's progress is
 `partition_progress` (gap-checked, tied to its log by a fingerprint). The
 worker seeks its partitions there itself; faust's committed offsets never
@@ -24,17 +24,11 @@ from typing import Any
 import faust
 from faust.types import TP
 
-from reports.period import UnitKind
 from schemas.settings import Settings
-from streams.engines import DriverEngine
-from streams.histories import DossierHistories
-from streams.metrics import WorkerMetrics
-from streams.positions import Partition, Position, Verdict, judge_log, position_row
-from streams.processor import BatchProcessor, Message, ProcessedBatch, dead_letter_batch
-from streams.replay import sample_logs
-from streams.rollups import month_bounds, refresh_rollups
-from streams.sink import ClickHouseSink, SinkBatch, SinkClosed
-from streams.store import (
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.rollups import month_bounds, refresh_rollups
+from streams.clickhouse.sink import ClickHouseSink, SinkBatch, SinkClosed
+from streams.clickhouse.store import (
     Engine,
     delete_finished_open,
     report_rows,
@@ -43,6 +37,12 @@ from streams.store import (
     stored_positions,
     stored_time,
 )
+from streams.histories import DossierHistories
+from streams.kafka.clients import sample_logs
+from streams.metrics import WorkerMetrics
+from streams.rules.period import UnitKind
+from streams.rules.positions import Partition, Position, Verdict, judge_log, position_row
+from streams.rules.processor import BatchProcessor, Message, ProcessedBatch, dead_letter_batch
 from streams.watcher import Watcher
 
 log = logging.getLogger(__name__)

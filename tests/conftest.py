@@ -31,8 +31,8 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseS
 def engine(request, tmp_path_factory):
     """An empty `motcua` database on each engine: chdb (current ClickHouse) and
     Debian's 18.16 server; migrations not applied yet."""
-    from streams.engines import ChdbEngine
-    from streams.store import DATABASE
+    from streams.clickhouse.engines import ChdbEngine
+    from streams.clickhouse.store import DATABASE
 
     if request.param == "chdb":
         engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
@@ -46,7 +46,7 @@ def engine(request, tmp_path_factory):
 
 def facts_of(events, calendar) -> list:
     """The facts of every received dossier among events (grouped by dossier)."""
-    from streams.facts import dossier_facts
+    from streams.rules.facts import dossier_facts
 
     histories: dict[str, list] = {}
     for e in events:
@@ -56,7 +56,7 @@ def facts_of(events, calendar) -> list:
 
 def load_facts(engine, events, computed_at, calendar) -> int:
     """Fold events into facts and store them; returns the number of dossiers."""
-    from streams.store import fact_row, insert_facts
+    from streams.clickhouse.store import fact_row, insert_facts
 
     rows = [fact_row(f, computed_at) for f in facts_of(events, calendar)]
     insert_facts(engine, rows)

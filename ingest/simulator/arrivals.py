@@ -16,7 +16,7 @@ from ingest.simulator.dossiers import Arrival
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.province import Profile, Unit
 from schemas.events import Channel
-from streams.calendar import WorkingCalendar
+from streams.rules.calendar import WorkingCalendar
 
 WORKING_DAYS_PER_MONTH = 21.75
 # Monday is the busiest day, Friday afternoon the quietest; a make-up Saturday is light.

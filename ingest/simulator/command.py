@@ -45,7 +45,7 @@ def _sinks(req: Request, sim: Simulation, settings: Settings, stack: ExitStack) 
     if req.output is not None or not req.publish:
         sinks.append(stack.enter_context(JsonLines(req.output)))
     if req.publish:
-        from streams.replay import make_producer
+        from streams.kafka.clients import make_producer
 
         producer = make_producer(settings)
         stack.callback(producer.close)
@@ -53,7 +53,7 @@ def _sinks(req: Request, sim: Simulation, settings: Settings, stack: ExitStack) 
             sinks.append(EventProducer(settings, producer))
         else:
             from ingest.publish import RecordPublisher
-            from ingest.record_store import SqliteRecords
+            from ingest.record_history import SqliteRecords
             from ingest.sync import UnitDirectory
 
             store = SqliteRecords(req.state)

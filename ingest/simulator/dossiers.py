@@ -22,7 +22,7 @@ from ingest.simulator.catalogue import Procedure
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.province import Profile, Unit
 from schemas.events import Channel
-from streams.calendar import WorkingCalendar
+from streams.rules.calendar import WorkingCalendar
 
 MARGIN = 120  # seconds of working time between a chosen finish and the due
 GAP = 60  # seconds between two steps of a dossier

@@ -23,7 +23,7 @@ from ingest.simulator.emit import events_of, records_of
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.province import Province
 from schemas.events import DossierEvent, EventType
-from streams.calendar import WorkingCalendar
+from streams.rules.calendar import WorkingCalendar
 
 _RANK = {t: i for i, t in enumerate(EventType)}  # lifecycle order for simultaneous events
 

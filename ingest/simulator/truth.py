@@ -25,9 +25,9 @@ from fractions import Fraction
 from typing import IO, Any
 
 from ingest.simulator.dossiers import Dossier, Stop, StopKind
-from reports.cells import csv_cell  # the CSV cell format only (no report rule)
+from schemas.cells import csv_cell  # the CSV cell format only (no report rule)
 
-# The period report's columns (METRICS.md §4); a test holds them to reports.period's.
+# The period report's columns (METRICS.md §4); a test holds them to streams.rules.period's.
 COUNT_COLUMNS = (
     "carried_over",
     "received_total",

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reports.offline import states_at
-from reports.period import UnitKind, period_report
 from schemas.events import DossierEvent
-from streams.facts import dossier_facts
-from streams.replay import make_producer, replay_files, stored_offsets, wait_until_stored
-from streams.store import DATABASE
+from streams.clickhouse.store import DATABASE
+from streams.kafka.clients import make_producer, replay_files, stored_offsets, wait_until_stored
+from streams.rules.facts import dossier_facts
+from streams.rules.period import UnitKind, period_report
 from tests.histories import TZ, random_province
 from tests.integration.test_pipeline import Pipeline, _csv, _events_as_lines
 

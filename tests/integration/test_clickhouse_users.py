@@ -29,12 +29,18 @@ from pathlib import Path
 import pytest
 from clickhouse_driver.errors import ServerException
 
-from reports.period import CSV_COLUMNS, UnitKind
 from reports.render import write_csv
 from schemas.events import parse_event
-from streams.calendar import WorkingCalendar
+from streams.clickhouse.store import (
+    DATABASE,
+    load_migrations,
+    migrate,
+    pending_migrations,
+    report_rows,
+)
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.period import CSV_COLUMNS, UnitKind
 from streams.services import ClickHouseServer
-from streams.store import DATABASE, load_migrations, migrate, pending_migrations, report_rows
 from tests.conftest import load_facts
 from tests.histories import TZ
 from tests.unit.test_report_command import EXPECTED, LINES

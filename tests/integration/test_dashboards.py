@@ -14,11 +14,11 @@ import pytest
 from dashboards.boards import BOARDS, JSON_DIR, OVERDUE_NOW, VARIABLES, render_all
 from dashboards.macros import expand
 from reports.offline import states_at
-from reports.period import UnitKind, period_report
-from streams.calendar import WorkingCalendar
-from streams.integrity import FINDING_NAMES_VI, integrity_findings
-from streams.lifecycle import Standing, dossier_state
-from streams.store import migrate
+from streams.clickhouse.store import migrate
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.integrity import FINDING_NAMES_VI, integrity_findings
+from streams.rules.lifecycle import Standing, dossier_state
+from streams.rules.period import UnitKind, period_report
 from tests.conftest import load_facts
 from tests.histories import TZ, random_province
 

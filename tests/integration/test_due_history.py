@@ -8,10 +8,17 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from streams.alert_store import read_watch_facts
-from streams.calendar import WorkingCalendar
-from streams.facts import DueInForce
-from streams.store import DATABASE, FACT_COLUMNS, MIGRATIONS_DIR, fact_row, load_migrations, migrate
+from streams.clickhouse.alerts import read_watch_facts
+from streams.clickhouse.store import (
+    DATABASE,
+    FACT_COLUMNS,
+    MIGRATIONS_DIR,
+    fact_row,
+    load_migrations,
+    migrate,
+)
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import DueInForce
 from tests.conftest import facts_of, load_facts
 from tests.unit.helpers import ev, t
 

@@ -14,11 +14,11 @@ from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
 from ingest.publish import RecordPublisher
-from ingest.record_store import SqliteRecords
+from ingest.record_history import SqliteRecords
 from ingest.sync import UnitDirectory
 from motcua import app
 from schemas.settings import Settings
-from streams.replay import make_producer
+from streams.kafka.clients import make_producer
 from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration

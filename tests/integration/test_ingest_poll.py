@@ -35,11 +35,11 @@ from ingest.poll import (
     retry_after,
 )
 from ingest.publish import RecordPublisher
-from ingest.record_store import SqliteRecords
+from ingest.record_history import SqliteRecords
 from ingest.sync import UnitDirectory, parse_record
 from motcua import app
 from schemas.settings import Settings
-from streams.replay import make_producer
+from streams.kafka.clients import make_producer
 from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration

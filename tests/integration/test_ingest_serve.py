@@ -43,12 +43,12 @@ from schemathesis.checks import (  # the check registry's public names
 from typer.testing import CliRunner
 
 from ingest.publish import RecordPublisher
-from ingest.record_store import SqliteRecords
+from ingest.record_history import SqliteRecords
 from ingest.serve import RECORDS_PATH, AccessLogger, make_app, publisher_thread
 from ingest.sync import UnitDirectory
 from motcua import app
 from schemas.settings import Settings
-from streams.replay import make_producer
+from streams.kafka.clients import make_producer
 from streams.services import Broker, free_port
 from tests.integration.loopback import topic_values
 

@@ -13,13 +13,13 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from ingest import files_import
+from ingest import file_import
 from ingest.publish import RecordPublisher
-from ingest.record_store import SqliteRecords
+from ingest.record_history import SqliteRecords
 from ingest.sync import UnitDirectory
 from motcua import app
 from schemas.settings import Settings
-from streams.replay import make_producer
+from streams.kafka.clients import make_producer
 from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration
@@ -224,7 +224,7 @@ def test_progress_is_reported_per_chunk_of_rows(broker, tmp_path: Path, monkeypa
         events_topic=env["MOTCUA_EVENTS_TOPIC"],
         dead_letter_topic=env["MOTCUA_DEAD_LETTER_TOPIC"],
     )
-    monkeypatch.setattr(files_import, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(file_import, "CHUNK_ROWS", 2)
     store = SqliteRecords(tmp_path / "records.sqlite")
     producer = make_producer(settings)
     publisher = RecordPublisher(
@@ -233,7 +233,7 @@ def test_progress_is_reported_per_chunk_of_rows(broker, tmp_path: Path, monkeypa
     calls: list[tuple[int, int]] = []
     try:
         seen_at = datetime.fromisoformat("2026-05-06T16:00:00+07:00")
-        summary = files_import.import_file(
+        summary = file_import.import_file(
             CSV, publisher, seen_at, lambda *counts: calls.append(counts), mapping=SAMPLE
         )
     finally:

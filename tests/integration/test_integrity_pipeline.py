@@ -27,8 +27,8 @@ import pytest
 from typer.testing import CliRunner
 
 from motcua import app
+from streams.clickhouse.store import DATABASE
 from streams.services import Alertmanager
-from streams.store import DATABASE
 from tests.integration.loopback import topic_values, webhook
 from tests.integration.test_ingest_file import RECORD, UNITS
 from tests.integration.test_pipeline import Pipeline

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.integrity import FindingKind
-from streams.integrity_store import read_findings
-from streams.store import DATABASE, migrate
+from streams.clickhouse.findings import read_findings
+from streams.clickhouse.store import DATABASE, migrate
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.integrity import FindingKind
 from tests.conftest import load_facts
 from tests.unit.test_integrity import _event, _received
 

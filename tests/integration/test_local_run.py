@@ -14,10 +14,10 @@ from kafka import KafkaConsumer
 
 from schemas.events import DossierEvent
 from schemas.settings import Settings
-from streams.facts import dossier_facts
+from streams.clickhouse.store import DATABASE, FACT_COLUMNS, fact_row
+from streams.kafka.clients import wait_until_stored
 from streams.live import LocalRun, local_run
-from streams.replay import wait_until_stored
-from streams.store import DATABASE, FACT_COLUMNS, fact_row
+from streams.rules.facts import dossier_facts
 
 pytestmark = pytest.mark.integration
 COMPARED = [c for c in FACT_COLUMNS if c not in ("version", "updated_at")]

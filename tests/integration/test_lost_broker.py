@@ -15,10 +15,10 @@ from datetime import datetime
 import pytest
 
 from reports.offline import states_at
-from reports.period import UnitKind, period_report
-from streams.replay import stored_offsets
+from streams.clickhouse.store import DATABASE
+from streams.kafka.clients import stored_offsets
+from streams.rules.period import UnitKind, period_report
 from streams.services import Broker
-from streams.store import DATABASE
 from tests.histories import TZ, random_province
 from tests.integration.test_pipeline import Pipeline, _csv, _events_as_lines
 

@@ -15,9 +15,7 @@ from pathlib import Path
 import pytest
 
 from reports.offline import states_at
-from reports.period import UnitKind, period_report
-from streams.calendar import WorkingCalendar
-from streams.store import (
+from streams.clickhouse.store import (
     DATABASE,
     FACT_COLUMNS,
     MIGRATIONS_DIR,
@@ -28,6 +26,8 @@ from streams.store import (
     report_rows,
     sql_time,
 )
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.period import UnitKind, period_report
 from tests.conftest import facts_of, load_facts
 from tests.histories import TZ, random_province
 from tests.unit.helpers import ev, t

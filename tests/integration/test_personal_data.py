@@ -23,8 +23,8 @@ from kafka import KafkaProducer
 from typer.testing import CliRunner
 
 from motcua import app
-from streams.replay import make_producer, replay_files, wait_until_stored
-from streams.store import DATABASE
+from streams.clickhouse.store import DATABASE
+from streams.kafka.clients import make_producer, replay_files, wait_until_stored
 from tests.integration.loopback import topic_values
 from tests.integration.test_pipeline import Pipeline
 

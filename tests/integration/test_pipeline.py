@@ -19,13 +19,13 @@ import pytest
 from kafka import KafkaConsumer
 
 from reports.offline import states_at
-from reports.period import CSV_COLUMNS, UnitKind, period_report
 from reports.render import write_csv
 from schemas.settings import Settings
-from streams.recompute import recompute_facts
-from streams.replay import make_producer, replay_files, wait_until_stored
+from streams.clickhouse.recompute import recompute_facts
+from streams.clickhouse.store import DATABASE, migrate, report_rows
+from streams.kafka.clients import make_producer, replay_files, wait_until_stored
+from streams.rules.period import CSV_COLUMNS, UnitKind, period_report
 from streams.services import free_port
-from streams.store import DATABASE, migrate, report_rows
 from tests.histories import TZ, random_province
 from tests.unit.test_report_command import EXPECTED, LINES
 

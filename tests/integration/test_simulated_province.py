@@ -21,8 +21,8 @@ from ingest.simulator.knobs import Knobs
 from ingest.simulator.outputs import JsonLines, TruthWriter, write_units
 from ingest.simulator.simulation import Format, Simulation
 from motcua import app
-from reports.period import UnitKind
-from streams.store import DATABASE
+from streams.clickhouse.store import DATABASE
+from streams.rules.period import UnitKind
 from tests.histories import TZ
 from tests.integration.loopback import topic_values
 from tests.integration.test_pipeline import Pipeline

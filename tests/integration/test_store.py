@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reports.offline import states_at
-from reports.period import UnitKind, period_report
-from streams.calendar import WorkingCalendar
-from streams.rollups import month_bounds, refresh_rollups, stored_rollup
-from streams.store import migrate, report_rows
+from streams.clickhouse.rollups import month_bounds, refresh_rollups, stored_rollup
+from streams.clickhouse.store import migrate, report_rows
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.period import UnitKind, period_report
 from tests.conftest import facts_of
 from tests.conftest import load_facts as load
 from tests.histories import TZ, random_province
@@ -72,9 +72,9 @@ def test_rollups_store_the_report_of_a_month(migrated) -> None:
 def test_watch_reads_back_facts_that_raise_the_same_alerts(migrated) -> None:
     """Facts stored and read back (`read_watch_facts`) give the alerts and
     hotspots of the facts computed in Python from the same events."""
-    from streams.alert_store import read_watch_facts
-    from streams.hotspots import HotspotConfig, HotspotTracker
-    from streams.watch import WatchConfig, watch_step, watch_window_start
+    from streams.clickhouse.alerts import read_watch_facts
+    from streams.rules.hotspots import HotspotConfig, HotspotTracker
+    from streams.rules.watch import WatchConfig, watch_step, watch_window_start
 
     engine = migrated
     load_facts(engine, EVENTS, datetime(2026, 11, 1, tzinfo=UTC))

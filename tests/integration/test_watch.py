@@ -44,9 +44,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from streams.replay import make_producer, replay_files
+from streams.clickhouse.store import DATABASE
+from streams.kafka.clients import make_producer, replay_files
 from streams.services import Alertmanager
-from streams.store import DATABASE
 from tests.histories import TZ
 from tests.integration.loopback import topic_values, webhook
 from tests.integration.test_pipeline import Pipeline

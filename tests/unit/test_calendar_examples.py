@@ -13,7 +13,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from schemas.events import TimeLimit
-from streams.calendar import WorkingCalendar
+from streams.rules.calendar import WorkingCalendar
 from tests.unit.helpers import TZ, t
 
 CAL = WorkingCalendar()

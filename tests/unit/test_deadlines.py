@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.deadlines import Alert, AlertConfig, alerts_between, due_alerts
-from streams.facts import DossierFacts, dossier_facts
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.deadlines import Alert, AlertConfig, alerts_between, due_alerts
+from streams.rules.facts import DossierFacts, dossier_facts
 from tests.unit.helpers import DEFAULT_DOSSIER, ev, t
 
 CAL = WorkingCalendar()

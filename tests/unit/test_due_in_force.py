@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.deadlines import AlertConfig
-from streams.hotspots import HotspotConfig, HotspotTracker
-from streams.lifecycle import ordered_events
-from streams.watch import WatchConfig, deadline_alerts, watch_step
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.deadlines import AlertConfig
+from streams.rules.hotspots import HotspotConfig, HotspotTracker
+from streams.rules.lifecycle import ordered_events
+from streams.rules.watch import WatchConfig, deadline_alerts, watch_step
 from tests.conftest import facts_of
 from tests.histories import TZ, clock_stop_history, random_history
 

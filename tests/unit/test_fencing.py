@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
 from streams.histories import DossierHistories
-from streams.positions import ContiguousProgress, Position
-from streams.processor import BatchProcessor, Message, dead_letter_batch
+from streams.rules.positions import ContiguousProgress, Position
+from streams.rules.processor import BatchProcessor, Message, dead_letter_batch
 from streams.worker import OwnedPartitions
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

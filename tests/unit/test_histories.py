@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemas.events import DossierEvent
 from streams.histories import DossierHistories
-from streams.processor import decode_history, encode_history
+from streams.rules.processor import decode_history, encode_history
 
 RECEIVED = DossierEvent.model_validate(
     {

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts, dossier_facts
-from streams.hotspots import (
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import DossierFacts, dossier_facts
+from streams.rules.hotspots import (
     CellCounts,
     HotspotChange,
     HotspotConfig,

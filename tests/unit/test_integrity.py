@@ -11,8 +11,8 @@ from datetime import datetime
 
 from ingest.sync import LastRecords, SyncRecord, convert
 from schemas.events import DossierEvent, EventType
-from streams.integrity import FindingKind, integrity_findings
-from streams.lifecycle import Standing, dossier_state
+from streams.rules.integrity import FindingKind, integrity_findings
+from streams.rules.lifecycle import Standing, dossier_state
 from tests.unit.test_sync import CAL, DIRECTORY, DOSSIER, local, rec
 
 DUE = "2024-05-31T17:00:00+07:00"
@@ -217,7 +217,7 @@ def test_an_open_dossier_is_found_late_at_its_due_and_not_before() -> None:
 
 def test_the_alert_reads_in_vietnamese_with_local_times() -> None:
     from streams.alertmanager import description, summary, to_alertmanager
-    from streams.watch import integrity_alert
+    from streams.rules.watch import integrity_alert
 
     events = events_of(
         (rec(TrangThaiHoSo=9, NgayKetThucXuLy="20240603100000"), local("2024-06-03T10:05")),

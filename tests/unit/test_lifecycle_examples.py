@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import Outcome, Standing, dossier_state
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import Outcome, Standing, dossier_state
 from tests.unit.helpers import ev, t
 
 CAL = WorkingCalendar()

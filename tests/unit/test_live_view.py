@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from reports.period import PeriodRow
 from schemas.settings import Settings
 from streams.live import _view
+from streams.rules.period import PeriodRow
 
 NOW = datetime(2026, 11, 14, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, generate_latest
 
-from reports.period import PeriodRow
 from streams.metrics import WorkerMetrics
+from streams.rules.period import PeriodRow
 
 
 def test_gauges_from_this_months_rows() -> None:

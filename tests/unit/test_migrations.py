@@ -9,8 +9,8 @@ from enum import StrEnum
 import pytest
 
 from schemas.events import Channel, OnlineLevel
-from streams.lifecycle import Outcome, Standing
-from streams.store import MIGRATIONS_DIR, load_migrations
+from streams.clickhouse.store import MIGRATIONS_DIR, load_migrations
+from streams.rules.lifecycle import Outcome, Standing
 
 CODES: dict[str, type[StrEnum]] = {
     "channel": Channel,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.positions import (
+from streams.rules.positions import (
     ContiguousProgress,
     Position,
     Verdict,
@@ -10,7 +10,7 @@ from streams.positions import (
     judge_log,
     position_row,
 )
-from streams.processor import Message
+from streams.rules.processor import Message
 
 
 def batch(*offsets: int, partition: int = 0) -> list[Message]:
@@ -50,7 +50,7 @@ def test_the_version_orders_epochs_before_offsets() -> None:
     new_log_start = Position(epoch=1, offset=-1)
     assert new_log_start.version > old_log_far.version
     assert Position(1, 5).version > Position(1, 4).version
-    # the row's columns as streams.store.PROGRESS_COLUMNS lists them
+    # the row's columns as streams.clickhouse.store.PROGRESS_COLUMNS lists them
     assert position_row(("t", 3), Position(1, 5, "ab"), 99) == (
         "t", 3, 1, 5, "ab", (1 << 40) + 6, 99,
     )  # fmt: skip

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import orjson
 
 from schemas.deadletter import DeadLetter
-from streams.calendar import WorkingCalendar
-from streams.processor import BatchProcessor, Message, decode_history, read_dead_letter
-from streams.store import FACT_COLUMNS
+from streams.clickhouse.store import FACT_COLUMNS
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.processor import BatchProcessor, Message, decode_history, read_dead_letter
 
 CAL = WorkingCalendar()
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -151,7 +151,7 @@ def test_a_stored_history_takes_about_its_length_in_memory() -> None:
     # alone used to keep an ~8 KB buffer per history
     import tracemalloc
 
-    from streams.processor import encode_history
+    from streams.rules.processor import encode_history
     from tests.unit.helpers import ev, t
 
     history = [ev("received", t(2026, 5, 4, 8))]
@@ -168,7 +168,7 @@ def test_a_stored_history_takes_about_its_length_in_memory() -> None:
 
 def test_stored_history_roundtrips_and_names_each_field_once() -> None:
     from schemas.events import DossierEvent
-    from streams.processor import HISTORY_FIELDS, encode_history
+    from streams.rules.processor import HISTORY_FIELDS, encode_history
 
     assert set(HISTORY_FIELDS) == set(DossierEvent.model_fields) - {"dossier_id"}
     received = DossierEvent.model_validate(RECEIVED)

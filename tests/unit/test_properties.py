@@ -12,11 +12,11 @@ import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.period import COUNT_COLUMNS, UnitKind, period_report
 from schemas.events import CorrectedField, DossierEvent, EventType
-from streams.calendar import WorkingCalendar
-from streams.facts import dossier_facts, standing_at
-from streams.lifecycle import dossier_state
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import dossier_facts, standing_at
+from streams.rules.lifecycle import dossier_state
+from streams.rules.period import COUNT_COLUMNS, UnitKind, period_report
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkingCalendar()
@@ -262,6 +262,6 @@ def test_facts_give_the_state_at_any_instant(
 @given(dossier_history("H44.100-260504-0007"))
 @settings(max_examples=200, deadline=None)
 def test_stored_history_roundtrips(events: list[DossierEvent]) -> None:
-    from streams.processor import decode_history, encode_history
+    from streams.rules.processor import decode_history, encode_history
 
     assert decode_history(encode_history(events)) == events

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.period import PeriodRow
 from reports.reconcile import PortalFormatError, Status, load_portal_progress, reconcile
+from streams.rules.period import PeriodRow
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared/data/portal-766"
 PROGRESS = (SAMPLE / "dvc-progress-tree.month.sample.json").read_bytes()

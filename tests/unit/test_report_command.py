@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from motcua import app
-from reports.period import CSV_COLUMNS
+from streams.rules.period import CSV_COLUMNS
 
 RECEIVED = {
     "type": "received",

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from reports.period import CSV_COLUMNS, PeriodRow, UnitKind, period_report
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import DossierState, Standing, dossier_state
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import DossierState, Standing, dossier_state
+from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind, period_report
 from tests.unit.helpers import ev, t
 
 CAL = WorkingCalendar()

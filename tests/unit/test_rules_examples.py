@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schemas.events import DossierEvent, TimeLimit
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import Outcome, Standing, dossier_state
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import Outcome, Standing, dossier_state
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = WorkingCalendar()

@@ -36,13 +36,13 @@ from ingest.simulator.truth import (
 )
 from ingest.sync import LastRecords, UnitDirectory, convert, parse_record
 from motcua import app
-from reports import period
-from reports.period import UnitKind, period_report
 from reports.render import write_records_csv
 from schemas.events import Channel, DossierEvent, EventType, Level, parse_event
 from schemas.personal import is_personal_key
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import dossier_state
+from streams.rules import period
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import dossier_state
+from streams.rules.period import UnitKind, period_report
 from tests.unit.helpers import t
 
 CAL = WorkingCalendar()

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from streams.engines import DriverEngine
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.sink import ClickHouseSink, SinkBatch, SinkClosed
 from streams.services import free_port
-from streams.sink import ClickHouseSink, SinkBatch, SinkClosed
 
 
 def _unreachable_sink() -> ClickHouseSink:

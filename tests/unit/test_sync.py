@@ -25,8 +25,8 @@ from ingest.sync import (
     record_events,
 )
 from schemas.events import LOCAL_TZ, DossierEvent, Level, parse_event
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import Standing, dossier_state
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import Standing, dossier_state
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sync"
 DOSSIER = "H44.100-240524-0001"

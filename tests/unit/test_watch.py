@@ -1,4 +1,4 @@
-"""Hand-worked examples of a watch step (streams/watch.py): deadline alerts
+"""Hand-worked examples of a watch step (streams/rules/watch.py): deadline alerts
 over a span, the same alerts however the span is cut, hotspots on the grid.
 
 Real calendar, hours 07:00-11:30 and 13:30-17:00 (8 h a day). Mon 2026-03-02
@@ -10,10 +10,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts, dossier_facts
-from streams.hotspots import HotspotConfig, HotspotTracker
-from streams.watch import WatchConfig, grid_instants, watch_step
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import DossierFacts, dossier_facts
+from streams.rules.hotspots import HotspotConfig, HotspotTracker
+from streams.rules.watch import WatchConfig, grid_instants, watch_step
 from tests.unit.helpers import ev, t
 
 CAL = WorkingCalendar()
@@ -146,7 +146,7 @@ def test_the_wall_clock_watch_settles_behind_now() -> None:
 
 def test_a_catch_up_push_leaves_out_due_soon_made_redundant_by_overdue() -> None:
     from streams.alertmanager import InspectorAlert
-    from streams.watch import for_alertmanager
+    from streams.rules.watch import for_alertmanager
 
     due, later = datetime(2026, 3, 4, 1, tzinfo=UTC), datetime(2026, 3, 9, 1, tzinfo=UTC)
     alerts = [

@@ -21,7 +21,7 @@ ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(at)
 ORDER BY (dossier_id, event_id);
 
--- Latest facts per dossier (streams/facts.py). `version` grows with every new
+-- Latest facts per dossier (streams/rules/facts.py). `version` grows with every new
 -- event of the dossier, so a re-sent row never wins over a newer one; read
 -- with FINAL. change_* arrays: how the dossier stood while unfinished, each
 -- entry applying to every instant after change_at.

@@ -1,4 +1,4 @@
--- How far the inspectors' watch has got (streams/watch.py): every deadline
+-- How far the inspectors' watch has got (streams/rules/watch.py): every deadline
 -- alert before `until` has been stored, sent to the alerts topic and pushed
 -- to Alertmanager. A restarted watch resumes here instead of re-sending.
 CREATE TABLE IF NOT EXISTS motcua.watch_position

@@ -2,7 +2,7 @@
 -- (one byte each) instead of String: the per-unit tables read and compare
 -- them for ~20 counts over a month's dossiers. '' = 0 is "not set" and the
 -- default, which an empty standing-timeline lookup also returns. Values are
--- those of schemas.events.Channel/OnlineLevel and streams.lifecycle
+-- those of schemas.events.Channel/OnlineLevel and streams.rules.lifecycle
 -- Outcome/Standing (tests/unit/test_migrations.py keeps them equal); a new
 -- value needs a migration adding it before any worker writes it.
 ALTER TABLE motcua.dossier_facts

@@ -4,7 +4,7 @@
 -- its messages (a fresh local broker, a recreated topic, a cluster restored
 -- from nothing) starts a new epoch at its log's first offset, so the new
 -- log's low offsets are not taken for stored. `fingerprint` identifies the
--- message at `offset` (streams/positions.py), which is how a worker tells
+-- message at `offset` (streams/rules/positions.py), which is how a worker tells
 -- the log it resumes on is the one the progress belongs to. `offset` = -1:
 -- nothing stored in this epoch. version = epoch * 2^40 + offset + 1, so a
 -- later epoch always supersedes, then a higher offset.

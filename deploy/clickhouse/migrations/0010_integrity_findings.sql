@@ -1,4 +1,4 @@
--- Integrity findings (streams.integrity, METRICS.md §9) stored with the
+-- Integrity findings (streams.rules.integrity, METRICS.md §9) stored with the
 -- dossier's facts: finding_kind[i] observed at finding_at[i], the value first
 -- observed (finding_old) and the one reported then (finding_new), and the ids
 -- of the events that show it (space-separated). Being part of the facts row,

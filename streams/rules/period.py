@@ -14,8 +14,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 from schemas.events import Channel, Level, OnlineLevel
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import DossierState, Outcome, Standing
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import DossierState, Outcome, Standing
 
 
 class UnitKind(StrEnum):

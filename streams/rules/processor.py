@@ -19,11 +19,11 @@ from pydantic import ValidationError
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, InvalidEvent, describe_errors, parse_event
 from schemas.redact import resummarised
-from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts, dossier_facts
-from streams.positions import ContiguousProgress
-from streams.sink import SinkBatch
-from streams.store import dead_letter_row, fact_row, raw_event_row, stored_time
+from streams.clickhouse.sink import SinkBatch
+from streams.clickhouse.store import dead_letter_row, fact_row, raw_event_row, stored_time
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import DossierFacts, dossier_facts
+from streams.rules.positions import ContiguousProgress
 
 
 @dataclass(frozen=True, slots=True)

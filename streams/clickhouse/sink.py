@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
-from streams.store import (
+from streams.clickhouse.store import (
     DATABASE,
     DEAD_LETTER_COLUMNS,
     PROGRESS_COLUMNS,

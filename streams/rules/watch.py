@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 from schemas.events import LOCAL_TZ, parse_local_datetime
 from schemas.settings import Settings
 from streams.alertmanager import InspectorAlert
-from streams.calendar import WorkingCalendar
-from streams.deadlines import Alert, AlertConfig, alerts_between
-from streams.facts import DossierFacts, due_in_force, standing_at
-from streams.hotspots import HotspotChange, HotspotConfig, HotspotTracker
-from streams.integrity import FINDING_NAMES_VI, Finding, FindingKind
-from streams.lifecycle import Standing
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.deadlines import Alert, AlertConfig, alerts_between
+from streams.rules.facts import DossierFacts, due_in_force, standing_at
+from streams.rules.hotspots import HotspotChange, HotspotConfig, HotspotTracker
+from streams.rules.integrity import FINDING_NAMES_VI, Finding, FindingKind
+from streams.rules.lifecycle import Standing
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reports.period import PeriodRow, UnitKind
-from streams.calendar import WorkingCalendar
-from streams.store import (
+from streams.clickhouse.store import (
     DATABASE,
     REPORT_FIELDS,
     Engine,
@@ -19,6 +17,8 @@ from streams.store import (
     sql_time,
     stored_time,
 )
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.period import PeriodRow, UnitKind
 
 ROLLUP_COLUMNS = (
     "period_start",

@@ -12,12 +12,12 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.producer.future import RecordMetadata
 
-from ingest.files import numbered_lines
+from ingest.lines import numbered_lines
 from schemas.deadletter import DeadLetter
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
-from streams.positions import Position, Verdict, fingerprint, judge_log
-from streams.store import Engine, stored_positions
+from streams.clickhouse.store import Engine, stored_positions
+from streams.rules.positions import Position, Verdict, fingerprint, judge_log
 
 
 def client_options(settings: Settings) -> dict[str, object]:
@@ -51,7 +51,7 @@ def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
 
 @dataclass
 class LogSample:
-    """What a partition's log holds at an offset (streams.positions.judge_log's inputs)."""
+    """What a partition's log holds at an offset (streams.rules.positions.judge_log's inputs)."""
 
     log_start: int
     found: tuple[int, str] | None  # (offset, fingerprint) of the first message from there
@@ -169,7 +169,7 @@ def wait_until_stored(
     Progress stored for another log (a replaced broker or topic, before a
     worker has noticed and re-based it) can hold higher offsets than the
     new log has: a position counts only once the message at its offset is
-    found on the broker (streams.positions.judge_log).
+    found on the broker (streams.rules.positions.judge_log).
 
     Errors of the `tolerate` types while reading the progress (ClickHouse
     restarting) are waited out until the deadline, as the workers wait them

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from streams.facts import DossierFacts, standing_at
-from streams.lifecycle import Standing
+from streams.rules.facts import DossierFacts, standing_at
+from streams.rules.lifecycle import Standing
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 

@@ -12,9 +12,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.facts import dossier_facts
-from streams.store import DATABASE, Engine, fact_row, insert_facts, sql_time, stored_payloads
+from streams.clickhouse.store import (
+    DATABASE,
+    Engine,
+    fact_row,
+    insert_facts,
+    sql_time,
+    stored_payloads,
+)
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import dossier_facts
 
 CHUNK = 2000  # dossiers per round trip
 

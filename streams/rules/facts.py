@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from schemas.events import DossierEvent
-from streams.calendar import WorkingCalendar
-from streams.integrity import Finding, findings_of
-from streams.lifecycle import Fold, Outcome, Standing, ordered_events
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.integrity import Finding, findings_of
+from streams.rules.lifecycle import Fold, Outcome, Standing, ordered_events
 
 _JUST_AFTER = timedelta(microseconds=1)
 

@@ -151,7 +151,7 @@ class ContiguousProgress:
         return gaps
 
     def rows(self, keys: Iterable[Partition], stored_at: int) -> list[tuple]:
-        """partition_progress rows of these partitions (streams.store.PROGRESS_COLUMNS)."""
+        """partition_progress rows of these partitions (PROGRESS_COLUMNS of streams.clickhouse)."""
         return [
             position_row(key, self.positions[key], stored_at)
             for key in keys

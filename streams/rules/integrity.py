@@ -18,11 +18,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from schemas.events import CorrectedField, DossierEvent, EventType, parse_local_datetime
-from streams.calendar import WorkingCalendar
-from streams.lifecycle import Fold, Standing
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.lifecycle import Fold, Standing
 
-if TYPE_CHECKING:  # streams.facts calls findings_of: no import cycle at run time
-    from streams.facts import DossierFacts
+if TYPE_CHECKING:  # streams.rules.facts calls findings_of: no import cycle at run time
+    from streams.rules.facts import DossierFacts
 
 
 class FindingKind(StrEnum):
@@ -72,7 +72,7 @@ def integrity_findings(
     events: Iterable[DossierEvent], calendar: WorkingCalendar
 ) -> tuple[Finding, ...]:
     """The dossier's findings (none before its receipt), ordered by observed_at."""
-    from streams.facts import dossier_facts
+    from streams.rules.facts import dossier_facts
 
     facts = dossier_facts(events, calendar)
     return () if facts is None else facts.findings
@@ -82,7 +82,7 @@ def findings_of(
     ordered: list[DossierEvent], calendar: WorkingCalendar, facts: DossierFacts
 ) -> tuple[Finding, ...]:
     """The findings of a dossier's `ordered_events` whose facts are `facts`
-    (streams.facts calls it; without a `corrected` event only the lifecycle
+    (streams.rules.facts calls it; without a `corrected` event only the lifecycle
     is looked at, so the common dossier costs a scan of its changes)."""
     found: dict[FindingKind, Finding] = {}
     if any(e.type is EventType.CORRECTED for e in ordered):

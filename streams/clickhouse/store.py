@@ -1,7 +1,7 @@
 """ClickHouse: migrations, the rows the workers write, and the report query.
 
 The SQL here runs unchanged on ClickHouse 18.16 (Debian's server) and on a
-current engine (chdb): see `streams/engines.py` for the two ways to run it.
+current engine (chdb): see `streams/clickhouse/engines.py` for the two ways to run it.
 Times are stored as DateTime('UTC'); "never" is NEVER, not NULL.
 """
 
@@ -15,14 +15,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
-from reports.period import LEVEL_NAMES, STORED_COUNTS, PeriodRow, UnitKind
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, Level
-from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import DossierFacts
+from streams.rules.period import LEVEL_NAMES, STORED_COUNTS, PeriodRow, UnitKind
 
 DATABASE = "motcua"
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "deploy" / "clickhouse" / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse" / "migrations"
 NEVER = datetime(2105, 12, 31, tzinfo=UTC)
 
 
@@ -321,7 +321,7 @@ def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
         engine.insert(f"{DATABASE}.dossier_periods", PERIOD_COLUMNS, period_rows(fact_rows))
 
 
-# Finished dossiers never reopen (streams/lifecycle.py), so all their rows can
+# Finished dossiers never reopen (streams/rules/lifecycle.py), so all their rows can
 # go, and rows are only ever rewritten with newer versions, so none comes back
 # open. A mutation: it rewrites the parts in the background, and until it is
 # done the finished rows are hidden by FINAL anyway.

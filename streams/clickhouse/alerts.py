@@ -13,10 +13,7 @@ from datetime import UTC, datetime
 
 from schemas.events import DossierEvent, EventType
 from streams.alertmanager import InspectorAlert, summary
-from streams.facts import Change, DossierFacts, DueInForce
-from streams.hotspots import HotspotChange, HotspotTracker
-from streams.lifecycle import Outcome, Standing
-from streams.store import (
+from streams.clickhouse.store import (
     DATABASE,
     FACT_COLUMNS,
     NEVER,
@@ -26,6 +23,9 @@ from streams.store import (
     sql_time,
     stored_time,
 )
+from streams.rules.facts import Change, DossierFacts, DueInForce
+from streams.rules.hotspots import HotspotChange, HotspotTracker
+from streams.rules.lifecycle import Outcome, Standing
 
 ALERT_COLUMNS = (
     "alert_id",

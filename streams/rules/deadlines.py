@@ -56,9 +56,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from streams.calendar import WorkingCalendar
-from streams.facts import DossierFacts, DueInForce, standing_at
-from streams.lifecycle import Standing
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.facts import DossierFacts, DueInForce, standing_at
+from streams.rules.lifecycle import Standing
 
 _TICK = timedelta(microseconds=1)  # datetimes resolve to µs: x + 1µs is "just after x"
 _HOUR = timedelta(hours=1)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from schemas.events import CorrectedField, DossierEvent, EventType, parse_local_datetime
-from streams.calendar import WorkingCalendar
+from streams.rules.calendar import WorkingCalendar
 
 _RANK = {t: i for i, t in enumerate(EventType)}  # declaration order = lifecycle order
 _FLAGS = ("fee_due", "paid_online", "digitized")
@@ -142,7 +142,7 @@ class Fold:
             return  # a finished dossier is not reopened
         if e.type is EventType.CORRECTED and e.field is CorrectedField.DUE_AT:
             # the rewritten due is in force from now on (what the source reports
-            # is judged, as the portal does); streams.integrity shows the rewrite
+            # is judged, as the portal does); streams.rules.integrity shows the rewrite
             assert e.new is not None  # DossierEvent guarantees it
             self.due = self.cal.normalize_due(parse_local_datetime(e.new))
         if e.type in _FINISHING:

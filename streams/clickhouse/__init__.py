@@ -1,0 +1,1 @@
+"""Everything that knows ClickHouse: migrations, row shapes, queries, the writer."""

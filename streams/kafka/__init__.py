@@ -1,0 +1,1 @@
+"""Everything that knows Kafka: one connection configuration, clients, topics."""
