@@ -31,6 +31,7 @@ from reports.sources import ClickHouseSource, FileSource, ReportSource
 from reports.tables import BY_TITLE, TableSpec, plain_table, terminal_table, total_row, unit_labels
 from schemas.settings import Settings
 from streams.problems import REJECTED, USAGE, Problem, check_broker, explain
+from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
 
 err = Console(stderr=True)
@@ -194,7 +195,7 @@ def _read_events(settings: Settings, paths: list[Path]) -> FileSource:
         if rejected <= MAX_LISTED:
             _say(f"{r.path}:{r.line}: dòng không hợp lệ, đã bỏ qua: {r.reason}", "yellow")
 
-    files = FileSource(paths, settings.calendar, settings.province, on_reject)
+    files = FileSource(paths, working_calendar(settings), settings.province, on_reject)
     if rejected > MAX_LISTED:
         _say(f"… và {rejected - MAX_LISTED} dòng không hợp lệ khác", "yellow")
     if rejected:
@@ -222,7 +223,7 @@ def _source(settings: Settings, source: Source, events: list[Path] | None) -> Re
         if problem is None:
             raise
         raise problem from None
-    return ClickHouseSource(engine, settings.calendar, settings.province)
+    return ClickHouseSource(engine, working_calendar(settings), settings.province)
 
 
 FROM_FILES = "hoặc lấy số liệu từ tệp: thêm --events TỆP.jsonl"
@@ -237,7 +238,7 @@ def _source_name(source: Source, events: list[Path] | None) -> str:
 def _no_data(rows: ReportSource, what: str, settings: Settings) -> Problem:
     """Nothing to report for a period: say where the data is."""
     if isinstance(rows, FileSource) and (span := rows.span()):
-        first, last = (settings.calendar.local(t) for t in span)
+        first, last = (working_calendar(settings).local(t) for t in span)
         way_out = (
             f"sự kiện trong tệp nằm trong khoảng {first:%d/%m/%Y} – {last:%d/%m/%Y}; "
             "chọn kỳ trong khoảng đó"
@@ -294,7 +295,7 @@ def report(
 ) -> None:
     """Period report (Biểu II.06a) for [from, to) from event files or ClickHouse."""
     settings = Settings()
-    start, end = _period(from_, to, settings.calendar.tz)
+    start, end = _period(from_, to, working_calendar(settings).tz)
     _check_xlsx(fmt, output)
     chosen = _choose(source, events)
     rows_source = _source(settings, chosen, events)
@@ -359,7 +360,7 @@ def alerts(
     from streams.rules.watch import watch_config
 
     settings = Settings()
-    cal = settings.calendar
+    cal = working_calendar(settings)
     start, end = _period(from_, to, cal.tz)
     chosen = _choose(source, events)
     rows_source = _source(settings, chosen, events)
@@ -425,7 +426,7 @@ def integrity(
     from reports.render import write_records_xlsx
 
     settings = Settings()
-    cal = settings.calendar
+    cal = working_calendar(settings)
     start, end = _period(from_, to, cal.tz)
     if fmt is FindingsFormat.XLSX and output is None:
         raise Problem("--format xlsx cần nơi ghi tệp", "thêm --output TỆP.xlsx", USAGE)
@@ -531,7 +532,7 @@ def reconcile(
         raise Problem(
             f"{portal_json} không dùng được để đối chiếu: {exc}", PORTAL_EXPECTED
         ) from None
-    start, end = month_bounds(year, number, settings.calendar)
+    start, end = month_bounds(year, number, working_calendar(settings))
     rows = _source(settings, chosen, events)
     agencies = rows.rows(start, end, UnitKind.AGENCY)
     if not agencies:
@@ -627,7 +628,7 @@ def ingest_file(
         with Progress(*columns, console=err, disable=not err.is_terminal) as progress:
             for path in paths:
                 when = observed or datetime.fromtimestamp(
-                    path.stat().st_mtime, settings.calendar.tz
+                    path.stat().st_mtime, working_calendar(settings).tz
                 )
                 task = progress.add_task(path.name, total=None, errors=0)
 
@@ -818,7 +819,7 @@ def ingest_poll(
         err.print(f"[red]Lỗi: {escape(str(e))}; thử lại sau {interval:g} giây[/red]")
 
     def clock() -> datetime:
-        return datetime.now(settings.calendar.tz)
+        return datetime.now(working_calendar(settings).tz)
 
     poller = Poller(source, publisher, clock=clock, on_page=page, on_retry=retry)
     err.print(f"Đang lấy hồ sơ thay đổi từ {escape(url)} (nguồn {escape(source_name)})")
@@ -910,7 +911,7 @@ def export_monthly(
     settings = Settings()
     year, number = _month(month)
     chosen = _choose(source, events)
-    start, end = month_bounds(year, number, settings.calendar)
+    start, end = month_bounds(year, number, working_calendar(settings))
     rows = _source(settings, chosen, events)
     unit_name = _check_unit(rows, unit) if unit is not None else None
     months = [
@@ -927,7 +928,7 @@ def export_monthly(
         progress.advance(task)
         trend = []
         for y, m in months:
-            bounds = month_bounds(y, m, settings.calendar)
+            bounds = month_bounds(y, m, working_calendar(settings))
             total = _total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
             trend.append((f"{y:04d}-{m:02d}", total))
             progress.advance(task)
@@ -941,9 +942,11 @@ def export_monthly(
         province=province,
         tables=tables,
         trend=trend,
-        cut_off=datetime.now(settings.calendar.tz).replace(microsecond=0),
+        cut_off=datetime.now(working_calendar(settings).tz).replace(microsecond=0),
         source=_source_name(chosen, events),
-        findings=[finding_record(f, settings.calendar) for f in rows.findings(start, end, unit)],
+        findings=[
+            finding_record(f, working_calendar(settings)) for f in rows.findings(start, end, unit)
+        ],
     )
     if fmt is ExportFormat.XLSX:
         write_monthly_workbook(evidence, output)
@@ -970,11 +973,9 @@ def _total(rows: list[PeriodRow], settings: Settings) -> PeriodRow:
 
 def _engine(settings: Settings, role: str):
     """A ClickHouse connection as the admin, writer or reader user."""
-    from streams.clickhouse.engines import DriverEngine
+    from streams.clickhouse.engines import connect
 
-    user = getattr(settings, f"clickhouse_{role}_user")
-    password = getattr(settings, f"clickhouse_{role}_password").get_secret_value()
-    return DriverEngine(settings.clickhouse_host, settings.clickhouse_port, user, password)
+    return connect(settings, role)
 
 
 # -- the simulated province ---------------------------------------------------------------
@@ -1110,7 +1111,7 @@ def services_down(data_dir: DataDirOption = Path(".data")) -> None:
 @app.command(help="Tạo hoặc nâng cấp các bảng ClickHouse (chạy lại nhiều lần cũng không sao).")
 def migrate() -> None:
     """Create or upgrade the ClickHouse schema (idempotent)."""
-    from streams.clickhouse.store import migrate as apply
+    from streams.clickhouse.migrations import migrate as apply
 
     applied = apply(_engine(Settings(), "admin"))
     if applied:
@@ -1127,8 +1128,8 @@ def worker() -> None:
     Connects as the writer; migrates first only with MOTCUA_WORKER_MIGRATE=true."""
     from faust.worker import Worker
 
-    from streams.clickhouse.store import migrate as apply
-    from streams.clickhouse.store import pending_migrations
+    from streams.clickhouse.migrations import migrate as apply
+    from streams.clickhouse.migrations import pending_migrations
     from streams.kafka.topics import ensure_topics
     from streams.logs import logging_config
     from streams.worker import make_app
@@ -1169,7 +1170,8 @@ def replay(
     timeout: Annotated[float, typer.Option(help="Số giây tối đa chờ với --wait.")] = 600.0,
 ) -> None:
     """Publish canonical events (JSON lines) to the dossier-events topic."""
-    from streams.kafka.clients import make_producer, replay_files
+    from ingest.replay import replay_files
+    from streams.kafka.clients import make_producer
 
     settings = Settings()
     _check_files(files, "tệp sự kiện")
@@ -1209,7 +1211,7 @@ def _wait_stored(settings: Settings, offsets: dict[int, int], timeout: float) ->
     a ClickHouse outage meanwhile is waited out until `timeout`."""
     from clickhouse_driver.errors import NetworkError, SocketTimeoutError
 
-    from streams.kafka.clients import NotStoredInTime, wait_until_stored
+    from streams.progress import NotStoredInTime, wait_until_stored
 
     _say(f"Đang chờ worker lưu vào ClickHouse (tối đa {timeout:g} giây)…")
     try:
@@ -1248,12 +1250,14 @@ def recompute(from_: FromOption, to: ToOption) -> None:
     from streams.clickhouse.rollups import months_between, refresh_rollups
 
     settings = Settings()
-    start, end = _period(from_, to, settings.calendar.tz)
+    start, end = _period(from_, to, working_calendar(settings).tz)
     engine = _engine(settings, "writer")
-    written = recompute_facts(engine, start, end, settings.calendar)
+    written = recompute_facts(engine, start, end, working_calendar(settings))
     _say(f"Đã tính lại số liệu của {written} hồ sơ.")
-    for month_start, month_end in months_between(start, end, settings.calendar):
-        refresh_rollups(engine, month_start, month_end, settings.calendar, settings.province)
+    for month_start, month_end in months_between(start, end, working_calendar(settings)):
+        refresh_rollups(
+            engine, month_start, month_end, working_calendar(settings), settings.province
+        )
         _say(f"Đã làm mới số liệu tổng hợp tháng {month_start:%Y-%m}.")
 
 
@@ -1263,9 +1267,9 @@ def rollup(month: Annotated[str, typer.Option(help="Tháng, YYYY-MM.")]) -> None
     from streams.clickhouse.rollups import month_bounds, refresh_rollups
 
     settings = Settings()
-    start, end = month_bounds(*_month(month), settings.calendar)
+    start, end = month_bounds(*_month(month), working_calendar(settings))
     rows = refresh_rollups(
-        _engine(settings, "writer"), start, end, settings.calendar, settings.province
+        _engine(settings, "writer"), start, end, working_calendar(settings), settings.province
     )
     _say(f"Đã lưu {rows} dòng tổng hợp của tháng {month}.")
 

@@ -32,7 +32,7 @@ from common import (
     write_results,
 )
 
-from streams.kafka.clients import wait_until_stored
+from streams.progress import wait_until_stored
 
 YEAR_EVENTS = 10_000_000
 YEAR_DOSSIERS = 2_000_000

@@ -30,11 +30,13 @@ from zoneinfo import ZoneInfo
 from common import machine, percentile, services, verdict, write_results
 
 import dashboards.boards
-import streams.clickhouse.store
+import streams.clickhouse.queries
 from dashboards.boards import BOARDS, TZ, VARIABLES
 from dashboards.macros import expand
 from streams.clickhouse.engines import ChdbEngine, DriverEngine
-from streams.clickhouse.store import DATABASE, FACT_COLUMNS, Engine, load_migrations, migrate
+from streams.clickhouse.migrations import load_migrations, migrate
+from streams.clickhouse.rows import FACT_COLUMNS
+from streams.clickhouse.sql import DATABASE, Engine
 
 TARGET_MS = 300.0
 NEVER = "toDateTime('2105-12-31 00:00:00', 'UTC')"
@@ -130,7 +132,7 @@ FROM
 WHERE raised_at < least(end_at, toDateTime({end}))
 """
 
-# What the workers write beside the facts (streams.clickhouse.store.unit_rows).
+# What the workers write beside the facts (streams.clickhouse.queries.unit_rows).
 UNITS_SQL = """
 INSERT INTO {db}.units
 SELECT kind, code, argMax(name, updated_at), max(updated_at)
@@ -256,12 +258,14 @@ def scan_facts_sql(s: str, e: str, where: str = "", columns=FACT_COLUMNS) -> str
 
 def queries_reading_facts() -> list[tuple[str, str, str]]:
     """queries(), with every panel reading dossier_facts as before."""
-    current = streams.clickhouse.store.active_facts_sql
-    streams.clickhouse.store.active_facts_sql = dashboards.boards.active_facts_sql = scan_facts_sql
+    current = streams.clickhouse.queries.active_facts_sql
+    streams.clickhouse.queries.active_facts_sql = dashboards.boards.active_facts_sql = (
+        scan_facts_sql
+    )
     try:
         built = queries()
     finally:
-        streams.clickhouse.store.active_facts_sql = dashboards.boards.active_facts_sql = current
+        streams.clickhouse.queries.active_facts_sql = dashboards.boards.active_facts_sql = current
     before, after = f"{DATABASE}.dossier_facts FINAL", f"{DATABASE}.open_dossiers FINAL"
     return [(board, title, sql.replace(after, before)) for board, title, sql in built]
 

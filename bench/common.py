@@ -28,14 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pydantic import SecretStr  # noqa: E402
+from pydantic import SecretStr
 
-from schemas.events import DossierEvent  # noqa: E402
-from schemas.settings import Settings  # noqa: E402
-from streams.clickhouse.engines import DriverEngine  # noqa: E402
-from streams.clickhouse.store import migrate  # noqa: E402
-from streams.kafka.clients import acknowledged, make_producer, wait_until_stored  # noqa: E402
-from streams.services import Broker, ClickHouseServer  # noqa: E402
+from ingest.replay import acknowledged
+from schemas.events import DossierEvent
+from schemas.settings import Settings
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.migrations import migrate
+from streams.kafka.clients import make_producer
+from streams.progress import wait_until_stored
+from streams.services import Broker, ClickHouseServer
 
 RESULTS = ROOT / "bench" / "results"
 CLK_TCK = os.sysconf("SC_CLK_TCK")

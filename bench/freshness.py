@@ -31,7 +31,8 @@ from common import (
 )
 
 from streams.clickhouse.engines import DriverEngine
-from streams.kafka.clients import make_producer, stored_offsets, wait_until_stored
+from streams.kafka.clients import make_producer
+from streams.progress import stored_offsets, wait_until_stored
 
 TARGET_P99 = 2.0
 

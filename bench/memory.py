@@ -35,7 +35,7 @@ from common import (
 
 from schemas.events import EventType
 from schemas.settings import Settings
-from streams.kafka.clients import wait_until_stored
+from streams.progress import wait_until_stored
 
 TARGET_BYTES = 1.5 * 1024
 

@@ -18,13 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
 from streams.clickhouse.engines import DriverEngine
-from streams.clickhouse.store import (
-    DATABASE,
-    RAW_EVENT_COLUMNS,
-    fact_row,
-    insert_facts,
-    raw_event_row,
-)
+from streams.clickhouse.queries import insert_facts
+from streams.clickhouse.rows import RAW_EVENT_COLUMNS, fact_row, raw_event_row
+from streams.clickhouse.sql import DATABASE
+from streams.rules.calendar import working_calendar
 from streams.rules.facts import dossier_facts
 from streams.rules.processor import decode_history, encode_history
 
@@ -69,7 +66,7 @@ async def process(stream: faust.StreamT) -> None:
             history.append(event)
         table[event.dossier_id] = encode_history(history)
         now = datetime.now(UTC)
-        facts = dossier_facts(history, settings.calendar)
+        facts = dossier_facts(history, working_calendar(settings))
         if facts is not None:
             insert_facts(engine, [fact_row(facts, now)])
         engine.insert(f"{DATABASE}.raw_events", RAW_EVENT_COLUMNS, [raw_event_row(event, now)])

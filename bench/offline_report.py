@@ -20,6 +20,7 @@ import orjson
 from reports.offline import Rejected
 from reports.sources import FileSource
 from schemas.settings import Settings
+from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
 
 
@@ -96,10 +97,10 @@ def main() -> None:
         events = synthetic_month(path, dossiers)
         began = time.perf_counter()
         rejects: list[Rejected] = []
-        source = FileSource([path], settings.calendar, settings.province, rejects.append)
+        source = FileSource([path], working_calendar(settings), settings.province, rejects.append)
         rows = source.rows(
-            datetime(2026, 5, 1, tzinfo=settings.calendar.tz),
-            datetime(2026, 6, 1, tzinfo=settings.calendar.tz),
+            datetime(2026, 5, 1, tzinfo=working_calendar(settings).tz),
+            datetime(2026, 6, 1, tzinfo=working_calendar(settings).tz),
             UnitKind.AGENCY,
         )
         took = time.perf_counter() - began

@@ -57,13 +57,19 @@ from common import (
     write_results,
 )
 
+from ingest.replay import replay_files
 from reports.offline import Rejected
 from reports.sources import FileSource
 from schemas.settings import Settings
 from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.queries import report_rows
 from streams.clickhouse.rollups import month_bounds
-from streams.clickhouse.store import DATABASE, FACT_COLUMNS, migrate, report_rows
-from streams.kafka.clients import make_producer, replay_files, stored_offsets, wait_until_stored
+from streams.clickhouse.rows import FACT_COLUMNS
+from streams.clickhouse.sql import DATABASE
+from streams.kafka.clients import make_producer
+from streams.progress import stored_offsets, wait_until_stored
+from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
 from streams.services import ClickHouseServer
 
@@ -103,7 +109,7 @@ def create_events_topic(settings: Settings) -> None:
 
 
 def offline_report(path: Path, settings: Settings, span: tuple[datetime, datetime]) -> dict:
-    cal = settings.calendar
+    cal = working_calendar(settings)
     first, last = cal.local(span[0]), cal.local(span[1])
     start = month_bounds(first.year, first.month, cal)[0]
     end = month_bounds(last.year, last.month, cal)[1]
@@ -249,7 +255,7 @@ def compare(ours: DriverEngine, peer: DriverEngine, settings: Settings, offline:
     )
     raw_ours, raw_peer = ours.rows(raw_sql)[0], peer.rows(raw_sql)[0]
     start, end = offline["period"]
-    cal, province = settings.calendar, settings.province
+    cal, province = working_calendar(settings), settings.province
     report_ours = report_rows(ours, start, end, UnitKind.AGENCY, cal, province)
     report_peer = report_rows(peer, start, end, UnitKind.AGENCY, cal, province)
     example = None

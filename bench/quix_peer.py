@@ -39,23 +39,24 @@ except ImportError as exc:  # peers.py checks first and says how to install it
 
     sys.exit(f"quixstreams does not import ({exc}); install it with:\n  {QUIX_INSTALL}")
 
-from schemas.deadletter import DeadLetter  # noqa: E402
-from schemas.events import InvalidEvent, parse_event  # noqa: E402
-from schemas.settings import Settings  # noqa: E402
-from streams.clickhouse.engines import DriverEngine  # noqa: E402
-from streams.clickhouse.store import (  # noqa: E402
-    DATABASE,
+from schemas.deadletter import DeadLetter
+from schemas.events import InvalidEvent, parse_event
+from schemas.settings import Settings
+from streams.clickhouse.engines import DriverEngine
+from streams.clickhouse.queries import insert_facts
+from streams.clickhouse.rows import (
     DEAD_LETTER_COLUMNS,
     RAW_EVENT_COLUMNS,
     dead_letter_row,
     fact_row,
-    insert_facts,
     raw_event_row,
 )
-from streams.rules.facts import dossier_facts  # noqa: E402
-from streams.rules.processor import decode_history, encode_history  # noqa: E402
+from streams.clickhouse.sql import DATABASE
+from streams.rules.calendar import working_calendar
+from streams.rules.facts import dossier_facts
+from streams.rules.processor import decode_history, encode_history
 
-CALENDAR = Settings().calendar  # the worker's default calendar
+CALENDAR = working_calendar(Settings())  # the worker's default calendar
 
 
 def fold(value: bytes, key: str, timestamp: int, headers, state: State) -> tuple:

@@ -25,8 +25,8 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import sampling  # noqa: E402
-from common import (  # noqa: E402
+import sampling
+from common import (
     MOTCUA_WORKER,
     bench_settings,
     create_topic,
@@ -38,10 +38,11 @@ from common import (  # noqa: E402
     write_results,
 )
 
-from streams.clickhouse.store import DATABASE, migrate  # noqa: E402
-from streams.kafka.clients import wait_until_stored  # noqa: E402
-from streams.services import Broker, ClickHouseServer  # noqa: E402
-from tests.histories import TZ, random_province  # noqa: E402
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.sql import DATABASE
+from streams.progress import wait_until_stored
+from streams.services import Broker, ClickHouseServer
+from tests.histories import TZ, random_province
 
 
 async def bare_aiokafka(bootstrap: str, topic: str, count: int) -> float:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from streams.clickhouse.findings import findings_in_range_sql
-from streams.clickhouse.store import DATABASE, UNIT_KINDS, active_facts_sql, period_counts_sql
+from streams.clickhouse.queries import active_facts_sql, period_counts_sql
+from streams.clickhouse.rows import UNIT_KINDS
+from streams.clickhouse.sql import DATABASE
 from streams.rules.integrity import FINDING_NAMES_VI
 from streams.rules.period import UnitKind
 
@@ -26,7 +28,7 @@ OPEN = f"{DATABASE}.open_dossiers FINAL"  # finished rows there are hidden by en
 JSON_DIR = Path(__file__).resolve().parent / "json"
 
 # Template variables: one value, or '' for all (allValue); the fact column
-# each filters on comes from the units the workers record (streams.clickhouse.store).
+# each filters on comes from the units the workers record (streams.clickhouse.rows).
 _LABELS = {"district": "Huyện", "agency": "Đơn vị", "field": "Lĩnh vực", "level": "Cấp"}
 VARIABLES = {name: (label, UNIT_KINDS[name][0]) for name, label in _LABELS.items()}
 FILTER = " AND ".join(

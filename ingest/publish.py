@@ -21,10 +21,10 @@ import orjson
 from kafka import KafkaProducer
 
 from ingest.record_history import SqliteRecords
+from ingest.replay import acknowledged
 from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
-from streams.kafka.clients import acknowledged
 
 DELIVERY_TIMEOUT_S = 30
 

@@ -53,6 +53,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.publish import RecordPublisher, Submitted
 from schemas.settings import Settings
+from streams.rules.calendar import working_calendar
 
 RECORDS_PATH = "/v1/records"
 STAGE = "ingest serve"  # names this way in on dead letters
@@ -409,7 +410,7 @@ def run(
             publisher,
             token,
             max_body_bytes,
-            settings.calendar.tz,
+            working_calendar(settings).tz,
             executor=pool,
             body_timeout=body_timeout,
         )

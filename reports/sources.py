@@ -16,7 +16,8 @@ from reports.alerts import facts_of_events
 from reports.offline import Rejected, read_events, states_at
 from schemas.events import DossierEvent
 from streams.clickhouse.findings import read_findings
-from streams.clickhouse.store import DATABASE, Engine, report_rows
+from streams.clickhouse.queries import report_rows
+from streams.clickhouse.sql import DATABASE, Engine
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.integrity import Finding
 from streams.rules.lifecycle import DossierState

@@ -7,14 +7,11 @@ MOTCUA_EXTRA_DAYS_OFF='["2026-05-04"]', MOTCUA_WORKING_HOURS='["07:30-11:30","13
 from __future__ import annotations
 
 from datetime import date, time
-from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from streams.rules.calendar import WorkingCalendar
 
 
 def _parse_span(text: str) -> tuple[time, time]:
@@ -102,37 +99,9 @@ class Settings(BaseSettings):
             _parse_span(span)
         return spans
 
-    @cached_property
-    def calendar(self) -> WorkingCalendar:
-        return WorkingCalendar(
-            hours=[_parse_span(s) for s in self.working_hours],
-            extra_days_off=self.extra_days_off,
-            extra_working_days=self.extra_working_days,
-            tz=self.timezone,
-        )
+    def working_hours_spans(self) -> list[tuple[time, time]]:
+        return [_parse_span(s) for s in self.working_hours]
 
     @property
     def province(self) -> tuple[str, str]:
         return self.province_code, self.province_name
-
-    def broker_credentials(self) -> Any:
-        """faust credentials for SASL/TLS, or None for a plaintext local broker."""
-        if self.security_protocol == "PLAINTEXT":
-            return None
-        import ssl
-
-        import faust
-
-        context = (
-            ssl.create_default_context(cafile=self.ssl_cafile)
-            if "SSL" in (self.security_protocol)
-            else None
-        )
-        if self.security_protocol.startswith("SASL"):
-            return faust.SASLCredentials(
-                username=self.sasl_username,
-                password=self.sasl_password.get_secret_value(),
-                mechanism=self.sasl_mechanism,
-                ssl_context=context,
-            )
-        return faust.SSLCredentials(context)

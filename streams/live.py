@@ -38,14 +38,17 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from ingest.replay import acknowledged
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.pacing import paced
 from ingest.simulator.simulation import Format, Simulation
 from reports.tables import TableSpec, column_widths, fit_columns, total_row
 from schemas.settings import Settings
 from streams.clickhouse.engines import DriverEngine
-from streams.clickhouse.store import migrate, report_rows, stored_positions
-from streams.kafka.clients import acknowledged, make_producer
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.queries import report_rows, stored_positions
+from streams.kafka.clients import make_producer
+from streams.rules.calendar import working_calendar
 from streams.rules.period import PeriodRow, UnitKind
 from streams.services import Broker, ClickHouseServer, interrupts_deferred
 
@@ -148,7 +151,7 @@ def _view_record(r: PeriodRow) -> dict[str, object]:
 
 
 def caption(now: datetime, published: int, stored: int | None, settings: Settings) -> str:
-    local = settings.calendar.local(now)
+    local = working_calendar(settings).local(now)
     saved = "" if stored is None else f" · đã lưu {stored}"
     return (
         f"Giờ mô phỏng: {local:%d/%m/%Y %H:%M} · đã gửi {published} sự kiện{saved} · Ctrl-C để dừng"
@@ -168,7 +171,7 @@ def _view(
     """The month's table, worst on-time rate first, with its caption, in at most
     `height` lines of `width` cells: the units that do not fit are counted in
     a last row ("… và N đơn vị khác"); the caption is always the last line."""
-    local = settings.calendar.local(now)
+    local = working_calendar(settings).local(now)
     title = f"Tình hình giải quyết hồ sơ tháng {local:%m/%Y} (theo cơ quan)"
     records = _view_records(rows)
     total = _view_record(total_row(rows)) if rows else None
@@ -360,8 +363,10 @@ def _start(
         stack.callback(_stopping, say, "worker", partial(_stop_process, worker))
     start = datetime.now(UTC) - timedelta(days=days_back)
     clock = SimulatedClock(start, speed)
-    first = settings.calendar.local(start).date()
-    sim = Simulation(first, first + timedelta(days=days_back + 60), Knobs(), settings.calendar)
+    first = working_calendar(settings).local(start).date()
+    sim = Simulation(
+        first, first + timedelta(days=days_back + 60), Knobs(), working_calendar(settings)
+    )
     run = LocalRun(settings, engine, clock)
     feeder = threading.Thread(target=_feed, args=(sim, clock, run), daemon=True)
     feeder.start()
@@ -403,7 +408,7 @@ def stored_count(run: LocalRun) -> int | None:
 
 def _month_rows(run: LocalRun, now: datetime) -> list[PeriodRow] | None:
     """This month's rows so far; None when ClickHouse does not answer."""
-    cal = run.settings.calendar
+    cal = working_calendar(run.settings)
     month = cal.local(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     try:
         return report_rows(run.engine, month, now, UnitKind.AGENCY, cal)
@@ -413,7 +418,7 @@ def _month_rows(run: LocalRun, now: datetime) -> list[PeriodRow] | None:
 
 def summary_line(run: LocalRun, now: datetime, rows: list[PeriodRow], stored: int | None) -> str:
     """One status line: the simulated time, the feed, and the month so far."""
-    local = run.settings.calendar.local(now)
+    local = working_calendar(run.settings).local(now)
     line = f"Giờ mô phỏng {local:%d/%m/%Y %H:%M} · đã gửi {run.published} sự kiện"
     line += "" if stored is None else f" · đã lưu {stored}"
     if rows:

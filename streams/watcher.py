@@ -41,8 +41,9 @@ from streams.clickhouse.alerts import (
 )
 from streams.clickhouse.findings import read_findings
 from streams.clickhouse.sink import ClickHouseSink
-from streams.clickhouse.store import DATABASE, Engine
-from streams.kafka.clients import stored_offsets
+from streams.clickhouse.sql import DATABASE, Engine
+from streams.progress import stored_offsets
+from streams.rules.calendar import working_calendar
 from streams.rules.watch import (
     WatchStep,
     for_alertmanager,
@@ -151,7 +152,7 @@ class Watcher:
             span.since,
             span.until,
             tracker,
-            self.settings.calendar,
+            working_calendar(self.settings),
             self.config,
         )
         findings = await self.sink.acall(lambda e: read_findings(e, span.since, span.until))

@@ -25,21 +25,23 @@ import faust
 from faust.types import TP
 
 from schemas.settings import Settings
-from streams.clickhouse.engines import DriverEngine
-from streams.clickhouse.rollups import month_bounds, refresh_rollups
-from streams.clickhouse.sink import ClickHouseSink, SinkBatch, SinkClosed
-from streams.clickhouse.store import (
-    Engine,
+from streams.clickhouse.engines import connect
+from streams.clickhouse.queries import (
     delete_finished_open,
     report_rows,
     stored_dossier_ids,
     stored_payloads,
     stored_positions,
-    stored_time,
 )
+from streams.clickhouse.rollups import month_bounds, refresh_rollups
+from streams.clickhouse.rows import SinkBatch, stored_batch, stored_time
+from streams.clickhouse.sink import ClickHouseSink, SinkClosed
+from streams.clickhouse.sql import Engine
 from streams.histories import DossierHistories
 from streams.kafka.clients import sample_logs
+from streams.kafka.config import faust_options
 from streams.metrics import WorkerMetrics
+from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
 from streams.rules.positions import Partition, Position, Verdict, judge_log, position_row
 from streams.rules.processor import BatchProcessor, Message, ProcessedBatch, dead_letter_batch
@@ -53,15 +55,9 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
     """The worker app; `connect` makes the ClickHouse Engine (tests pass their own)."""
     app = faust.App(
         settings.app_id,
-        broker=[f"kafka://{b}" for b in settings.bootstrap_servers.split(",")],
-        broker_credentials=settings.broker_credentials(),
-        topic_partitions=settings.topic_partitions,
-        topic_replication_factor=settings.topic_replication_factor,
+        **faust_options(settings),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        broker_session_timeout=settings.broker_session_timeout,
-        broker_heartbeat_interval=settings.broker_heartbeat_interval,
-        broker_rebalance_timeout=settings.broker_rebalance_timeout,
         broker_commit_every=settings.batch_max_events,
         broker_commit_interval=settings.commit_interval,
         stream_wait_empty=False,
@@ -72,7 +68,7 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         settings.events_topic, key_serializer="raw", value_serializer="raw", internal=False
     )
     dead_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
-    processor = BatchProcessor(settings.calendar, source=settings.events_topic)
+    processor = BatchProcessor(working_calendar(settings), source=settings.events_topic)
     histories = DossierHistories(settings.cached_histories)
     metrics = WorkerMetrics()
     if settings.metrics_port:
@@ -148,7 +144,7 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
 
     @app.timer(settings.rollup_interval)
     async def refresh_current_month() -> None:
-        cal = settings.calendar
+        cal = working_calendar(settings)
         today = cal.local(datetime.now(UTC))
         start, end = month_bounds(today.year, today.month, cal)
 
@@ -179,9 +175,9 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             try:
                 async with owned.lock:
                     messages = await owned.unstored([_message(e) for e in batch])
-                    stored, gaps = dead_letter_batch(messages, processor.progress, now)
-                    await sink.awrite(stored)
-                    await owned.reread(gaps)
+                    stored = dead_letter_batch(messages, processor.progress, now)
+                    await sink.awrite(stored_batch(stored))
+                    await owned.reread(stored.gaps)
             except SinkClosed:
                 return  # stopping: not acknowledged, stored by the next worker
             except Exception:
@@ -367,7 +363,7 @@ async def _store(sink: ClickHouseSink, dead_topic: faust.TopicT, processed: Proc
         key, value = letter.dead_letter_id.encode(), letter.to_bytes()
         sent.append(await dead_topic.send(key=key, value=value, force=True))
     await asyncio.wait_for(asyncio.gather(*sent), SEND_TIMEOUT_S)
-    await sink.awrite(processed.sink)
+    await sink.awrite(stored_batch(processed))
     if processed.dead_letters:
         log.warning("dead letters", extra={"count": len(processed.dead_letters)})
 
@@ -387,9 +383,4 @@ def _return_freed_memory() -> None:
 
 
 def _driver(settings: Settings) -> Engine:
-    return DriverEngine(
-        host=settings.clickhouse_host,
-        port=settings.clickhouse_port,
-        user=settings.clickhouse_writer_user,
-        password=settings.clickhouse_writer_password.get_secret_value(),
-    )
+    return connect(settings, "writer")

@@ -32,7 +32,7 @@ def engine(request, tmp_path_factory):
     """An empty `motcua` database on each engine: chdb (current ClickHouse) and
     Debian's 18.16 server; migrations not applied yet."""
     from streams.clickhouse.engines import ChdbEngine
-    from streams.clickhouse.store import DATABASE
+    from streams.clickhouse.sql import DATABASE
 
     if request.param == "chdb":
         engine = ChdbEngine(str(tmp_path_factory.mktemp("chdb")))
@@ -56,7 +56,8 @@ def facts_of(events, calendar) -> list:
 
 def load_facts(engine, events, computed_at, calendar) -> int:
     """Fold events into facts and store them; returns the number of dossiers."""
-    from streams.clickhouse.store import fact_row, insert_facts
+    from streams.clickhouse.queries import insert_facts
+    from streams.clickhouse.rows import fact_row
 
     rows = [fact_row(f, computed_at) for f in facts_of(events, calendar)]
     insert_facts(engine, rows)

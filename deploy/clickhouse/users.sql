@@ -29,7 +29,7 @@ GRANT SELECT ON motcua.schema_migrations TO motcua_writer;
 GRANT SELECT ON motcua.dossier_facts TO motcua_writer;
 GRANT SELECT ON motcua.dossier_periods TO motcua_writer;
 GRANT SELECT ON motcua.open_dossiers TO motcua_writer;
--- the leader drops finished dossiers from open_dossiers (streams.clickhouse.store.delete_finished_open)
+-- the leader drops finished dossiers from open_dossiers (streams.clickhouse.queries.delete_finished_open)
 GRANT ALTER DELETE ON motcua.open_dossiers TO motcua_writer;
 GRANT SELECT ON motcua.hotspots TO motcua_writer;
 GRANT SELECT ON motcua.watch_position TO motcua_writer;

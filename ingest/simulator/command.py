@@ -22,6 +22,7 @@ from ingest.simulator.outputs import (
 from ingest.simulator.pacing import paced
 from ingest.simulator.simulation import Emitted, Format, Simulation
 from schemas.settings import Settings
+from streams.rules.calendar import working_calendar
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _clock(sim: Simulation, speed: float, console: Console) -> Any:
 
 def run(req: Request, console: Console) -> None:
     settings = Settings()
-    sim = Simulation(req.start, req.end, req.knobs, settings.calendar)
+    sim = Simulation(req.start, req.end, req.knobs, working_calendar(settings))
     if req.units is not None:
         write_units(req.units, sim)
     truth = TruthWriter(sim, req.truth, settings.province)

@@ -13,16 +13,9 @@ from datetime import UTC, datetime
 
 from schemas.events import DossierEvent, EventType
 from streams.alertmanager import InspectorAlert, summary
-from streams.clickhouse.store import (
-    DATABASE,
-    FACT_COLUMNS,
-    NEVER,
-    Engine,
-    active_facts_sql,
-    sql_string,
-    sql_time,
-    stored_time,
-)
+from streams.clickhouse.queries import active_facts_sql
+from streams.clickhouse.rows import FACT_COLUMNS, stored_time
+from streams.clickhouse.sql import DATABASE, NEVER, Engine, sql_string, sql_time
 from streams.rules.facts import Change, DossierFacts, DueInForce
 from streams.rules.hotspots import HotspotChange, HotspotTracker
 from streams.rules.lifecycle import Outcome, Standing

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from schemas.settings import Settings
+
 
 class DriverEngine:
     """A ClickHouse server, through clickhouse-driver's native protocol."""
@@ -83,3 +85,11 @@ class ChdbEngine:
 
     def close(self) -> None:
         self.session.close()
+
+
+def connect(settings: Settings, role: str) -> DriverEngine:
+    """The configured ClickHouse server as the admin, writer or reader user
+    (the one place the connection settings are read)."""
+    user = getattr(settings, f"clickhouse_{role}_user")
+    password = getattr(settings, f"clickhouse_{role}_password").get_secret_value()
+    return DriverEngine(settings.clickhouse_host, settings.clickhouse_port, user, password)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from streams.clickhouse.alerts import _utc
-from streams.clickhouse.store import DATABASE, NEVER, Engine, period_sql, sql_string, sql_time
+from streams.clickhouse.sql import DATABASE, NEVER, Engine, period_sql, sql_string, sql_time
 from streams.rules.integrity import Finding, FindingKind
 
 _ARRAYS = ("finding_kind", "finding_at", "finding_old", "finding_new", "finding_evidence")

@@ -12,14 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from schemas.events import DossierEvent
-from streams.clickhouse.store import (
-    DATABASE,
-    Engine,
-    fact_row,
-    insert_facts,
-    sql_time,
-    stored_payloads,
-)
+from streams.clickhouse.queries import insert_facts, stored_payloads
+from streams.clickhouse.rows import fact_row
+from streams.clickhouse.sql import DATABASE, Engine, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.facts import dossier_facts
 

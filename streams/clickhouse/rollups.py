@@ -8,15 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from streams.clickhouse.store import (
-    DATABASE,
-    REPORT_FIELDS,
-    Engine,
-    period_row,
-    report_rows,
-    sql_time,
-    stored_time,
-)
+from streams.clickhouse.queries import REPORT_FIELDS, period_row, report_rows
+from streams.clickhouse.rows import stored_time
+from streams.clickhouse.sql import DATABASE, Engine, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import PeriodRow, UnitKind
 

@@ -15,19 +15,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_when_event_set, wait_exponential
 
-from streams.clickhouse.store import (
-    DATABASE,
+from streams.clickhouse.queries import insert_facts
+from streams.clickhouse.rows import (
     DEAD_LETTER_COLUMNS,
     PROGRESS_COLUMNS,
     RAW_EVENT_COLUMNS,
-    Engine,
-    insert_facts,
+    SinkBatch,
 )
+from streams.clickhouse.sql import DATABASE, Engine
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +36,6 @@ T = TypeVar("T")
 
 class SinkClosed(Exception):
     """The sink was closed (the worker is stopping) before the batch was stored."""
-
-
-@dataclass
-class SinkBatch:
-    facts: list[tuple] = field(default_factory=list)
-    raw_events: list[tuple] = field(default_factory=list)
-    dead_letters: list[tuple] = field(default_factory=list)
-    progress: list[tuple] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.facts) + len(self.raw_events) + len(self.dead_letters)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from schemas.events import TimeLimit, TimeUnit
+from schemas.settings import Settings
 
 _US_PER_SECOND = 1_000_000
 _YEAR_MARGIN = 2  # years added around a date that falls outside the covered range
@@ -223,3 +224,26 @@ class WorkingCalendar:
     def working_days_between(self, a: datetime, b: datetime) -> float:
         """Working time inside [a, b) in working days (8 working hours each by default)."""
         return self.working_time_between(a, b) / self.day_length
+
+
+_CALENDARS: dict[tuple, WorkingCalendar] = {}
+
+
+def working_calendar(settings: Settings) -> WorkingCalendar:
+    """The province's calendar as configured (working hours, the announced
+    swaps, the timezone); built once per configuration, for every command and
+    service alike."""
+    key = (
+        tuple(settings.working_hours),
+        tuple(settings.extra_days_off),
+        tuple(settings.extra_working_days),
+        settings.timezone,
+    )
+    if key not in _CALENDARS:
+        _CALENDARS[key] = WorkingCalendar(
+            hours=settings.working_hours_spans(),
+            extra_days_off=settings.extra_days_off,
+            extra_working_days=settings.extra_working_days,
+            tz=settings.timezone,
+        )
+    return _CALENDARS[key]

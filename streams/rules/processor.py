@@ -1,7 +1,9 @@
-"""One batch of dossier-event messages → the rows to store and the dead letters.
+"""One batch of dossier-event messages → what to store and the dead letters.
 
 No broker and no ClickHouse here: the faust agent hands in messages and a
-per-dossier store, and takes back a SinkBatch. A dossier's whole known
+per-dossier store, and takes back a ProcessedBatch (the accepted events,
+the dossiers' facts, the partitions' progress), which the ClickHouse
+package encodes into rows (`streams.clickhouse.rows.stored_batch`). A dossier's whole known
 history is kept (deduplicated by event_id) so that out-of-order events are
 applied in `at` order and a late event re-judges the dossier correctly.
 """
@@ -19,8 +21,6 @@ from pydantic import ValidationError
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, InvalidEvent, describe_errors, parse_event
 from schemas.redact import resummarised
-from streams.clickhouse.sink import SinkBatch
-from streams.clickhouse.store import dead_letter_row, fact_row, raw_event_row, stored_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.facts import DossierFacts, dossier_facts
 from streams.rules.positions import ContiguousProgress
@@ -97,8 +97,11 @@ def decode_history(data: bytes | None) -> list[DossierEvent]:
 
 @dataclass
 class ProcessedBatch:
-    sink: SinkBatch
-    dead_letters: list[DeadLetter] = field(default_factory=list)
+    computed_at: datetime
+    events: list[DossierEvent] = field(default_factory=list)  # to store (repeats too)
+    progress: list[tuple] = field(default_factory=list)  # partition_progress rows
+    letters: list[DeadLetter] = field(default_factory=list)  # of the dead-letter topic, to store
+    dead_letters: list[DeadLetter] = field(default_factory=list)  # to send to that topic
     facts: list[DossierFacts] = field(default_factory=list)
     new_events: int = 0
     duplicates: int = 0
@@ -131,7 +134,7 @@ class BatchProcessor:
 
     def process(self, messages: Sequence[Message], store: DossierStore) -> ProcessedBatch:
         now = self.clock()
-        out = ProcessedBatch(SinkBatch())
+        out = ProcessedBatch(now)
         histories: dict[str, list[DossierEvent]] = {}
         last_message: dict[str, Message] = {}
         for m in messages:
@@ -150,29 +153,29 @@ class BatchProcessor:
             else:
                 history.append(event)
                 out.new_events += 1
-            out.sink.raw_events.append(raw_event_row(event, now))
+            out.events.append(event)
         for dossier_id, history in histories.items():
             store.put(dossier_id, encode_history(history), last_message[dossier_id])
             facts = dossier_facts(history, self.calendar)
             if facts is not None:
                 out.facts.append(facts)
-                out.sink.facts.append(fact_row(facts, now))
         out.gaps = self.progress.advance(messages)
         keys = {(m.topic, m.partition) for m in messages}
-        out.sink.progress = self.progress.rows(sorted(keys), stored_time(now))
+        out.progress = self.progress.rows(sorted(keys), int(now.timestamp()))
         return out
 
 
 def dead_letter_batch(
     messages: Sequence[Message], progress: ContiguousProgress, now: datetime
-) -> tuple[SinkBatch, dict[tuple[str, int], int]]:
-    """Messages of the dead-letter topic → their rows and gap-checked progress
-    (the same rule as events: progress never passes a message not stored)."""
+) -> ProcessedBatch:
+    """Messages of the dead-letter topic → the letters to store and gap-checked
+    progress (the same rule as events: progress never passes a message not stored)."""
     fresh = progress.unstored(messages)
-    rows = [dead_letter_row(read_dead_letter(m, now)) for m in fresh]
-    gaps = progress.advance(fresh)
+    out = ProcessedBatch(now, letters=[read_dead_letter(m, now) for m in fresh])
+    out.gaps = progress.advance(fresh)
     keys = sorted({(m.topic, m.partition) for m in fresh})
-    return SinkBatch(dead_letters=rows, progress=progress.rows(keys, stored_time(now))), gaps
+    out.progress = progress.rows(keys, int(now.timestamp()))
+    return out
 
 
 def read_dead_letter(m: Message, now: datetime) -> DeadLetter:

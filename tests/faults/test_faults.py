@@ -21,10 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest.replay import replay_files
 from reports.offline import states_at
 from schemas.events import DossierEvent
-from streams.clickhouse.store import DATABASE
-from streams.kafka.clients import make_producer, replay_files, stored_offsets, wait_until_stored
+from streams.clickhouse.sql import DATABASE
+from streams.kafka.clients import make_producer
+from streams.progress import stored_offsets, wait_until_stored
+from streams.rules.calendar import working_calendar
 from streams.rules.facts import dossier_facts
 from streams.rules.period import UnitKind, period_report
 from tests.histories import TZ, random_province
@@ -64,7 +67,7 @@ def _publish(pipeline: Pipeline, lines: list[str], name: str) -> dict[int, int]:
 
 def _reports_match(pipeline: Pipeline, events) -> tuple[bool, str]:
     """(reports identical, and if not: where the stored state differs per dossier)."""
-    cal = pipeline.settings.calendar
+    cal = working_calendar(pipeline.settings)
     differing = []
     for start, end in PERIODS:
         for by in (UnitKind.AGENCY, UnitKind.FIELD):
@@ -84,7 +87,7 @@ def _reports_match(pipeline: Pipeline, events) -> tuple[bool, str]:
 def _dossier_diff(pipeline: Pipeline, events, limit: int = 20) -> str:
     """Per dossier: the events each side has, and the stored facts against the
     fold of the stored raw events (which side lost what)."""
-    cal = pipeline.settings.calendar
+    cal = working_calendar(pipeline.settings)
     sent: dict[str, set[str]] = {}
     for e in events:
         sent.setdefault(e.dossier_id, set()).add(e.event_id)

@@ -16,7 +16,9 @@ import time
 
 import pytest
 
-from streams.kafka.clients import make_producer, replay_files, wait_until_stored
+from ingest.replay import replay_files
+from streams.kafka.clients import make_producer
+from streams.progress import wait_until_stored
 from tests.integration.test_lost_broker import _assert_whole_history, _halves
 from tests.integration.test_pipeline import Pipeline, _events_as_lines
 

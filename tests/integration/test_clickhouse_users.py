@@ -31,13 +31,9 @@ from clickhouse_driver.errors import ServerException
 
 from reports.render import write_csv
 from schemas.events import parse_event
-from streams.clickhouse.store import (
-    DATABASE,
-    load_migrations,
-    migrate,
-    pending_migrations,
-    report_rows,
-)
+from streams.clickhouse.migrations import load_migrations, migrate, pending_migrations
+from streams.clickhouse.queries import report_rows
+from streams.clickhouse.sql import DATABASE
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import CSV_COLUMNS, UnitKind
 from streams.services import ClickHouseServer

@@ -14,7 +14,7 @@ import pytest
 from dashboards.boards import BOARDS, JSON_DIR, OVERDUE_NOW, VARIABLES, render_all
 from dashboards.macros import expand
 from reports.offline import states_at
-from streams.clickhouse.store import migrate
+from streams.clickhouse.migrations import migrate
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.integrity import FINDING_NAMES_VI, integrity_findings
 from streams.rules.lifecycle import Standing, dossier_state

@@ -9,14 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from streams.clickhouse.alerts import read_watch_facts
-from streams.clickhouse.store import (
-    DATABASE,
-    FACT_COLUMNS,
-    MIGRATIONS_DIR,
-    fact_row,
-    load_migrations,
-    migrate,
-)
+from streams.clickhouse.migrations import MIGRATIONS_DIR, load_migrations, migrate
+from streams.clickhouse.rows import FACT_COLUMNS, fact_row
+from streams.clickhouse.sql import DATABASE
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.facts import DueInForce
 from tests.conftest import facts_of, load_facts

@@ -27,7 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from motcua import app
-from streams.clickhouse.store import DATABASE
+from streams.clickhouse.sql import DATABASE
 from streams.services import Alertmanager
 from tests.integration.loopback import topic_values, webhook
 from tests.integration.test_ingest_file import RECORD, UNITS

@@ -10,7 +10,8 @@ import pytest
 
 from schemas.events import DossierEvent
 from streams.clickhouse.findings import read_findings
-from streams.clickhouse.store import DATABASE, migrate
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.sql import DATABASE
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.integrity import FindingKind
 from tests.conftest import load_facts

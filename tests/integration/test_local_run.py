@@ -14,9 +14,11 @@ from kafka import KafkaConsumer
 
 from schemas.events import DossierEvent
 from schemas.settings import Settings
-from streams.clickhouse.store import DATABASE, FACT_COLUMNS, fact_row
-from streams.kafka.clients import wait_until_stored
+from streams.clickhouse.rows import FACT_COLUMNS, fact_row
+from streams.clickhouse.sql import DATABASE
 from streams.live import LocalRun, local_run
+from streams.progress import wait_until_stored
+from streams.rules.calendar import working_calendar
 from streams.rules.facts import dossier_facts
 
 pytestmark = pytest.mark.integration
@@ -70,7 +72,7 @@ def _facts_from_raw_events_match(run: LocalRun) -> None:
     rows = [
         fact_row(f, now)
         for h in histories.values()
-        if (f := dossier_facts(h, run.settings.calendar))
+        if (f := dossier_facts(h, working_calendar(run.settings)))
     ]
     engine.command(f"DROP TABLE IF EXISTS {DATABASE}.facts_check")
     engine.command(f"CREATE TABLE {DATABASE}.facts_check AS {DATABASE}.dossier_facts")

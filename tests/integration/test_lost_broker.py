@@ -15,8 +15,9 @@ from datetime import datetime
 import pytest
 
 from reports.offline import states_at
-from streams.clickhouse.store import DATABASE
-from streams.kafka.clients import stored_offsets
+from streams.clickhouse.sql import DATABASE
+from streams.progress import stored_offsets
+from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind, period_report
 from streams.services import Broker
 from tests.histories import TZ, random_province
@@ -50,7 +51,7 @@ def _halves(seed: int):
 
 
 def _assert_whole_history(pipeline: Pipeline, events) -> None:
-    cal = pipeline.settings.calendar
+    cal = working_calendar(pipeline.settings)
     for start, end in PERIODS:
         for by in (UnitKind.AGENCY, UnitKind.FIELD, UnitKind.PROVINCE):
             expected = period_report(states_at(events, end, cal), start, end, by, cal)

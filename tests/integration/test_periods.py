@@ -15,17 +15,10 @@ from pathlib import Path
 import pytest
 
 from reports.offline import states_at
-from streams.clickhouse.store import (
-    DATABASE,
-    FACT_COLUMNS,
-    MIGRATIONS_DIR,
-    NEVER,
-    delete_finished_open,
-    fact_row,
-    migrate,
-    report_rows,
-    sql_time,
-)
+from streams.clickhouse.migrations import MIGRATIONS_DIR, migrate
+from streams.clickhouse.queries import delete_finished_open, report_rows
+from streams.clickhouse.rows import FACT_COLUMNS, fact_row
+from streams.clickhouse.sql import DATABASE, NEVER, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import UnitKind, period_report
 from tests.conftest import facts_of, load_facts

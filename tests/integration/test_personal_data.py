@@ -22,9 +22,11 @@ import pytest
 from kafka import KafkaProducer
 from typer.testing import CliRunner
 
+from ingest.replay import replay_files
 from motcua import app
-from streams.clickhouse.store import DATABASE
-from streams.kafka.clients import make_producer, replay_files, wait_until_stored
+from streams.clickhouse.sql import DATABASE
+from streams.kafka.clients import make_producer
+from streams.progress import wait_until_stored
 from tests.integration.loopback import topic_values
 from tests.integration.test_pipeline import Pipeline
 

@@ -18,12 +18,17 @@ from urllib.request import urlopen
 import pytest
 from kafka import KafkaConsumer
 
+from ingest.replay import replay_files
 from reports.offline import states_at
 from reports.render import write_csv
 from schemas.settings import Settings
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.queries import report_rows
 from streams.clickhouse.recompute import recompute_facts
-from streams.clickhouse.store import DATABASE, migrate, report_rows
-from streams.kafka.clients import make_producer, replay_files, wait_until_stored
+from streams.clickhouse.sql import DATABASE
+from streams.kafka.clients import make_producer
+from streams.progress import wait_until_stored
+from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, UnitKind, period_report
 from streams.services import free_port
 from tests.histories import TZ, random_province
@@ -152,7 +157,7 @@ class Pipeline:
         )
 
     def csv(self, start: datetime, end: datetime, by: UnitKind) -> list[str]:
-        rows = report_rows(self.engine, start, end, by, self.settings.calendar)
+        rows = report_rows(self.engine, start, end, by, working_calendar(self.settings))
         return _csv(rows)
 
 
@@ -228,7 +233,7 @@ def test_duplicates_and_shuffling_give_identical_reports(pipeline: Pipeline) -> 
     rnd.shuffle(noisy)
     pipeline.replay(_events_as_lines(noisy[: len(noisy) // 2]), "first.jsonl")
     pipeline.replay(_events_as_lines(noisy[len(noisy) // 2 :]), "second.jsonl")
-    cal = pipeline.settings.calendar
+    cal = working_calendar(pipeline.settings)
     for start, end in [
         (datetime(2026, 4, 1, tzinfo=TZ), datetime(2026, 5, 1, tzinfo=TZ)),
         (MAY, JUNE),
@@ -280,7 +285,7 @@ def test_clickhouse_down_mid_stream_loses_nothing(pipeline: Pipeline) -> None:
     engine = pipeline.clickhouse.engine()
     wait_until_stored(engine, pipeline.settings, result.offsets, 120)
     pipeline.engine = engine
-    cal = pipeline.settings.calendar
+    cal = working_calendar(pipeline.settings)
     end = datetime(2026, 7, 1, tzinfo=TZ)
     expected = period_report(
         states_at(events, end, cal), datetime(2026, 3, 1, tzinfo=TZ), end, UnitKind.AGENCY, cal
@@ -300,7 +305,7 @@ def test_recompute_reproduces_the_stream(pipeline: Pipeline) -> None:
         pipeline.engine,
         datetime(2026, 1, 1, tzinfo=TZ),
         datetime(2027, 1, 1, tzinfo=TZ),
-        pipeline.settings.calendar,
+        working_calendar(pipeline.settings),
     )
     assert written == 150
     versions = pipeline.engine.rows(
@@ -381,7 +386,7 @@ def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline
     pipeline.worker.wait()
     pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
     wait_until_stored(pipeline.engine, pipeline.settings, result.offsets, 120)
-    cal = pipeline.settings.calendar
+    cal = working_calendar(pipeline.settings)
     for start, end in [
         (datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)),
         (MAY, JUNE),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.clickhouse.store import load_migrations
+from streams.clickhouse.migrations import load_migrations
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,8 @@ from ingest.simulator.knobs import Knobs
 from ingest.simulator.outputs import JsonLines, TruthWriter, write_units
 from ingest.simulator.simulation import Format, Simulation
 from motcua import app
-from streams.clickhouse.store import DATABASE
+from streams.clickhouse.sql import DATABASE
+from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
 from tests.histories import TZ
 from tests.integration.loopback import topic_values
@@ -42,7 +43,9 @@ def test_simulated_month_via_sync_records_matches_the_ground_truth(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
     settings = pipeline.settings
-    sim = Simulation(START, END, Knobs(seed=3, scale=0.01, apology_share=0.0), settings.calendar)
+    sim = Simulation(
+        START, END, Knobs(seed=3, scale=0.01, apology_share=0.0), working_calendar(settings)
+    )
     records, units, totals = tmp_path / "records.jsonl", tmp_path / "units.json", tmp_path / "t.csv"
     truth = TruthWriter(sim, None, settings.province)
     with JsonLines(records) as out:

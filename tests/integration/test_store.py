@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reports.offline import states_at
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.queries import report_rows
 from streams.clickhouse.rollups import month_bounds, refresh_rollups, stored_rollup
-from streams.clickhouse.store import migrate, report_rows
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import UnitKind, period_report
 from tests.conftest import facts_of

@@ -44,8 +44,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from streams.clickhouse.store import DATABASE
-from streams.kafka.clients import make_producer, replay_files
+from ingest.replay import replay_files
+from streams.clickhouse.sql import DATABASE
+from streams.kafka.clients import make_producer
 from streams.services import Alertmanager
 from tests.histories import TZ
 from tests.integration.loopback import topic_values, webhook

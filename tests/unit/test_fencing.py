@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
 from streams.histories import DossierHistories
+from streams.rules.calendar import working_calendar
 from streams.rules.positions import ContiguousProgress, Position
 from streams.rules.processor import BatchProcessor, Message, dead_letter_batch
 from streams.worker import OwnedPartitions
@@ -23,7 +24,7 @@ class TP:  # what faust hands to the rebalance signals
 
 def owned_partitions() -> OwnedPartitions:
     settings = Settings(events_topic="ev", dead_letter_topic="dl")
-    processor = BatchProcessor(settings.calendar, source="ev")
+    processor = BatchProcessor(working_calendar(settings), source="ev")
     owned = OwnedPartitions(None, settings, None, processor, DossierHistories())  # type: ignore[arg-type]
     for p in (0, 1):
         owned.owned.add(("ev", p))
@@ -91,14 +92,15 @@ def letter(partition: int, offset: int) -> Message:
 def test_dead_letter_progress_stops_at_a_gap() -> None:
     progress = ContiguousProgress()
     progress.set(("dl", 0), Position(0, 4, "f"))
-    stored, gaps = dead_letter_batch([letter(0, 5), letter(0, 6), letter(0, 9)], progress, NOW)
+    stored = dead_letter_batch([letter(0, 5), letter(0, 6), letter(0, 9)], progress, NOW)
+    gaps = stored.gaps
     assert gaps == {("dl", 0): 7}  # 7 and 8 were not delivered: re-read from 7
     assert [row[2:4] for row in stored.progress] == [(0, 6)]  # epoch 0, offset 6, not 9
-    assert len(stored.dead_letters) == 3  # what came is stored; a re-read repeats it harmlessly
+    assert len(stored.letters) == 3  # what came is stored; a re-read repeats it harmlessly
 
 
 def test_dead_letters_below_the_stored_position_are_not_stored_again() -> None:
     progress = ContiguousProgress()
     progress.set(("dl", 0), Position(0, 4, "f"))
-    stored, gaps = dead_letter_batch([letter(0, 3), letter(0, 4)], progress, NOW)
-    assert (stored.dead_letters, stored.progress, gaps) == ([], [], {})
+    stored = dead_letter_batch([letter(0, 3), letter(0, 4)], progress, NOW)
+    assert (stored.letters, stored.progress, stored.gaps) == ([], [], {})

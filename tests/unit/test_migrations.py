@@ -9,7 +9,7 @@ from enum import StrEnum
 import pytest
 
 from schemas.events import Channel, OnlineLevel
-from streams.clickhouse.store import MIGRATIONS_DIR, load_migrations
+from streams.clickhouse.migrations import MIGRATIONS_DIR, load_migrations
 from streams.rules.lifecycle import Outcome, Standing
 
 CODES: dict[str, type[StrEnum]] = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from streams.clickhouse.store import FACT_COLUMNS, NEVER, period_of, period_rows, stored_time
+from streams.clickhouse.rows import FACT_COLUMNS, period_rows, stored_time
+from streams.clickhouse.sql import NEVER, period_of
 
 MARCH_2026 = (2026 - 1970) * 12 + 2  # months since January 1970, January = 0
 

@@ -50,7 +50,7 @@ def test_the_version_orders_epochs_before_offsets() -> None:
     new_log_start = Position(epoch=1, offset=-1)
     assert new_log_start.version > old_log_far.version
     assert Position(1, 5).version > Position(1, 4).version
-    # the row's columns as streams.clickhouse.store.PROGRESS_COLUMNS lists them
+    # the row's columns as streams.clickhouse.queries.PROGRESS_COLUMNS lists them
     assert position_row(("t", 3), Position(1, 5, "ab"), 99) == (
         "t", 3, 1, 5, "ab", (1 << 40) + 6, 99,
     )  # fmt: skip

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import orjson
 
 from schemas.deadletter import DeadLetter
-from streams.clickhouse.store import FACT_COLUMNS
+from streams.clickhouse.rows import FACT_COLUMNS, stored_batch
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.processor import BatchProcessor, Message, decode_history, read_dead_letter
 
@@ -54,15 +54,15 @@ def msg(offset: int, value: object, key: str | None = DOSSIER) -> Message:
 
 
 def fact(batch, name: str):
-    assert len(batch.sink.facts) == 1
-    return dict(zip(FACT_COLUMNS, batch.sink.facts[0], strict=True))[name]
+    assert len(stored_batch(batch).facts) == 1
+    return dict(zip(FACT_COLUMNS, stored_batch(batch).facts[0], strict=True))[name]
 
 
 def test_out_of_order_events_are_judged_in_time_order() -> None:
     store = DictStore()
     processor = BatchProcessor(CAL, clock=lambda: NOW)
     first = processor.process([msg(0, RESOLVED)], store)
-    assert first.sink.facts == []  # nothing received yet: no dossier
+    assert stored_batch(first).facts == []  # nothing received yet: no dossier
     assert first.new_events == 1
     second = processor.process([msg(1, RECEIVED)], store)
     # Mon 05-04 09:00 + 3 working days = Thu 05-07 09:00; resolved Fri 05-08 → late
@@ -78,7 +78,9 @@ def test_a_repeated_event_changes_nothing_but_is_stored_again() -> None:
     once = processor.process([msg(0, RECEIVED), msg(1, RESOLVED)], store)
     again = processor.process([msg(2, RESOLVED), msg(3, RECEIVED)], store)
     assert (again.new_events, again.duplicates) == (0, 2)
-    assert once.sink.facts == again.sink.facts  # same row: same version, same content
+    assert (
+        stored_batch(once).facts == stored_batch(again).facts
+    )  # same row: same version, same content
     assert len(decode_history(store.data[DOSSIER])) == 2
 
 
@@ -120,7 +122,7 @@ def test_bad_messages_become_dead_letters_and_the_rest_flows() -> None:
     approved = orjson.loads(batch.dead_letters[1].original)
     assert approved["fields"]["type"] == "approved" and approved["omitted"] == 0
     assert fact(batch, "final_standing") == ""  # received, not finished: still flows
-    assert batch.sink.progress[0][:4] == ("dossier-events", 0, 0, 5)  # epoch 0, offset 5
+    assert stored_batch(batch).progress[0][:4] == ("dossier-events", 0, 0, 5)  # epoch 0, offset 5
 
 
 def test_dead_letter_topic_messages_are_read_or_become_letters() -> None:
@@ -141,7 +143,7 @@ def test_dead_letter_topic_messages_are_read_or_become_letters() -> None:
 def test_personal_data_is_in_no_row() -> None:
     store = DictStore()
     batch = BatchProcessor(CAL, clock=lambda: NOW).process([msg(0, RECEIVED)], store)
-    rows = repr(batch.sink.facts) + repr(batch.sink.raw_events) + repr(store.data)
+    rows = repr(stored_batch(batch).facts) + repr(stored_batch(batch).raw_events) + repr(store.data)
     assert "0912345678" not in rows
     assert "SoDienThoai" not in rows
 

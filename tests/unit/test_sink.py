@@ -10,7 +10,8 @@ import time
 import pytest
 
 from streams.clickhouse.engines import DriverEngine
-from streams.clickhouse.sink import ClickHouseSink, SinkBatch, SinkClosed
+from streams.clickhouse.rows import SinkBatch
+from streams.clickhouse.sink import ClickHouseSink, SinkClosed
 from streams.services import free_port
 
 

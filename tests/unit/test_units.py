@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.clickhouse.store import FACT_COLUMNS, unit_rows
+from streams.clickhouse.rows import FACT_COLUMNS, unit_rows
 
 
 def fact(updated_at: int, **values: object) -> tuple:

@@ -1,6 +1,6 @@
 -- The units seen in dossier facts (district, agency, field, level), one row
 -- per (kind, code), so the boards' filter lists read a few hundred rows
--- instead of every fact. Written with the facts (streams.clickhouse.store.insert_facts);
+-- instead of every fact. Written with the facts (streams.clickhouse.queries.insert_facts);
 -- the latest name wins under FINAL or argMax(name, seen_at).
 CREATE TABLE IF NOT EXISTS motcua.units
 (

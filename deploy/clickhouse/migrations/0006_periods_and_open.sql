@@ -1,11 +1,11 @@
 -- What boards and reports read, so that a time range reads only what it needs
--- (streams.clickhouse.store.insert_facts writes both with the facts):
+-- (streams.clickhouse.queries.insert_facts writes both with the facts):
 --   dossier_periods: a finished dossier's latest facts once per period, a
 --     calendar month of UTC+7 numbered from January 1970
---     (streams.clickhouse.store.period_of), from its receipt to its latest event; a range
+--     (streams.clickhouse.sql.period_of), from its receipt to its latest event; a range
 --     [s, e) reads each dossier once, from the period of max(received_at, s).
 --   open_dossiers: every dossier's latest facts; finished ones are deleted
---     from it now and then (streams.clickhouse.store.delete_finished_open), so it stays
+--     from it now and then (streams.clickhouse.queries.delete_finished_open), so it stays
 --     about the size of the open set.
 -- Both hold versions like dossier_facts: read with FINAL.
 CREATE TABLE IF NOT EXISTS motcua.dossier_periods

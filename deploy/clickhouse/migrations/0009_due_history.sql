@@ -6,7 +6,7 @@
 -- their final due from the receipt (streams.clickhouse.alerts.facts_from_row) until
 -- a dossier's next event or `motcua recompute` rewrites them.
 -- One column per statement: ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS,
--- so the runner (streams.clickhouse.store.migrate) skips an ADD COLUMN whose column is
+-- so the runner (streams.clickhouse.migrations.migrate) skips an ADD COLUMN whose column is
 -- already there, and a run that failed halfway can be repeated.
 ALTER TABLE motcua.dossier_facts ADD COLUMN due_from Array(DateTime('UTC'));
 ALTER TABLE motcua.dossier_facts ADD COLUMN due_history Array(DateTime('UTC'));

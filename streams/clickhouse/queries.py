@@ -1,0 +1,211 @@
+"""Reads and writes of the project's tables: storing facts, the stored
+progress and histories the workers resume from, and the period report in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from fractions import Fraction
+
+from schemas.events import Level
+from streams.clickhouse.rows import (
+    FACT_COLUMNS,
+    PERIOD_COLUMNS,
+    UNIT_COLUMNS,
+    period_rows,
+    unit_rows,
+)
+from streams.clickhouse.sql import DATABASE, NEVER, Engine, period_sql, sql_string, sql_time
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.period import LEVEL_NAMES, STORED_COUNTS, PeriodRow, UnitKind
+
+
+def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
+    """Store fact rows, the units they name, and the tables boards read (the
+    one way facts are written). Every row goes to `open_dossiers`, finished
+    ones too: they supersede the dossier's open row there."""
+    if fact_rows:
+        engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, fact_rows)
+        engine.insert(f"{DATABASE}.units", UNIT_COLUMNS, unit_rows(fact_rows))
+        engine.insert(f"{DATABASE}.open_dossiers", FACT_COLUMNS, fact_rows)
+        engine.insert(f"{DATABASE}.dossier_periods", PERIOD_COLUMNS, period_rows(fact_rows))
+
+
+# Finished dossiers never reopen (streams/rules/lifecycle.py), so all their rows can
+# go, and rows are only ever rewritten with newer versions, so none comes back
+# open. A mutation: it rewrites the parts in the background, and until it is
+# done the finished rows are hidden by FINAL anyway.
+def delete_finished_open(engine: Engine) -> bool:
+    """Drop finished dossiers from `open_dossiers` (keeps it the size of the open
+    set); False, doing nothing, while the previous drop is still running."""
+    running = engine.rows(
+        f"SELECT count() FROM system.mutations WHERE database = '{DATABASE}' "
+        "AND table = 'open_dossiers' AND is_done = 0"
+    )
+    if running[0][0]:
+        return False
+    engine.command(
+        f"ALTER TABLE {DATABASE}.open_dossiers DELETE WHERE dossier_id IN "
+        f"(SELECT dossier_id FROM {DATABASE}.open_dossiers WHERE end_at != {sql_time(NEVER)})"
+    )
+    return True
+
+
+def active_facts_sql(s: str, e: str, where: str = "", columns: Sequence[str] = FACT_COLUMNS) -> str:
+    """Each dossier active in [s, e) (received before e, not finished before s)
+    once, with its latest facts; s and e are SQL DateTime expressions.
+
+    A finished dossier is read from the one period holding max(received_at, s);
+    an open one from `open_dossiers`.
+    """
+    only = f" AND ({where})" if where else ""
+    cols = ", ".join(columns)
+    first, last = period_sql(f"toUInt32({s})"), period_sql(f"(toUInt32({e}) - 1)")
+    return f"""
+    SELECT {cols} FROM {DATABASE}.dossier_periods FINAL
+    WHERE period >= {first} AND period <= {last}
+      AND period = {period_sql(f"toUInt32(greatest(received_at, {s}))")}
+      AND received_at < {e} AND end_at >= {s}{only}
+    UNION ALL
+    SELECT {cols} FROM {DATABASE}.open_dossiers FINAL
+    WHERE end_at = {sql_time(NEVER)} AND received_at < {e}{only}"""
+
+
+# -- what the workers resume from ----------------------------------------------------
+
+
+def stored_positions(engine: Engine, topic: str) -> dict[int, tuple[int, int, str]]:
+    """partition → (epoch, offset, fingerprint) of the latest stored position."""
+    rows = engine.rows(
+        "SELECT partition, argMax(epoch, version), argMax(offset, version), "
+        f"argMax(fingerprint, version) FROM {DATABASE}.partition_progress "
+        f"WHERE topic = {sql_string(topic)} GROUP BY partition"
+    )
+    return {int(p): (int(e), int(o), str(f)) for p, e, o, f in rows}
+
+
+def stored_dossier_ids(engine: Engine) -> list[str]:
+    """Every dossier with a stored event (what a worker's cache may have to read)."""
+    return [r[0] for r in engine.rows(f"SELECT DISTINCT dossier_id FROM {DATABASE}.raw_events")]
+
+
+def stored_payloads(engine: Engine, dossier_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(dossier_id, payload) of every stored event of these dossiers."""
+    if not dossier_ids:
+        return []
+    quoted = ", ".join(sql_string(d) for d in dossier_ids)
+    return engine.rows(
+        f"SELECT dossier_id, payload FROM {DATABASE}.raw_events FINAL "
+        f"WHERE dossier_id IN ({quoted})"
+    )
+
+
+# -- the period report in SQL ------------------------------------------------------
+
+_UNIT_COLUMNS = {
+    UnitKind.AGENCY: ("agency_code", "agency_name"),
+    UnitKind.FIELD: ("field_code", "field_name"),
+    UnitKind.DISTRICT: ("district_code", "district_name"),
+    UnitKind.LEVEL: ("level", "''"),
+    UnitKind.PROCEDURE: ("procedure_code", "procedure_name"),
+    UnitKind.PROVINCE: ("'province'", "''"),
+}
+
+_PERIOD_COUNT_COLUMNS = (
+    *(c for pair in _UNIT_COLUMNS.values() for c in pair if not c.startswith("'")),
+    "received_at", "channel", "online_level", "outcome", "final_standing", "apology_at",
+    "fee_due_at", "paid_online_at", "digitized_at", "processing_seconds", "end_at",
+    "change_at", "change_standing", "change_late",
+)  # fmt: skip
+
+# Column order of the report query = PeriodRow counters it fills.
+REPORT_FIELDS = STORED_COUNTS
+
+
+def report_sql(start: datetime, end: datetime, by: UnitKind, agency: str | None = None) -> str:
+    """Per-unit II.06a counts for [start, end), judged at `end`, from the facts
+    (of one agency's dossiers only, when `agency` is given)."""
+    only = "" if agency is None else f"agency_code = {sql_string(agency)}"
+    return period_counts_sql(sql_time(start), sql_time(end), by, only)
+
+
+def period_counts_sql(s: str, e: str, by: UnitKind, where: str = "") -> str:
+    """The II.06a counts per unit for [s, e) judged at e, where s and e are SQL
+    DateTime expressions (literals, or a board's time-range macros) and
+    `where` an extra condition on the facts."""
+    code, name = _UNIT_COLUMNS[by]
+    return f"""
+SELECT
+    unit_code,
+    argMax(unit_name, received_at) AS unit_name,
+    countIf(received_at < {s}) AS carried_over,
+    countIf(received_at >= {s}) AS received_total,
+    countIf(received_at >= {s} AND channel = 'online') AS received_online,
+    countIf(received_at >= {s} AND channel IN ('direct', 'postal')) AS received_direct_postal,
+    countIf(finished_in) AS finished_total,
+    countIf(finished_in AND final_standing = 'early') AS finished_early,
+    countIf(finished_in AND final_standing = 'on_time') AS finished_on_time,
+    countIf(finished_in AND final_standing = 'late') AS finished_late,
+    countIf(open_at_end AND standing_at_end IN ('within_due', 'overdue')) AS in_progress_total,
+    countIf(open_at_end AND standing_at_end = 'within_due') AS in_progress_within_due,
+    countIf(open_at_end AND standing_at_end = 'overdue') AS in_progress_overdue,
+    countIf(open_at_end AND standing_at_end = 'waiting_supplement') AS waiting_supplement,
+    countIf(finished_in AND outcome IN ('stopped', 'withdrawn')) AS stopped_or_withdrawn,
+    countIf(finished_in AND final_standing = 'late' AND apology_at < {e}) AS apologies,
+    countIf(open_at_end AND standing_at_end = 'waiting_supplement' AND late_at_end = 0)
+        AS waiting_supplement_on_time,
+    countIf(received_at >= {s} AND online_level = 'full') AS received_full_service,
+    countIf(received_at >= {s} AND online_level = 'full' AND channel = 'online')
+        AS received_full_service_online,
+    countIf(received_at >= {s} AND fee_due_at < {e}) AS received_with_fee,
+    countIf(received_at >= {s} AND fee_due_at < {e} AND paid_online_at < {e})
+        AS received_paid_online,
+    countIf(received_at >= {s} AND digitized_at < {e}) AS received_digitized,
+    sumIf(processing_seconds, finished_in) AS processing_seconds
+FROM
+(
+    SELECT
+        {code} AS unit_code,
+        {name} AS unit_name,
+        received_at, channel, online_level, outcome, final_standing, apology_at,
+        fee_due_at, paid_online_at, digitized_at, processing_seconds,
+        end_at < {e} AS finished_in,
+        end_at >= {e} AS open_at_end,
+        change_standing[arrayCount(x -> x < {e}, change_at)] AS standing_at_end,
+        change_late[arrayCount(x -> x < {e}, change_at)] AS late_at_end
+    FROM ({active_facts_sql(s, e, where, _PERIOD_COUNT_COLUMNS)})
+)
+GROUP BY unit_code
+ORDER BY unit_code
+"""
+
+
+def report_rows(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    by: UnitKind,
+    calendar: WorkingCalendar,
+    province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
+    agency: str | None = None,
+) -> list[PeriodRow]:
+    """The period report from the stored facts, as the offline report's rows."""
+    rows = []
+    records = engine.rows(report_sql(start, end, by, agency))
+    for code, name, *counts, processing_seconds in records:
+        if by is UnitKind.PROVINCE:
+            code, name = province
+        elif by is UnitKind.LEVEL:
+            name = LEVEL_NAMES[Level(code)]
+        rows.append(period_row(code, name, counts, processing_seconds, calendar))
+    return rows
+
+
+def period_row(
+    code: str, name: str, counts: Sequence, processing_seconds: int, calendar: WorkingCalendar
+) -> PeriodRow:
+    """A report row from stored counts (REPORT_FIELDS order) and working seconds."""
+    row = PeriodRow(code, name, **dict(zip(REPORT_FIELDS, map(int, counts), strict=True)))
+    day_seconds = int(calendar.day_length.total_seconds())
+    row.processing_time = Fraction(int(processing_seconds), day_seconds)
+    return row

@@ -1,0 +1,222 @@
+"""Row shapes: the columns of each table the workers write and the encoders
+that turn events, facts, dead letters and units into those rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.deadletter import DeadLetter
+from schemas.events import DossierEvent, Level
+from streams.clickhouse.sql import NEVER, period_of
+from streams.rules.facts import DossierFacts
+from streams.rules.period import LEVEL_NAMES
+from streams.rules.processor import ProcessedBatch
+
+
+def stored_time(t: datetime | None) -> int:
+    """Unix seconds: what a DateTime('UTC') column stores (None → NEVER).
+
+    An int, not a datetime: the driver would localize every datetime cell
+    with pytz, a fifth of a busy worker's time (bench/results/backfill).
+    """
+    return int((NEVER if t is None else t).timestamp())
+
+
+RAW_EVENT_COLUMNS = ("event_id", "dossier_id", "type", "at", "payload", "stored_at")
+
+
+def raw_event_row(event: DossierEvent, stored_at: datetime) -> tuple:
+    payload = event.model_dump_json(exclude_none=True)
+    return (
+        event.event_id,
+        event.dossier_id,
+        event.type.value,
+        stored_time(event.at),
+        payload,
+        stored_time(stored_at),
+    )
+
+
+FACT_COLUMNS = (
+    "dossier_id",
+    "version",
+    "agency_code",
+    "agency_name",
+    "level",
+    "district_code",
+    "district_name",
+    "field_code",
+    "field_name",
+    "procedure_code",
+    "procedure_name",
+    "channel",
+    "online_level",
+    "received_at",
+    "due",
+    "end_at",
+    "outcome",
+    "judged_at",
+    "final_standing",
+    "supplement_count",
+    "apology_at",
+    "fee_due_at",
+    "paid_online_at",
+    "digitized_at",
+    "processing_seconds",
+    "change_at",
+    "change_standing",
+    "change_late",
+    "updated_at",
+    "last_event_at",
+    "due_from",
+    "due_history",
+    "finding_kind",
+    "finding_at",
+    "finding_old",
+    "finding_new",
+    "finding_evidence",
+)
+
+
+def fact_version(facts: DossierFacts, computed_at: datetime) -> int:
+    """More events always win; for the same events, the later computation wins."""
+    return (facts.event_count << 32) | int(computed_at.timestamp())
+
+
+def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
+    r = facts.received
+    processing = 0 if facts.processing_time is None else int(facts.processing_time.total_seconds())
+    return (
+        facts.dossier_id,
+        fact_version(facts, computed_at),
+        r.agency_code or "",
+        r.agency_name or "",
+        r.level.value if r.level else "",
+        r.district_code or "",
+        r.district_name or "",
+        r.field_code or "",
+        r.field_name or "",
+        r.procedure_code or "",
+        r.procedure_name or "",
+        r.channel.value if r.channel else "",
+        r.online_level.value if r.online_level else "",
+        stored_time(r.at),
+        stored_time(facts.due),
+        stored_time(facts.end_at),
+        facts.outcome.value if facts.outcome else "",
+        stored_time(facts.judged_at),
+        facts.final_standing.value if facts.final_standing else "",
+        facts.supplement_count,
+        stored_time(facts.apology_at),
+        stored_time(facts.fee_due_at),
+        stored_time(facts.paid_online_at),
+        stored_time(facts.digitized_at),
+        processing,
+        [stored_time(c.at) for c in facts.changes],
+        [c.standing.value for c in facts.changes],
+        [int(c.late) for c in facts.changes],
+        stored_time(computed_at),
+        stored_time(facts.last_event_at),
+        [stored_time(d.since) for d in facts.dues],
+        [stored_time(d.due) for d in facts.dues],
+        [f.kind.value for f in facts.findings],
+        [stored_time(f.observed_at) for f in facts.findings],
+        [f.old for f in facts.findings],
+        [f.new for f in facts.findings],
+        [" ".join(f.evidence) for f in facts.findings],
+    )
+
+
+# Board filter kinds (dashboards.boards.VARIABLES) → the fact row's code and name.
+UNIT_COLUMNS = ("kind", "code", "name", "seen_at")
+UNIT_KINDS = {
+    "district": ("district_code", "district_name"),
+    "agency": ("agency_code", "agency_name"),
+    "field": ("field_code", "field_name"),
+    "level": ("level", "level"),
+}
+_UNIT_INDEX = {
+    kind: (FACT_COLUMNS.index(code), FACT_COLUMNS.index(name))
+    for kind, (code, name) in UNIT_KINDS.items()
+}
+_UPDATED_AT = FACT_COLUMNS.index("updated_at")
+
+
+def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
+    """One `units` row per (kind, code) named in fact rows; the latest name wins."""
+    latest: dict[tuple[str, str], tuple] = {}
+    for row in fact_rows:
+        for kind, (code_at, name_at) in _UNIT_INDEX.items():
+            code = row[code_at]
+            if not code:
+                continue
+            name = LEVEL_NAMES[Level(code)] if kind == "level" else row[name_at]
+            seen = latest.get((kind, code))
+            if seen is None or row[_UPDATED_AT] >= seen[3]:
+                latest[(kind, code)] = (kind, code, name, row[_UPDATED_AT])
+    return list(latest.values())
+
+
+PERIOD_COLUMNS = ("period", *FACT_COLUMNS)
+NEVER_STORED = stored_time(None)
+_RECEIVED_AT = FACT_COLUMNS.index("received_at")
+_END_AT = FACT_COLUMNS.index("end_at")
+_LAST_EVENT_AT = FACT_COLUMNS.index("last_event_at")
+
+
+def period_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
+    """`dossier_periods` rows of the finished dossiers among fact rows.
+
+    A dossier's periods run to its latest event, not its end: a reordered
+    earlier end can move `end_at` back, but the latest event only ever moves
+    on, so each version covers every period an earlier one did (no stale
+    row is left behind)."""
+    rows = []
+    for row in fact_rows:
+        if row[_END_AT] != NEVER_STORED:
+            first, last = period_of(row[_RECEIVED_AT]), period_of(row[_LAST_EVENT_AT])
+            rows.extend((period, *row) for period in range(first, last + 1))
+    return rows
+
+
+DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "original")
+
+
+def dead_letter_row(letter: DeadLetter) -> tuple:
+    return (
+        letter.dead_letter_id,
+        stored_time(letter.rejected_at),
+        letter.source,
+        letter.reason,
+        letter.original,
+    )
+
+
+PROGRESS_COLUMNS = (
+    "topic", "partition", "epoch", "offset", "fingerprint", "version", "stored_at",
+)  # fmt: skip
+
+
+@dataclass
+class SinkBatch:
+    facts: list[tuple] = field(default_factory=list)
+    raw_events: list[tuple] = field(default_factory=list)
+    dead_letters: list[tuple] = field(default_factory=list)
+    progress: list[tuple] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.facts) + len(self.raw_events) + len(self.dead_letters)
+
+
+def stored_batch(processed: ProcessedBatch) -> SinkBatch:
+    """A processed batch as the rows the writer stores (facts and raw events
+    with the batch's computing time; progress rows as the rules made them)."""
+    now = processed.computed_at
+    return SinkBatch(
+        facts=[fact_row(f, now) for f in processed.facts],
+        raw_events=[raw_event_row(e, now) for e in processed.events],
+        dead_letters=[dead_letter_row(letter) for letter in processed.letters],
+        progress=processed.progress,
+    )
