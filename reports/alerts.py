@@ -16,7 +16,7 @@ from datetime import datetime
 from rich.table import Table
 
 from schemas.events import DossierEvent
-from streams.alertmanager import InspectorAlert
+from streams.rules.alerts import InspectorAlert
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.deadlines import AlertConfig
 from streams.rules.facts import DossierFacts, dossier_facts

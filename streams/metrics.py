@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from streams.alertmanager import InspectorAlert
+from streams.rules.alerts import InspectorAlert
 from streams.rules.period import PeriodRow
 
 

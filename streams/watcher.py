@@ -20,13 +20,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import orjson
 
 from schemas.settings import Settings
-from streams.alertmanager import InspectorAlert, description, push_alerts, summary
+from streams.alertmanager import push_alerts
 from streams.clickhouse.alerts import (
     ALERT_COLUMNS,
     HOTSPOT_COLUMNS,
@@ -43,6 +43,7 @@ from streams.clickhouse.findings import read_findings
 from streams.clickhouse.sink import ClickHouseSink
 from streams.clickhouse.sql import DATABASE, Engine
 from streams.progress import stored_offsets
+from streams.rules.alerts import InspectorAlert, description, summary
 from streams.rules.calendar import working_calendar
 from streams.rules.watch import (
     WatchStep,
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 POSITION = "inspectors"
 
 
-def alert_message(a: InspectorAlert) -> bytes:
+def alert_message(a: InspectorAlert, tz: tzinfo) -> bytes:
     """The alerts topic's record: codes, times, Vietnamese texts; no personal data."""
     return orjson.dumps(
         {
@@ -72,8 +73,8 @@ def alert_message(a: InspectorAlert) -> bytes:
             "due": a.due.isoformat() if a.due else None,
             "hours_late": round(a.hours_late, 2),
             "ends_at": a.ends_at.isoformat() if a.ends_at else None,
-            "summary": summary(a),
-            "description": description(a),
+            "summary": summary(a, tz),
+            "description": description(a, tz),
         }
     )
 
@@ -94,6 +95,7 @@ class Watcher:
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
+        self.tz = working_calendar(settings).tz
         self.sink = sink
         self.send = send  # (key, value) → awaitable confirmed by the broker
         self.end_offsets = end_offsets  # events topic: partition → next offset
@@ -157,14 +159,16 @@ class Watcher:
         )
         findings = await self.sink.acall(lambda e: read_findings(e, span.since, span.until))
         result.alerts = sorted(
-            [*result.alerts, *map(integrity_alert, findings)], key=lambda a: (a.at, a.key)
+            [*result.alerts, *(integrity_alert(f, self.tz) for f in findings)],
+            key=lambda a: (a.at, a.key),
         )
-        await self.sink.acall(lambda e: _store_alerts(e, result))
-        sent = [await self.send(a.key, alert_message(a)) for a in result.alerts]
+        await self.sink.acall(lambda e: _store_alerts(e, result, self.tz))
+        sent = [await self.send(a.key, alert_message(a, self.tz)) for a in result.alerts]
         await asyncio.gather(*sent)
         if self.settings.alertmanager_url and result.alerts:
             s = self.settings
-            await push_alerts(s.alertmanager_url, for_alertmanager(result.alerts), s.board_url)
+            alerts = for_alertmanager(result.alerts)
+            await push_alerts(s.alertmanager_url, alerts, self.tz, s.board_url)
         # last, the hotspot records and the position: until both are stored, a
         # failed step re-derives the same changes (same ids) and sends them again
         now = self.wall()
@@ -177,8 +181,8 @@ class Watcher:
         return result
 
 
-def _store_alerts(engine: Engine, result: WatchStep) -> None:
-    deadline = [alert_row(a) for a in result.alerts if a.kind != "hotspot"]
+def _store_alerts(engine: Engine, result: WatchStep, tz: tzinfo) -> None:
+    deadline = [alert_row(a, tz) for a in result.alerts if a.kind != "hotspot"]
     if deadline:
         engine.insert(f"{DATABASE}.alerts", ALERT_COLUMNS, deadline)
 

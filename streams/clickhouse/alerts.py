@@ -9,13 +9,13 @@ are whole seconds, as events.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from schemas.events import DossierEvent, EventType
-from streams.alertmanager import InspectorAlert, summary
 from streams.clickhouse.queries import active_facts_sql
 from streams.clickhouse.rows import FACT_COLUMNS, stored_time
 from streams.clickhouse.sql import DATABASE, NEVER, Engine, sql_string, sql_time
+from streams.rules.alerts import InspectorAlert, summary
 from streams.rules.facts import Change, DossierFacts, DueInForce
 from streams.rules.hotspots import HotspotChange, HotspotTracker
 from streams.rules.lifecycle import Outcome, Standing
@@ -119,7 +119,7 @@ def read_watch_facts(engine: Engine, ended_from: datetime, received_before: date
     return [facts_from_row(r) for r in engine.rows(watch_facts_sql(ended_from, received_before))]
 
 
-def alert_row(a: InspectorAlert) -> tuple:
+def alert_row(a: InspectorAlert, tz: tzinfo) -> tuple:
     return (
         a.key,
         a.kind,
@@ -132,7 +132,7 @@ def alert_row(a: InspectorAlert) -> tuple:
         a.procedure_code,
         stored_time(a.due),
         a.hours_late,
-        summary(a),
+        summary(a, tz),
     )
 
 

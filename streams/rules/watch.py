@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
-from schemas.events import LOCAL_TZ, parse_local_datetime
+from schemas.events import parse_local_datetime
 from schemas.settings import Settings
-from streams.alertmanager import InspectorAlert
+from streams.rules.alerts import InspectorAlert
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.deadlines import Alert, AlertConfig, alerts_between
 from streams.rules.facts import DossierFacts, due_in_force, standing_at
@@ -114,7 +114,7 @@ def for_alertmanager(alerts: list[InspectorAlert]) -> list[InspectorAlert]:
     return sorted(kept, key=lambda a: a.kind == "due_soon")
 
 
-def integrity_alert(f: Finding) -> InspectorAlert:
+def integrity_alert(f: Finding, tz: tzinfo) -> InspectorAlert:
     """A finding for inspectors (METRICS.md §9), once per dossier and kind."""
     return InspectorAlert(
         kind="integrity",
@@ -125,7 +125,7 @@ def integrity_alert(f: Finding) -> InspectorAlert:
         district_code=f.district_code,
         field_code=f.field_code,
         procedure_code=f.procedure_code,
-        detail=f"{FINDING_NAMES_VI[f.kind]}: {_change(f)}.",
+        detail=f"{FINDING_NAMES_VI[f.kind]}: {_change(f, tz)}.",
     )
 
 
@@ -141,19 +141,19 @@ _STATUS_VI = {
 }
 
 
-def _change(f: Finding) -> str:
+def _change(f: Finding, tz: tzinfo) -> str:
     if f.kind is FindingKind.LATE_WITHOUT_APOLOGY:
-        return f"hạn giải quyết {_shown(f.old)}"
-    return f"{_shown(f.old)} → {_shown(f.new)}"
+        return f"hạn giải quyết {_shown(f.old, tz)}"
+    return f"{_shown(f.old, tz)} → {_shown(f.new, tz)}"
 
 
-def _shown(value: str) -> str:
+def _shown(value: str, tz: tzinfo) -> str:
     """A rewritten value as a supervisor reads it: local time, or the status in Vietnamese."""
     try:
         moment = parse_local_datetime(value)
     except ValueError:
         return _STATUS_VI.get(value, value or "—")
-    return f"{moment.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}"
+    return f"{moment.astimezone(tz):%H:%M %d/%m/%Y}"
 
 
 def grid_instants(

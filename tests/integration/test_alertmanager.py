@@ -8,10 +8,12 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from streams.alertmanager import InspectorAlert, push_alerts
+from streams.alertmanager import push_alerts
+from streams.rules.alerts import InspectorAlert
 from streams.services import Alertmanager
 from tests.integration.loopback import webhook
 
@@ -77,6 +79,7 @@ def test_routing_inhibition_and_vietnamese_text(tmp_path: Path) -> None:
                     _alert("due_soon", "H44.100-260504-0001", "H44.D01", "Thành phố Việt Trì"),
                     _alert("due_soon", "H44.105-260504-0002", "H44.D02", "Huyện Lâm Thao"),
                 ],
+                ZoneInfo("Asia/Ho_Chi_Minh"),
                 board_url="http://grafana.local/d/motcua-canh-bao",
             )
         )

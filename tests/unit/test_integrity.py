@@ -216,7 +216,8 @@ def test_an_open_dossier_is_found_late_at_its_due_and_not_before() -> None:
 
 
 def test_the_alert_reads_in_vietnamese_with_local_times() -> None:
-    from streams.alertmanager import description, summary, to_alertmanager
+    from streams.alertmanager import to_alertmanager
+    from streams.rules.alerts import description, summary
     from streams.rules.watch import integrity_alert
 
     events = events_of(
@@ -224,12 +225,12 @@ def test_the_alert_reads_in_vietnamese_with_local_times() -> None:
         (rec(TrangThaiHoSo=9, NgayKetThucXuLy="20240531170000"), local("2024-06-05T09:00")),
     )
     [rewrite] = [f for f in integrity_findings(events, CAL) if f.kind == "end_set_to_due"]
-    alert = integrity_alert(rewrite)
-    assert summary(alert) == f"Hồ sơ {DOSSIER}: Sửa ngày kết thúc bằng ngày hẹn trả"
-    assert description(alert).startswith(
+    alert = integrity_alert(rewrite, CAL.tz)
+    assert summary(alert, CAL.tz) == f"Hồ sơ {DOSSIER}: Sửa ngày kết thúc bằng ngày hẹn trả"
+    assert description(alert, CAL.tz).startswith(
         "Sửa ngày kết thúc bằng ngày hẹn trả: 10:00 03/06/2024 → 17:00 31/05/2024."
     )
-    labels = to_alertmanager(alert)["labels"]
+    labels = to_alertmanager(alert, CAL.tz)["labels"]
     assert (labels["kind"], labels["dossier_id"], labels["agency"]) == (
         "integrity",
         DOSSIER,

@@ -145,7 +145,7 @@ def test_the_wall_clock_watch_settles_behind_now() -> None:
 
 
 def test_a_catch_up_push_leaves_out_due_soon_made_redundant_by_overdue() -> None:
-    from streams.alertmanager import InspectorAlert
+    from streams.rules.alerts import InspectorAlert
     from streams.rules.watch import for_alertmanager
 
     due, later = datetime(2026, 3, 4, 1, tzinfo=UTC), datetime(2026, 3, 9, 1, tzinfo=UTC)
