@@ -52,9 +52,14 @@ def _label(frame: str) -> str:
 
 def _ours(frame: str) -> bool:
     """A function of the project itself: not a library in the venv, nor the CLI
-    entry point (motcua.py), which is in every stack."""
+    entry point (the motcua package's app), which is in every stack."""
     path = _split(frame)[1]
-    return path.is_relative_to(ROOT) and not path.is_relative_to(VENV) and path.parent != ROOT
+    return (
+        path.is_relative_to(ROOT)
+        and not path.is_relative_to(VENV)
+        and path.parent != ROOT
+        and path != ROOT / "motcua" / "app.py"
+    )
 
 
 def summary(out: Path, top: int = 10) -> dict:

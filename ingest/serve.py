@@ -42,7 +42,6 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -384,49 +383,37 @@ def _shutdown(pool: Executor) -> Callable[[web.Application], Awaitable[None]]:
 
 def run(
     settings: Settings,
-    units: Path,
-    state: Path,
+    publisher: RecordPublisher,
+    pool: Executor,
     host: str,
     port: int,
     max_body_bytes: int,
     token: str,
     body_timeout: float = BODY_TIMEOUT_S,
 ) -> None:
-    """Serve until interrupted; the store is opened and closed in the publisher's thread."""
-    from ingest.record_history import SqliteRecords
-    from ingest.sync import UnitDirectory
-    from streams.kafka.clients import make_producer
+    """Serve until interrupted; `pool` is the publisher's one thread (its
+    record store was opened there)."""
     from streams.logs import logging_config
 
     logging.config.dictConfig(logging_config(settings.log_level))
     logging.getLogger("motcua.ingest").setLevel(logging.INFO)  # access lines are the point
-    directory = UnitDirectory.from_file(units)
-    pool = publisher_thread()
-    store = pool.submit(SqliteRecords, state).result()
-    producer = make_producer(settings, **PRODUCER_TIMEOUTS)
-    try:
-        publisher = RecordPublisher(settings, producer, store, directory, stage=STAGE)
-        app = make_app(
-            publisher,
-            token,
-            max_body_bytes,
-            working_calendar(settings).tz,
-            executor=pool,
-            body_timeout=body_timeout,
-        )
-        log.info("listening on http://%s:%s%s", host, port, RECORDS_PATH)
-        web.run_app(
-            app,
-            host=host,
-            port=port,
-            access_log=access_log,
-            access_log_class=AccessLogger,
-            print=None,
-        )
-    finally:
-        producer.close()
-        pool.submit(store.close).result()
-        pool.shutdown()
+    app = make_app(
+        publisher,
+        token,
+        max_body_bytes,
+        working_calendar(settings).tz,
+        executor=pool,
+        body_timeout=body_timeout,
+    )
+    log.info("listening on http://%s:%s%s", host, port, RECORDS_PATH)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        access_log_class=AccessLogger,
+        print=None,
+    )
 
 
 # --- OpenAPI -------------------------------------------------------------------------

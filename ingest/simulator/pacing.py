@@ -13,7 +13,7 @@ MAX_NAP = 0.5  # seconds: stay responsive to Ctrl-C and to a clock that jumps
 
 
 class Clock(Protocol):
-    """A simulated clock, e.g. `streams.live.SimulatedClock` (speed × wall time)."""
+    """A simulated clock, e.g. `motcua.live.SimulatedClock` (speed × wall time)."""
 
     speed: float
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer
 
+from motcua.live import LocalRun, local_run
 from schemas.events import DossierEvent
 from schemas.settings import Settings
 from streams.clickhouse.rows import FACT_COLUMNS, fact_row
 from streams.clickhouse.sql import DATABASE
-from streams.live import LocalRun, local_run
 from streams.progress import wait_until_stored
 from streams.rules.calendar import working_calendar
 from streams.rules.facts import dossier_facts

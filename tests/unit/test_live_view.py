@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
+from motcua.live import _view
 from schemas.settings import Settings
-from streams.live import _view
 from streams.rules.period import PeriodRow
 
 NOW = datetime(2026, 11, 14, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội

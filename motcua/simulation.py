@@ -21,6 +21,7 @@ from ingest.simulator.outputs import (
 )
 from ingest.simulator.pacing import paced
 from ingest.simulator.simulation import Emitted, Format, Simulation
+from motcua.root import record_publisher
 from schemas.settings import Settings
 from streams.rules.calendar import working_calendar
 
@@ -45,28 +46,23 @@ def _sinks(req: Request, sim: Simulation, settings: Settings, stack: ExitStack) 
     sinks: list[Any] = []
     if req.output is not None or not req.publish:
         sinks.append(stack.enter_context(JsonLines(req.output)))
-    if req.publish:
+    if req.publish and req.fmt is Format.EVENTS:
         from streams.kafka.clients import make_producer
 
         producer = make_producer(settings)
         stack.callback(producer.close)
-        if req.fmt is Format.EVENTS:
-            sinks.append(EventProducer(settings, producer))
-        else:
-            from ingest.publish import RecordPublisher
-            from ingest.record_history import SqliteRecords
-            from ingest.sync import UnitDirectory
+        sinks.append(EventProducer(settings, producer))
+    elif req.publish:
+        from ingest.sync import UnitDirectory
 
-            store = SqliteRecords(req.state)
-            stack.callback(store.close)
-            directory = UnitDirectory.from_data(sim.province.directory())
-            publisher = RecordPublisher(settings, producer, store, directory, stage="simulate")
-            sinks.append(RecordProducer(publisher, req.live))
+        directory = UnitDirectory.from_data(sim.province.directory())
+        publisher = record_publisher(settings, req.state, directory, "simulate")
+        sinks.append(RecordProducer(stack.enter_context(publisher), req.live))
     return sinks
 
 
 def _clock(sim: Simulation, speed: float, console: Console) -> Any:
-    from streams.live import SimulatedClock
+    from motcua.live import SimulatedClock
 
     if sim.start_at > datetime.now(UTC):
         console.print("[yellow]Cửa sổ mô phỏng ở tương lai: đồng hồ chờ đến giờ thực.[/yellow]")

@@ -1,0 +1,1 @@
+"""The commands, one module per area; `motcua.app` puts them together."""
