@@ -847,10 +847,11 @@ app.add_typer(dashboards_app, name="dashboards")
     "render", help="Ghi JSON của các bảng vào dashboards/json/ (được commit, cấp qua tệp)."
 )
 def dashboards_render() -> None:
-    """Write the boards' JSON under dashboards/json/."""
+    """Write the boards' JSON under dashboards/json/, in the configured
+    timezone and working day."""
     from dashboards.boards import write_all
 
-    for path in write_all():
+    for path in write_all(settings=Settings()):
         _say(f"Đã ghi {path}")
 
 
@@ -873,7 +874,7 @@ def dashboards_push(
             "đặt địa chỉ Grafana và mã của một service account (quyền Editor) rồi chạy lại",
             USAGE,
         )
-    for uid in push_all(url, token, folder_uid):
+    for uid in push_all(url, token, folder_uid, Settings()):
         _say(f"Đã cập nhật bảng {uid}")
 
 
