@@ -29,10 +29,12 @@ from zoneinfo import ZoneInfo
 
 from common import machine, percentile, services, verdict, write_results
 
-import dashboards.boards
+import dashboards.panels
 import streams.clickhouse.queries
-from dashboards.boards import BOARDS, TZ, VARIABLES
+from dashboards.boards import BOARDS, VARIABLES
 from dashboards.macros import expand
+from dashboards.panels import Local
+from schemas.settings import Settings
 from streams.clickhouse.engines import ChdbEngine, DriverEngine
 from streams.clickhouse.migrations import load_migrations, migrate
 from streams.clickhouse.rows import FACT_COLUMNS
@@ -41,6 +43,8 @@ from streams.clickhouse.sql import DATABASE, Engine
 TARGET_MS = 300.0
 NEVER = "toDateTime('2105-12-31 00:00:00', 'UTC')"
 DEFAULTS = dict.fromkeys(VARIABLES, "")  # every variable at "Tất cả"
+LOCAL = Local.of(Settings())  # the boards as `motcua dashboards render` writes them
+TZ = LOCAL.tz
 
 # One row per number: random draws from independent hashes of the number, so a
 # run is reproducible. `end` is today 00:00 UTC: the data stops "now".
@@ -236,7 +240,7 @@ def queries() -> list[tuple[str, str, str]]:
     """(board, title, SQL) of every panel target, then each distinct variable query."""
     out, variables = [], {}
     for name, build in BOARDS.items():
-        board = build()
+        board = build(LOCAL)
         for panel in board["panels"]:
             for target in panel["targets"]:
                 out.append((name, panel["title"], target["rawSql"]))
@@ -259,13 +263,13 @@ def scan_facts_sql(s: str, e: str, where: str = "", columns=FACT_COLUMNS) -> str
 def queries_reading_facts() -> list[tuple[str, str, str]]:
     """queries(), with every panel reading dossier_facts as before."""
     current = streams.clickhouse.queries.active_facts_sql
-    streams.clickhouse.queries.active_facts_sql = dashboards.boards.active_facts_sql = (
+    streams.clickhouse.queries.active_facts_sql = dashboards.panels.active_facts_sql = (
         scan_facts_sql
     )
     try:
         built = queries()
     finally:
-        streams.clickhouse.queries.active_facts_sql = dashboards.boards.active_facts_sql = current
+        streams.clickhouse.queries.active_facts_sql = dashboards.panels.active_facts_sql = current
     before, after = f"{DATABASE}.dossier_facts FINAL", f"{DATABASE}.open_dossiers FINAL"
     return [(board, title, sql.replace(after, before)) for board, title, sql in built]
 

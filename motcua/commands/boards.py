@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from motcua.console import say
+from schemas.settings import Settings
 from streams.problems import USAGE, Problem
 
 dashboards_app = typer.Typer(help="Bảng Grafana dưới dạng mã nguồn.")
@@ -16,10 +17,11 @@ dashboards_app = typer.Typer(help="Bảng Grafana dưới dạng mã nguồn.")
     "render", help="Ghi JSON của các bảng vào dashboards/json/ (được commit, cấp qua tệp)."
 )
 def dashboards_render() -> None:
-    """Write the boards' JSON under dashboards/json/."""
+    """Write the boards' JSON under dashboards/json/, in the configured
+    timezone and working day."""
     from dashboards.boards import write_all
 
-    for path in write_all():
+    for path in write_all(settings=Settings()):
         say(f"Đã ghi {path}")
 
 
@@ -42,5 +44,5 @@ def dashboards_push(
             "đặt địa chỉ Grafana và mã của một service account (quyền Editor) rồi chạy lại",
             USAGE,
         )
-    for uid in push_all(url, token, folder_uid):
+    for uid in push_all(url, token, folder_uid, Settings()):
         say(f"Đã cập nhật bảng {uid}")

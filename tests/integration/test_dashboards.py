@@ -11,8 +11,9 @@ from fractions import Fraction
 
 import pytest
 
-from dashboards.boards import BOARDS, JSON_DIR, OVERDUE_NOW, VARIABLES, render_all
+from dashboards.boards import BOARDS, JSON_DIR, VARIABLES, render_all
 from dashboards.macros import expand
+from dashboards.panels import Local, overdue_now
 from reports.offline import states_at
 from streams.clickhouse.migrations import migrate
 from streams.rules.calendar import WorkingCalendar
@@ -26,14 +27,16 @@ CAL = WorkingCalendar()
 EVENTS = random_province(seed=21, dossiers=400, start=datetime(2026, 1, 5, tzinfo=TZ))
 START, END = datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)
 ALL = dict.fromkeys(VARIABLES, "")
+# the boards for the calendar the expected numbers are computed with
+LOCAL = Local(str(CAL.tz), int(CAL.day_length.total_seconds()))
 
 
 def panels() -> list[dict]:
-    return [p for build in BOARDS.values() for p in build()["panels"]]
+    return [p for build in BOARDS.values() for p in build(LOCAL)["panels"]]
 
 
 def by_title(board: str, title: str) -> dict:
-    return next(p for p in BOARDS[board]()["panels"] if p["title"] == title)
+    return next(p for p in BOARDS[board](LOCAL)["panels"] if p["title"] == title)
 
 
 # -- structure ------------------------------------------------------------------------
@@ -48,7 +51,7 @@ def test_committed_json_is_current() -> None:
 
 @pytest.mark.parametrize("name", list(BOARDS))
 def test_board_structure(name: str) -> None:
-    board = BOARDS[name]()
+    board = BOARDS[name](LOCAL)
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
     defined = {v["name"] for v in board["templating"]["list"]}
@@ -84,7 +87,7 @@ def test_every_panel_and_variable_query_runs(loaded) -> None:
         for target in panel["targets"]:
             run(engine, target["rawSql"])  # raises on any SQL error
     for build in BOARDS.values():
-        for variable in build()["templating"]["list"]:
+        for variable in build(LOCAL)["templating"]["list"]:
             assert run(engine, variable["query"]), variable["name"]
 
 
@@ -99,7 +102,7 @@ def test_filter_lists_are_the_units_received(loaded) -> None:
         expected["agency"][e.agency_code] = e.agency_name
         expected["field"][e.field_code] = e.field_name
         expected["level"][e.level.value] = level_names[e.level.value]
-    for variable in BOARDS["toan-tinh"]()["templating"]["list"]:
+    for variable in BOARDS["toan-tinh"](LOCAL)["templating"]["list"]:
         listed = run(loaded, variable["query"])
         want = expected[variable["name"]]
         assert dict(listed) == want, variable["name"]
@@ -115,7 +118,7 @@ def test_province_stats_equal_the_period_report(loaded) -> None:
     [province] = period_report(states_at(EVENTS, END, CAL), START, END, UnitKind.PROVINCE, CAL)
     stat = {
         p["title"]: run(engine, p["targets"][0]["rawSql"])[0][0]
-        for p in BOARDS["toan-tinh"]()["panels"]
+        for p in BOARDS["toan-tinh"](LOCAL)["panels"]
         if p["type"] == "stat"
     }
     assert int(stat["Tiếp nhận trong kỳ"]) == province.received_total
@@ -173,7 +176,7 @@ def test_overdue_list_is_what_the_rules_say_now(loaded) -> None:
         for d, h in histories.items()
         if (s := dossier_state(h, now, CAL)) and s.standing is Standing.OVERDUE
     }
-    got = {r[0] for r in run(engine, OVERDUE_NOW)}
+    got = {r[0] for r in run(engine, overdue_now(LOCAL))}
     assert got == overdue and overdue
 
 

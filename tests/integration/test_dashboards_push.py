@@ -11,7 +11,9 @@ from typing import ClassVar
 from typer.testing import CliRunner
 
 from dashboards.boards import BOARDS
+from dashboards.panels import Local
 from motcua import app
+from schemas.settings import Settings
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -44,8 +46,9 @@ def test_push_sends_every_board_with_the_token() -> None:
     paths = {path for path, _, _ in _Recorder.received}
     assert paths == {"/api/dashboards/db"}
     assert {auth for _, auth, _ in _Recorder.received} == {"Bearer tok-1"}
+    local = Local.of(Settings())
     uids = [body["dashboard"]["uid"] for _, _, body in _Recorder.received]
-    assert sorted(uids) == sorted(build()["uid"] for build in BOARDS.values())
+    assert sorted(uids) == sorted(build(local)["uid"] for build in BOARDS.values())
     assert all(body["overwrite"] and body["folderUid"] == "f1" for _, _, body in _Recorder.received)
 
 
