@@ -16,6 +16,10 @@ RULE_MODULES = [
     "streams.integrity",
     "reports.period",
     "reports.offline",
+    "schemas.scoring",
+    "schemas.catalogue",
+    "streams.rules.scorecard",
+    "streams.rules.forecast",
 ]
 FORBIDDEN = [
     "faust",
