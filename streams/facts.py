@@ -3,7 +3,7 @@
 A period report needs each dossier's state at the period's end, and boards
 need it at "now". Rather than store a state per instant, a dossier's facts
 carry its fixed parts (receipt, end, final classification, when each flag
-and the apology appeared), a short timeline of how an unfinished dossier
+the apology and the first complaint appeared), a short timeline of how an unfinished dossier
 stood (within due, overdue, waiting for supplement on time/late), and the
 dues it had over time (`dues`: each effective due from the instant the
 events that set it were applied; a clock restart may move it, METRICS.md §6
