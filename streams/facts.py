@@ -2,7 +2,7 @@
 
 A period report needs each dossier's state at the period's end, and boards
 need it at "now". Rather than store a state per instant, a dossier's facts
-carry its fixed parts (receipt, end, final classification, when each flag
+carry its fixed parts (receipt, end, final classification, when each flag,
 the apology and the first complaint appeared), a short timeline of how an unfinished dossier
 stood (within due, overdue, waiting for supplement on time/late), and the
 dues it had over time (`dues`: each effective due from the instant the
