@@ -44,6 +44,9 @@ class EventType(StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     CORRECTED = "corrected"  # a source rewrote a value it had sent (METRICS.md §9)
+    # a citizen's complaint or "dislike" about the dossier (METRICS.md §7, 5.4); last,
+    # so the ranks of the others (their order at one instant) stay as they were
+    COMPLAINT = "complaint"
 
 
 class CorrectedField(StrEnum):
@@ -150,6 +153,14 @@ class DossierEvent(BaseModel):
     paid_online: StrictBool | None = None
     digitized: StrictBool | None = None
     source: Text | None = None
+    commune_code: Identifier | None = None
+    commune_name: Text | None = None
+    # what the 766 scorecard's digitization indicators count (METRICS.md §7)
+    electronic_result: StrictBool | None = None
+    components_digitized: StrictBool | None = None
+    reused_digitized_data: StrictBool | None = None
+    from_personal_store: StrictBool | None = None
+    vneid_verified: StrictBool | None = None
     # on `corrected` only: the rewritten value, as first observed and as reported now
     field: CorrectedField | None = None
     old: Text | None = None

@@ -2,8 +2,8 @@
 
 A period report needs each dossier's state at the period's end, and boards
 need it at "now". Rather than store a state per instant, a dossier's facts
-carry its fixed parts (receipt, end, final classification, when each flag
-and the apology appeared), a short timeline of how an unfinished dossier
+carry its fixed parts (receipt, end, final classification, when each flag,
+the apology and the first complaint appeared), a short timeline of how an unfinished dossier
 stood (within due, overdue, waiting for supplement on time/late), and the
 dues it had over time (`dues`: each effective due from the instant the
 events that set it were applied; a clock restart may move it, METRICS.md §6
@@ -64,6 +64,14 @@ class DossierFacts:
     last_event_at: datetime  # latest `at` of any known event: only grows with new events
     dues: tuple[DueInForce, ...]  # every due it had, in time order; the last is `due`
     findings: tuple[Finding, ...] = ()  # integrity findings (METRICS.md §9)
+    # the 766 scorecard's flags and complaints (METRICS.md §7); defaults, since a
+    # reader of stored facts that does not need them (the watch) leaves them out
+    electronic_result_at: datetime | None = None
+    components_digitized_at: datetime | None = None
+    reused_digitized_data_at: datetime | None = None
+    from_personal_store_at: datetime | None = None
+    vneid_verified_at: datetime | None = None
+    complaint_at: datetime | None = None
 
     @property
     def received_at(self) -> datetime:
@@ -108,6 +116,12 @@ def dossier_facts(events: Iterable[DossierEvent], calendar: WorkingCalendar) -> 
         fee_due_at=fold.flags_at["fee_due"],
         paid_online_at=fold.flags_at["paid_online"],
         digitized_at=fold.flags_at["digitized"],
+        electronic_result_at=fold.flags_at["electronic_result"],
+        components_digitized_at=fold.flags_at["components_digitized"],
+        reused_digitized_data_at=fold.flags_at["reused_digitized_data"],
+        from_personal_store_at=fold.flags_at["from_personal_store"],
+        vneid_verified_at=fold.flags_at["vneid_verified"],
+        complaint_at=fold.complaint_at,
         processing_time=(
             calendar.working_time_between(fold.received.at, fold.end_at) if fold.end_at else None
         ),

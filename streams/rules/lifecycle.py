@@ -20,7 +20,17 @@ from schemas.events import CorrectedField, DossierEvent, EventType, parse_local_
 from streams.rules.calendar import WorkingCalendar
 
 _RANK = {t: i for i, t in enumerate(EventType)}  # declaration order = lifecycle order
-_FLAGS = ("fee_due", "paid_online", "digitized")
+# Flags that hold once any event before T says so (METRICS.md §7 population rule).
+FLAGS = (
+    "fee_due",
+    "paid_online",
+    "digitized",
+    "electronic_result",
+    "components_digitized",
+    "reused_digitized_data",
+    "from_personal_store",
+    "vneid_verified",
+)
 
 
 class Outcome(StrEnum):
@@ -75,6 +85,12 @@ class DossierState:
     fee_due: bool
     paid_online: bool
     digitized: bool
+    electronic_result: bool
+    components_digitized: bool
+    reused_digitized_data: bool
+    from_personal_store: bool
+    vneid_verified: bool
+    complaint: bool  # a citizen complained about it before `as_of` (766 indicator 5.4)
     standing: Standing
     late: bool  # counts as late in rates (finished late, or waiting judged late)
 
@@ -123,8 +139,9 @@ class Fold:
         self.judged_at: datetime | None = None
         self.returned_at: datetime | None = None
         self.apology_at: datetime | None = None
+        self.complaint_at: datetime | None = None  # informs 5.4 only: no clock effect
         # first moment each flag was reported true
-        self.flags_at: dict[str, datetime | None] = dict.fromkeys(_FLAGS)
+        self.flags_at: dict[str, datetime | None] = dict.fromkeys(FLAGS)
 
     def apply(self, e: DossierEvent) -> None:
         if self.received is None:
@@ -132,6 +149,9 @@ class Fold:
                 self._receive(e)
             return  # nothing exists before the receipt
         self._note_flags(e)
+        if e.type is EventType.COMPLAINT:
+            # complaints mostly come after the result: noted even when finished
+            self.complaint_at = self.complaint_at or e.at
         if e.type is EventType.EXTENDED:
             self.apology_at = self.apology_at or e.at
             if e.due_at is not None:
@@ -169,7 +189,7 @@ class Fold:
         self._note_flags(e)
 
     def _note_flags(self, e: DossierEvent) -> None:
-        for flag in _FLAGS:
+        for flag in FLAGS:
             if self.flags_at[flag] is None and getattr(e, flag):
                 self.flags_at[flag] = e.at
 
@@ -228,6 +248,7 @@ class Fold:
             returned_at=self.returned_at,
             judged_at=self.judged_at,
             apology=self.apology_at is not None,
+            complaint=self.complaint_at is not None,
             standing=standing,
             late=late,
             **{flag: at is not None for flag, at in self.flags_at.items()},

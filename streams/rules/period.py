@@ -102,13 +102,14 @@ _CENT = Decimal("0.01")
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _two_decimals(value: Fraction) -> Decimal:
+def two_decimals(value: Fraction) -> Decimal:
+    """Exact value → two decimals, half-up (how every rate and score is shown)."""
     exact = Decimal(value.numerator) / Decimal(value.denominator)
     return exact.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 def _percent(num: int, den: int) -> Decimal | None:
-    return _two_decimals(Fraction(100 * num, den)) if den else None
+    return two_decimals(Fraction(100 * num, den)) if den else None
 
 
 @dataclass
@@ -153,7 +154,8 @@ class PeriodRow:
     def late_rate(self) -> Decimal | None:
         return _percent(self.finished_late, self.finished_total)
 
-    def _progress(self) -> Fraction | None:
+    def progress_766_counts(self) -> tuple[int, int]:
+        """(numerator, denominator) of progress_ratio_766: the 766 scorecard's 2.1 reuses them."""
         den = self.finished_total + self.in_progress_total + self.waiting_supplement
         num = (
             self.finished_early
@@ -161,17 +163,21 @@ class PeriodRow:
             + self.in_progress_within_due
             + self.waiting_supplement_on_time
         )
+        return num, den
+
+    def _progress(self) -> Fraction | None:
+        num, den = self.progress_766_counts()
         return Fraction(100 * num, den) if den else None
 
     @property
     def progress_ratio_766(self) -> Decimal | None:
         ratio = self._progress()
-        return None if ratio is None else _two_decimals(ratio)
+        return None if ratio is None else two_decimals(ratio)
 
     @property
     def progress_score_766(self) -> Decimal | None:
         ratio = self._progress()
-        return None if ratio is None else _two_decimals(ratio * 20 / 100)
+        return None if ratio is None else two_decimals(ratio * 20 / 100)
 
     @property
     def online_rate(self) -> Decimal | None:
@@ -193,7 +199,7 @@ class PeriodRow:
     def avg_processing_days(self) -> Decimal | None:
         if not self.finished_total:
             return None
-        return _two_decimals(self.processing_time / self.finished_total)
+        return two_decimals(self.processing_time / self.finished_total)
 
     def as_record(self) -> dict[str, object]:
         """The row in CSV column order (rates as Decimal or None)."""

@@ -54,6 +54,9 @@ HISTORY_FIELDS = (
     "district_name", "procedure_code", "procedure_name", "field_code", "field_name",
     "channel", "online_level", "due_at", "time_limit", "fee_due", "paid_online",
     "digitized", "source", "field", "old", "new",
+    # METRICS.md §7-8 (issue #16): appended, so histories stored before still decode
+    "commune_code", "commune_name", "electronic_result", "components_digitized",
+    "reused_digitized_data", "from_personal_store", "vneid_verified",
 )  # fmt: skip
 
 

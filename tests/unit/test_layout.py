@@ -77,8 +77,8 @@ def test_rules_and_adapters_inside_streams_point_one_way() -> None:
     assert wrong == []
 
 
-def test_the_whole_rules_package_imports_no_io_library() -> None:
-    rules = sorted(m for m in _sources() if m.startswith("streams.rules"))
+def test_the_whole_rules_package_and_the_schemas_import_no_io_library() -> None:
+    rules = sorted(m for m in _sources() if m.startswith(("streams.rules", "schemas")))
     assert {"streams.rules.processor", "streams.rules.period", "streams.rules.calendar"} <= set(
         rules
     )

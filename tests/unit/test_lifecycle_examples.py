@@ -374,6 +374,45 @@ def test_paid_online_reported_on_payment_received() -> None:
     assert s.digitized is False
 
 
+def test_scorecard_flags_hold_once_any_event_before_t_says_so() -> None:
+    # received Mon 05-04 09:00 with its components attached; the result file is
+    # reported with `returned` on Thu 05-07 10:00 (a False later does not undo it)
+    events = [
+        received(components_digitized=True, vneid_verified=False),
+        ev("resolved", t(2026, 5, 7, 9)),
+        ev("returned", t(2026, 5, 7, 10), electronic_result=True),
+        ev("transferred", t(2026, 5, 7, 11), components_digitized=False),
+    ]
+    before = dossier_state(events, t(2026, 5, 7, 10), CAL)  # just before the return
+    assert before is not None
+    assert (before.components_digitized, before.electronic_result) == (True, False)
+    s = dossier_state(events, LATER, CAL)
+    assert s is not None
+    assert (s.components_digitized, s.electronic_result) == (True, True)
+    assert (s.reused_digitized_data, s.from_personal_store, s.vneid_verified) == (
+        False,
+        False,
+        False,
+    )
+
+
+def test_complaint_is_noted_and_changes_no_standing() -> None:
+    # resolved Thu 05-07 10:00, due Fri 05-08 17:00 → early; a complaint on
+    # Mon 05-11 (after the finish) is still noted, and the dossier stays early
+    done = [received(), ev("resolved", t(2026, 5, 7, 10))]
+    with_complaint = [*done, ev("complaint", t(2026, 5, 11, 9))]
+    a = dossier_state(done, LATER, CAL)
+    b = dossier_state(with_complaint, LATER, CAL)
+    assert a is not None and b is not None
+    assert (a.complaint, b.complaint) == (False, True)
+    assert b.standing is a.standing is Standing.EARLY
+    assert b.end_at == a.end_at
+    # an open dossier: a complaint on Tue 05-05 leaves it within due
+    open_ = dossier_state([received(), ev("complaint", t(2026, 5, 5, 9))], t(2026, 5, 6), CAL)
+    assert open_ is not None
+    assert (open_.standing, open_.complaint, open_.end_at) == (Standing.WITHIN_DUE, True, None)
+
+
 # -- outcomes and end ----------------------------------------------------------------
 
 

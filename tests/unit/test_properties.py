@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from schemas.events import CorrectedField, DossierEvent, EventType
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.facts import dossier_facts, standing_at
-from streams.rules.lifecycle import dossier_state
+from streams.rules.lifecycle import FLAGS, dossier_state
 from streams.rules.period import COUNT_COLUMNS, UnitKind, period_report
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -119,8 +119,21 @@ BASE = datetime(2026, 3, 2, 7, 0, tzinfo=TZ)
 OFFSETS = st.one_of(st.integers(-600, 30 * 24 * 60), st.sampled_from([0, 60, 24 * 60]))
 
 
+SCORECARD_FLAGS = (
+    "electronic_result",
+    "components_digitized",
+    "reused_digitized_data",
+    "from_personal_store",
+    "vneid_verified",
+)
+maybe_flag = st.sampled_from([None, False, True])
+
+
 @st.composite
-def dossier_history(draw: st.DrawFn, dossier_id: str) -> list[DossierEvent]:
+def dossier_history(
+    draw: st.DrawFn, dossier_id: str, scorecard_flags: bool = True
+) -> list[DossierEvent]:
+    """A random history; `scorecard_flags` also sets the 766 scorecard's flags on its events."""
     code, name, district, district_name, level = draw(st.sampled_from(AGENCIES))
     field_code, field_name = draw(st.sampled_from(FIELDS))
     received_at = BASE + timedelta(minutes=draw(st.integers(0, 120 * 24 * 60)))
@@ -151,6 +164,7 @@ def dossier_history(draw: st.DrawFn, dossier_id: str) -> list[DossierEvent]:
         fee_due=draw(st.booleans()),
         paid_online=draw(st.booleans()),
         digitized=draw(st.booleans()),
+        **({f: draw(maybe_flag) for f in SCORECARD_FLAGS} if scorecard_flags else {}),
     )
     events = [received]
     steps = draw(st.lists(st.tuples(st.sampled_from(FOLLOW_UPS), OFFSETS)))
@@ -162,6 +176,9 @@ def dossier_history(draw: st.DrawFn, dossier_id: str) -> list[DossierEvent]:
             extra["due_at"] = received_at + timedelta(hours=draw(st.integers(1, 600)))
         elif kind is EventType.CORRECTED:
             extra = _correction(draw, received_at)
+        if scorecard_flags and kind is not EventType.RECEIVED and draw(st.booleans()):
+            # a flag reported later (the result file, a reused component...)
+            extra[draw(st.sampled_from(SCORECARD_FLAGS))] = draw(st.booleans())
         events.append(
             DossierEvent(
                 event_id=f"{dossier_id}/{i}",
@@ -252,14 +269,17 @@ def test_facts_give_the_state_at_any_instant(
         assert facts is not None
         assert standing_at(facts, as_of) == (state.standing, state.late)
         assert (facts.apology_at is not None and facts.apology_at < as_of) == state.apology
-        assert (facts.paid_online_at is not None and facts.paid_online_at < as_of) == (
-            state.paid_online
-        )
+        for flag in FLAGS:
+            flag_at = getattr(facts, f"{flag}_at")
+            assert (flag_at is not None and flag_at < as_of) == getattr(state, flag), flag
+        assert (facts.complaint_at is not None and facts.complaint_at < as_of) == state.complaint
         finished = facts.end_at is not None and facts.end_at < as_of
         assert finished == (state.end_at is not None)
 
 
-@given(dossier_history("H44.100-260504-0007"))
+# without the 766 scorecard flags: the stored history format gains them with the
+# wiring of issue #16 (tests/unit/test_processor.py holds that as a strict xfail)
+@given(dossier_history("H44.100-260504-0007", scorecard_flags=False))
 @settings(max_examples=200, deadline=None)
 def test_stored_history_roundtrips(events: list[DossierEvent]) -> None:
     from streams.rules.processor import decode_history, encode_history

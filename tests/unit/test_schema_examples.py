@@ -172,6 +172,29 @@ def test_paid_online_string_true_is_rejected() -> None:
     assert "paid_online" in reason_of(received_raw(paid_online="true"))
 
 
+def test_scorecard_flags_and_commune_are_read() -> None:
+    # EVENTS.md §1: the 766 scorecard's flags (strict booleans) and the commune
+    flags = {
+        "electronic_result": True,
+        "components_digitized": False,
+        "reused_digitized_data": True,
+        "from_personal_store": True,
+        "vneid_verified": False,
+    }
+    e = parse_event(received_raw(commune_code="25234", commune_name="Phường Việt Trì", **flags))
+    assert {name: getattr(e, name) for name in flags} == flags
+    assert (e.commune_code, e.commune_name) == ("25234", "Phường Việt Trì")
+    assert "vneid_verified" in reason_of(received_raw(vneid_verified="1"))
+
+
+def test_complaint_needs_no_unit_fields() -> None:
+    # like the other non-received types: only the identity and the instant
+    raw = {"event_id": "c-1", "dossier_id": "H44.100-260506-0001", "type": "complaint"}
+    e = parse_event({**raw, "at": "2026-05-20T08:00:00+07:00"})
+    assert e.type is EventType.COMPLAINT
+    assert e.agency_code is None
+
+
 def test_bad_time_limit_unit() -> None:
     assert "time_limit" in reason_of(received_raw(time_limit={"value": 3, "unit": "weeks"}))
 
