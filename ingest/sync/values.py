@@ -1,0 +1,188 @@
+"""Values as the portal writes them (times, codes, names, flags, statuses) → ours."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
+from enum import IntEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+)
+
+from schemas.events import (
+    LOCAL_TZ,
+    Channel,
+    EventType,
+    OnlineLevel,
+)
+
+DEFAULT_SOURCE = "dongbo"
+TIME_FORMAT = "%Y%m%d%H%M%S"
+UNMAPPED_DISTRICT_CODE = "unmapped"
+UNMAPPED_DISTRICT_NAME = "Chưa có trong danh mục đơn vị"
+HISTORY_KEY = "_history"  # bookkeeping key of a stored record; never read from input
+MAX_DOSSIER_ID = 150  # leaves room for ":supplement_received:NN" within an event id's 200
+MAX_CODE = 200
+MAX_NAME = 500  # canonical Text limit; names are cosmetic, so longer ones are cut
+
+
+class Status(IntEnum):
+    """TrangThaiHoSo."""
+
+    NEW = 1
+    RECEIVED = 2
+    REFUSED = 3  # not received at the counter: never a dossier
+    PROCESSING = 4
+    SUPPLEMENT = 5
+    PAYMENT = 6
+    WITHDRAWN = 7
+    STOPPED = 8
+    RESOLVED = 9
+    RETURNED = 10
+
+
+NOT_RECEIVED = frozenset({Status.NEW, Status.REFUSED})
+FINISHED = frozenset({Status.WITHDRAWN, Status.STOPPED, Status.RESOLVED, Status.RETURNED})
+# statuses that show a pending request was answered (processing went on)
+ANSWERS_SUPPLEMENT = frozenset(
+    {Status.PROCESSING, Status.PAYMENT, Status.RESOLVED, Status.RETURNED}
+)
+ANSWERS_PAYMENT = frozenset(
+    {Status.PROCESSING, Status.SUPPLEMENT, Status.RESOLVED, Status.RETURNED}
+)
+FINISHING = frozenset(
+    {EventType.RESOLVED, EventType.RETURNED, EventType.REJECTED, EventType.WITHDRAWN}
+)
+
+
+def _portal_time(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not re.fullmatch(r"\d{14}", text):
+        raise ValueError("expected yyyyMMddHHmmss local time")
+    try:
+        return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        raise ValueError("not a real date-time") from None
+
+
+def format_time(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+
+
+def _integer(value: Any) -> int | None:
+    """An int given as a JSON number or numeric text; None if it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,6}\s*", value):
+        return int(value)
+    return None
+
+
+def status_of(value: Any) -> Status:
+    number = _integer(value)
+    if number is None or not 1 <= number <= 10:
+        raise ValueError("expected a status 1-10")
+    return Status(number)
+
+
+CHANNELS = {1: Channel.DIRECT, 2: Channel.ONLINE, 3: Channel.POSTAL}
+
+
+def channel_of(value: Any) -> Channel:
+    if value is None or value == "":
+        return Channel.DIRECT  # EVENTS.md §2: null → direct
+    channel = CHANNELS.get(_integer(value) or 0)
+    if channel is None:
+        raise ValueError("expected 1 (direct), 2 (online) or 3 (postal)")
+    return channel
+
+
+def plain_text(text: str) -> str:
+    """Lower case without Vietnamese diacritics, single spaces."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split())
+
+
+def online_level_of(value: Any) -> OnlineLevel | None:
+    if value is None or value == "":
+        return None
+    plain = plain_text(str(value))
+    digits = re.sub(r"\D", "", plain)  # "4", "Mức độ 4"
+    if "toan trinh" in plain or plain == "full" or digits == "4":
+        return OnlineLevel.FULL
+    if "mot phan" in plain or plain == "partial" or digits == "3":
+        return OnlineLevel.PARTIAL
+    return OnlineLevel.NONE
+
+
+def flag_of(*yes: int) -> Any:
+    def parse(value: Any) -> bool | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool):
+            return value
+        return _integer(value) in yes
+
+    return parse
+
+
+def fee_amount_of(value: Any) -> bool | None:
+    """PhiLePhi: an amount (or a list of amounts / {SoTien}); True when positive."""
+    if value is None or value == "":
+        return None
+    items = value if isinstance(value, list) else [value]
+    amounts = [i.get("SoTien") if isinstance(i, Mapping) else i for i in items]
+    try:
+        return any(float(a) > 0 for a in amounts if a not in (None, ""))
+    except (TypeError, ValueError):
+        raise ValueError("expected a fee amount") from None
+
+
+def _code(value: Any) -> str | None:
+    text = _name(value)
+    if text is not None and len(text) > MAX_CODE:
+        raise ValueError(f"longer than {MAX_CODE} characters")
+    return text
+
+
+def _name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    return value.strip()[:MAX_NAME] or None
+
+
+def dossier_id_of(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a dossier code like 'H44.100-240524-0001'")
+    code = value.strip()
+    if len(code) > MAX_DOSSIER_ID:
+        raise ValueError(f"longer than {MAX_DOSSIER_ID} characters")
+    if not code.split("-", 1)[0] or "-" not in code:
+        raise ValueError("no unit code before the first '-'")
+    return code
+
+
+PortalTime = Annotated[datetime | None, BeforeValidator(_portal_time)]
+Code = Annotated[str | None, BeforeValidator(_code)]
+Name = Annotated[str | None, BeforeValidator(_name)]
+Flag = Annotated[bool | None, BeforeValidator(flag_of(1))]
+
+
+def local_time(moment: datetime) -> datetime:
+    """seen_at without an offset is local time, as everywhere in EVENTS.md."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
