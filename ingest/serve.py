@@ -47,10 +47,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 from kafka.errors import KafkaError
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
+from pydantic.json_schema import models_json_schema
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.publish import RecordPublisher, Submitted
+from ingest.sync.record import SyncRecord
 from schemas.settings import Settings
 from streams.rules.calendar import working_calendar
 
@@ -106,8 +108,26 @@ class Unavailable(Exception):
 # --- responses ---------------------------------------------------------------------
 
 
+class PushError(BaseModel):
+    error: str = Field(description="What is wrong.")
+
+
+class Rejection(BaseModel):
+    index: int = Field(ge=0, description="Position in the list.")
+    reason: str = Field(description="What is wrong, naming the field.")
+
+
+class PushResult(BaseModel):
+    accepted: int = Field(ge=0, description="Records accepted.")
+    events: int = Field(ge=0, description="New events published.")
+    rejected: list[Rejection] = Field(
+        description="Records rejected (each also sent to the dead-letter topic)."
+    )
+
+
 def _error(status: int, reason: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": reason}, status=status, headers=headers)
+    body = PushError(error=reason).model_dump()
+    return web.json_response(body, status=status, headers=headers)
 
 
 def _too_slow(seconds: float) -> web.Response:
@@ -119,11 +139,11 @@ def _too_slow(seconds: float) -> web.Response:
 
 
 def _result(submitted: Submitted, request_id: str) -> web.Response:
-    body = {
-        "accepted": submitted.records,
-        "events": submitted.events,
-        "rejected": [{"index": r.index, "reason": r.reason} for r in submitted.rejected],
-    }
+    body = PushResult(
+        accepted=submitted.records,
+        events=submitted.events,
+        rejected=[Rejection(index=r.index, reason=r.reason) for r in submitted.rejected],
+    ).model_dump()
     status = 422 if submitted.rejected else 200
     return web.json_response(body, status=status, headers={"X-Request-Id": request_id})
 
@@ -417,142 +437,35 @@ def run(
 
 
 # --- OpenAPI -------------------------------------------------------------------------
+# Generated from the models: the record as read (ingest.sync.record.SyncRecord,
+# with what it accepts as input) and the answers (PushResult, PushError).
 
-_TIME = {
-    "type": "string",
-    "nullable": True,
-    "pattern": r"^(\d{14})?$",
-    "description": "yyyyMMddHHmmss, local time (Asia/Ho_Chi_Minh); empty or null = absent.",
-}
+REF = "#/components/schemas/{model}"
 
 
-def _text(description: str) -> dict[str, Any]:
-    return {"type": "string", "nullable": True, "description": description}
+def _plain(schema: Any) -> Any:
+    """Without pydantic's generated titles and defaults (the descriptions say it)."""
+    if isinstance(schema, dict):
+        return {
+            k: _plain(v)
+            for k, v in schema.items()
+            if k not in ("title", "default") or not isinstance(v, str | type(None))
+        }
+    if isinstance(schema, list):
+        return [_plain(v) for v in schema]
+    return schema
 
 
-def _personal(description: str) -> dict[str, Any]:
-    return {"description": f"{description}. Personal data: accepted and dropped at ingest."}
-
-
-_ROUND = {
-    "type": "object",
-    "additionalProperties": True,
-    "description": "One supplement round (yêu cầu bổ sung); other keys are ignored.",
-    "properties": {
-        "NgayYeuCauBoSung": _TIME | {"description": "When the supplement was requested."},
-        "NgayHenTraTruoc": _TIME | {"description": "The due before this round."},
-        "NgayHenTraMoi": _TIME | {"description": "The new due after this round."},
-        "NgayTiepNhanBoSung": _TIME | {"description": "When the supplement was received."},
-    },
-}
-
-_RECORD = {
-    "type": "object",
-    "additionalProperties": True,
-    "required": ["MaHoSo", "TrangThaiHoSo"],
-    "description": (
-        "A national-portal sync record (DongBoHoSoMC, EVENTS.md §2). Unknown keys are "
-        "ignored. At TrangThaiHoSo 2 and later (except 3), NgayTiepNhan, MaTTHC and "
-        "MaLinhVuc are required."
-    ),
-    "properties": {
-        "MaHoSo": {
-            "type": "string",
-            "minLength": 3,
-            "maxLength": 150,
-            "pattern": "^[^-]+-",
-            "description": "Dossier code; the unit code is its prefix (H44.100-240524-0001).",
-        },
-        "MaTTHC": _text("Procedure code (mã TTHC)."),
-        "TenTTHC": _text("Procedure name."),
-        "MaLinhVuc": _text("Field code (lĩnh vực)."),
-        "TenLinhVuc": _text("Field name; defaults to MaLinhVuc."),
-        "DonViXuLy": _text("Handling unit's name."),
-        "KenhThucHien": {
-            "type": "integer",
-            "enum": [1, 2, 3],
-            "nullable": True,
-            "description": "1 direct, 2 online, 3 postal; null = direct. Numeric text is accepted.",
-        },
-        "NgayTiepNhan": _TIME | {"description": "Received time (yyyyMMddHHmmss, local)."},
-        "NgayHenTra": _TIME | {"description": "Due time (yyyyMMddHHmmss, local)."},
-        "NgayKetThucXuLy": _TIME | {"description": "Processing ended (yyyyMMddHHmmss, local)."},
-        "NgayTra": _TIME | {"description": "Result returned (yyyyMMddHHmmss, local)."},
-        "TrangThaiHoSo": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 10,
-            "description": (
-                "1 new, 2 received, 3 refused at counter, 4 processing, 5 supplement "
-                "requested, 6 payment requested, 7 withdrawn, 8 stopped, 9 resolved, "
-                "10 returned. Numeric text is accepted."
-            ),
-        },
-        "DanhSachHoSoBoSung": {
-            "type": "array",
-            "nullable": True,
-            "items": {"$ref": "#/components/schemas/SupplementRound"},
-            "description": "Supplement rounds, in order.",
-        },
-        "DuocThanhToanTrucTuyen": {
-            "type": "integer",
-            "nullable": True,
-            "description": "1 or 2 = paid online.",
-        },
-        "HoSoCoThanhPhanSoHoa": {
-            "type": "integer",
-            "nullable": True,
-            "description": "1 = components and result digitized.",
-        },
-        "MucDoDVC": {
-            "description": "How the procedure is offered online: 4 or 'toàn trình' = full, "
-            "3 or 'một phần' = partial, other = none.",
-        },
-        "CoPhi": {"description": "1/true or 0/false: the dossier is charged a fee."},
-        "PhiLePhi": {"description": "Fee amount (number, or a list of amounts / {SoTien})."},
-        "ChuHoSo": _personal("Applicant name"),
-        "MaDoiTuong": _personal("Applicant ID"),
-        "SoCMND": _personal("ID card number"),
-        "SoDienThoai": _personal("Phone"),
-        "Email": _personal("E-mail"),
-        "DiaChi": _personal("Address"),
-    },
-}
-
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string", "description": "What is wrong."}},
-}
-
-_RESULT = {
-    "type": "object",
-    "required": ["accepted", "events", "rejected"],
-    "properties": {
-        "accepted": {"type": "integer", "minimum": 0, "description": "Records accepted."},
-        "events": {"type": "integer", "minimum": 0, "description": "New events published."},
-        "rejected": {
-            "type": "array",
-            "description": "Records rejected (each also sent to the dead-letter topic).",
-            "items": {
-                "type": "object",
-                "required": ["index", "reason"],
-                "properties": {
-                    "index": {
-                        "type": "integer",
-                        "minimum": 0,
-                        "description": "Position in the list.",
-                    },
-                    "reason": {"type": "string", "description": "What is wrong, naming the field."},
-                },
-            },
-        },
-    },
-}
+def _components() -> dict[str, Any]:
+    _, top = models_json_schema(
+        [(SyncRecord, "validation"), (PushResult, "serialization"), (PushError, "serialization")],
+        ref_template=REF,
+    )
+    return _plain(top["$defs"])
 
 
 def _json(schema_ref: str, description: str, **extra: Any) -> dict[str, Any]:
-    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}
+    content = {"application/json": {"schema": {"$ref": REF.format(model=schema_ref)}}}
     return {"description": description, "content": content, **extra}
 
 
@@ -561,7 +474,7 @@ def _header(description: str, kind: str = "string") -> dict[str, Any]:
 
 
 OPENAPI: dict[str, Any] = {
-    "openapi": "3.0.3",
+    "openapi": "3.1.0",
     "info": {
         "title": "motcua-monitor ingest",
         "version": "1",
@@ -603,30 +516,30 @@ OPENAPI: dict[str, Any] = {
                 },
                 "responses": {
                     "200": _json(
-                        "Result",
+                        "PushResult",
                         "All records accepted (events = new events only).",
                         headers={"X-Request-Id": _header("Names the request's dead letters.")},
                     ),
                     "400": _json(
-                        "Error",
+                        "PushError",
                         "Not JSON, not UTF-8, wrong content type, not a record or list, or "
                         "nested too deep; the body went to the dead-letter topic.",
                         headers={"X-Request-Id": _header("Names the request's dead letter.")},
                     ),
                     "401": _json(
-                        "Error",
+                        "PushError",
                         "Missing or wrong bearer token.",
                         headers={"WWW-Authenticate": _header("Bearer challenge.")},
                     ),
-                    "408": _json("Error", "The body did not arrive in time; retry."),
-                    "413": _json("Error", "Body or record count over the limit."),
+                    "408": _json("PushError", "The body did not arrive in time; retry."),
+                    "413": _json("PushError", "Body or record count over the limit."),
                     "422": _json(
-                        "Result",
+                        "PushResult",
                         "Some records rejected; the accepted ones of the batch were published.",
                         headers={"X-Request-Id": _header("Names the request's dead letters.")},
                     ),
                     "503": _json(
-                        "Error",
+                        "PushError",
                         "The broker did not confirm; nothing was stored. Retry later.",
                         headers={
                             "Retry-After": _header("Seconds to wait.", "integer"),
@@ -659,11 +572,6 @@ OPENAPI: dict[str, Any] = {
                 "description": "The token in MOTCUA_INGEST_TOKEN.",
             }
         },
-        "schemas": {
-            "SyncRecord": _RECORD,
-            "SupplementRound": _ROUND,
-            "Result": _RESULT,
-            "Error": _ERROR,
-        },
+        "schemas": _components(),
     },
 }

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_serializer,
     model_validator,
 )
@@ -51,10 +52,14 @@ class SupplementRound(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    requested_at: PortalTime = Field(None, alias="NgayYeuCauBoSung")
-    old_due: PortalTime = Field(None, alias="NgayHenTraTruoc")
-    new_due: PortalTime = Field(None, alias="NgayHenTraMoi")
-    supplied_at: PortalTime = Field(None, alias="NgayTiepNhanBoSung")
+    requested_at: PortalTime = Field(
+        None, alias="NgayYeuCauBoSung", description="When the supplement was requested."
+    )
+    old_due: PortalTime = Field(None, alias="NgayHenTraTruoc", description="The due before it.")
+    new_due: PortalTime = Field(None, alias="NgayHenTraMoi", description="The new due after it.")
+    supplied_at: PortalTime = Field(
+        None, alias="NgayTiepNhanBoSung", description="When the supplement was received."
+    )
 
     @field_serializer("requested_at", "old_due", "new_due", "supplied_at")
     def _time(self, value: datetime | None) -> str | None:
@@ -84,39 +89,74 @@ class SyncHistory(BaseModel):
 
 
 class SyncRecord(BaseModel):
-    """A DongBoHoSoMC record, validated; portal keys are the aliases."""
+    """A national-portal sync record (DongBoHoSoMC, EVENTS.md §2). Unknown keys
+    are ignored. At TrangThaiHoSo 2 and later (except 3), NgayTiepNhan, MaTTHC
+    and MaLinhVuc are required."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # the portal keys are the aliases; the ingest endpoint's OpenAPI document
+    # is this model's JSON schema (`input_schema`)
+    model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=lambda s: _as_input(s))
 
-    dossier_id: Annotated[str, BeforeValidator(dossier_id_of)] = Field(alias="MaHoSo")
-    procedure_code: Code = Field(None, alias="MaTTHC")
-    procedure_name: Name = Field(None, alias="TenTTHC")
-    field_code: Code = Field(None, alias="MaLinhVuc")
-    field_name: Name = Field(None, alias="TenLinhVuc")
-    unit_name: Name = Field(None, alias="DonViXuLy")
-    channel: Annotated[Channel, BeforeValidator(channel_of)] = Field(
-        Channel.DIRECT, alias="KenhThucHien"
+    dossier_id: Annotated[
+        str,
+        BeforeValidator(dossier_id_of),
+        WithJsonSchema({"type": "string", "minLength": 3, "maxLength": 150, "pattern": "^[^-]+-"}),
+    ] = Field(alias="MaHoSo", description="Dossier code; the unit code is its prefix.")
+    procedure_code: Code = Field(None, alias="MaTTHC", description="Procedure code (mã TTHC).")
+    procedure_name: Name = Field(None, alias="TenTTHC", description="Procedure name.")
+    field_code: Code = Field(None, alias="MaLinhVuc", description="Field code (lĩnh vực).")
+    field_name: Name = Field(
+        None, alias="TenLinhVuc", description="Field name; defaults to MaLinhVuc."
     )
-    received_at: PortalTime = Field(None, alias="NgayTiepNhan")
-    due_at: PortalTime = Field(None, alias="NgayHenTra")
-    processed_at: PortalTime = Field(None, alias="NgayKetThucXuLy")
-    returned_at: PortalTime = Field(None, alias="NgayTra")
+    unit_name: Name = Field(None, alias="DonViXuLy", description="Handling unit's name.")
+    channel: Annotated[
+        Channel,
+        BeforeValidator(channel_of),
+        WithJsonSchema(
+            {"type": ["integer", "string", "null"], "enum": [1, 2, 3, "1", "2", "3", None]}
+        ),
+    ] = Field(
+        Channel.DIRECT,
+        alias="KenhThucHien",
+        description="1 direct, 2 online, 3 postal; null = direct.",
+    )
+    received_at: PortalTime = Field(None, alias="NgayTiepNhan", description="Received time.")
+    due_at: PortalTime = Field(None, alias="NgayHenTra", description="Due time.")
+    processed_at: PortalTime = Field(None, alias="NgayKetThucXuLy", description="Processing ended.")
+    returned_at: PortalTime = Field(None, alias="NgayTra", description="Result returned.")
     # not in EVENTS.md §2: when the source took the record (archives, the simulator)
-    synced_at: PortalTime = Field(None, alias="NgayDongBo")
-    status: Annotated[Status, BeforeValidator(status_of)] = Field(alias="TrangThaiHoSo")
+    synced_at: PortalTime = Field(None, alias="NgayDongBo", description="When it was synced.")
+    status: Annotated[
+        Status,
+        BeforeValidator(status_of),
+        WithJsonSchema({"type": ["integer", "string"], "minimum": 1, "maximum": 10}),
+    ] = Field(
+        alias="TrangThaiHoSo",
+        description="1 new, 2 received, 3 refused at counter, 4 processing, 5 supplement "
+        "requested, 6 payment requested, 7 withdrawn, 8 stopped, 9 resolved, 10 returned.",
+    )
     supplements: Annotated[
         tuple[SupplementRound, ...], BeforeValidator(lambda v: () if v is None else v)
-    ] = Field((), alias="DanhSachHoSoBoSung")
-    paid_online: Annotated[bool | None, BeforeValidator(flag_of(1, 2))] = Field(
-        None, alias="DuocThanhToanTrucTuyen"
+    ] = Field((), alias="DanhSachHoSoBoSung", description="Supplement rounds, in order.")
+    paid_online: Annotated[
+        bool | None, BeforeValidator(flag_of(1, 2)), WithJsonSchema({"type": ["integer", "null"]})
+    ] = Field(None, alias="DuocThanhToanTrucTuyen", description="1 or 2 = paid online.")
+    digitized: Flag = Field(
+        None, alias="HoSoCoThanhPhanSoHoa", description="1 = components and result digitized."
     )
-    digitized: Flag = Field(None, alias="HoSoCoThanhPhanSoHoa")
-    online_level: Annotated[OnlineLevel | None, BeforeValidator(online_level_of)] = Field(
-        None, alias="MucDoDVC"
+    online_level: Annotated[
+        OnlineLevel | None, BeforeValidator(online_level_of), WithJsonSchema({})
+    ] = Field(
+        None,
+        alias="MucDoDVC",
+        description="How the procedure is offered online: 4 or 'toàn trình' = full, "
+        "3 or 'một phần' = partial, other = none.",
     )
-    fee_flag: Flag = Field(None, alias="CoPhi")
-    fee_amount: Annotated[bool | None, BeforeValidator(fee_amount_of)] = Field(
-        None, alias="PhiLePhi"
+    fee_flag: Flag = Field(
+        None, alias="CoPhi", description="1/true or 0/false: the dossier is charged a fee."
+    )
+    fee_amount: Annotated[bool | None, BeforeValidator(fee_amount_of), WithJsonSchema({})] = Field(
+        None, alias="PhiLePhi", description="Fee amount (number, or a list of amounts / {SoTien})."
     )
     history: SyncHistory = Field(default_factory=SyncHistory, alias=HISTORY_KEY)
 
@@ -223,3 +263,29 @@ def parse_records(
         except ValueError as exc:
             errors.append((index, str(exc)))
     return records, errors
+
+
+# Keys an input may carry that the record drops at ingest (EVENTS.md §1): named
+# in the input schema so a sender knows they are accepted and never kept.
+PERSONAL_KEYS = {
+    "ChuHoSo": "Applicant name",
+    "MaDoiTuong": "Applicant ID",
+    "SoCMND": "ID card number",
+    "SoDienThoai": "Phone",
+    "Email": "E-mail",
+    "DiaChi": "Address",
+}
+
+
+def _as_input(schema: dict[str, Any]) -> None:
+    """The record's JSON schema as a sender's input: our bookkeeping key is not
+    input, unknown keys are allowed (ignored), personal keys are dropped."""
+    schema["properties"].pop(HISTORY_KEY, None)
+    rounds = schema["properties"]["DanhSachHoSoBoSung"]
+    rounds["anyOf"] = [{"type": "array", "items": rounds.pop("items")}, {"type": "null"}]
+    rounds.pop("type", None)
+    schema["additionalProperties"] = True
+    for key, what in PERSONAL_KEYS.items():
+        schema["properties"][key] = {
+            "description": f"{what}. Personal data: accepted and dropped at ingest."
+        }

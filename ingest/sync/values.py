@@ -9,9 +9,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Annotated, Any
 
-from pydantic import (
-    BeforeValidator,
-)
+from pydantic import BeforeValidator, WithJsonSchema
 
 from schemas.events import (
     LOCAL_TZ,
@@ -177,10 +175,27 @@ def dossier_id_of(value: Any) -> str:
     return code
 
 
-PortalTime = Annotated[datetime | None, BeforeValidator(_portal_time)]
-Code = Annotated[str | None, BeforeValidator(_code)]
-Name = Annotated[str | None, BeforeValidator(_name)]
-Flag = Annotated[bool | None, BeforeValidator(flag_of(1))]
+# Each type says what it accepts as input: the ingest endpoint's OpenAPI
+# document is generated from the record model (ingest/serve.py).
+_TEXT = WithJsonSchema({"type": ["string", "null"]})
+PortalTime = Annotated[
+    datetime | None,
+    BeforeValidator(_portal_time),
+    WithJsonSchema(
+        {
+            "type": ["string", "null"],
+            "pattern": r"^(\d{14})?$",
+            "description": "yyyyMMddHHmmss, local time; empty or null = absent.",
+        }
+    ),
+]
+Code = Annotated[str | None, BeforeValidator(_code), _TEXT]
+Name = Annotated[str | None, BeforeValidator(_name), _TEXT]
+Flag = Annotated[
+    bool | None,
+    BeforeValidator(flag_of(1)),
+    WithJsonSchema({"type": ["integer", "string", "boolean", "null"]}),
+]
 
 
 def local_time(moment: datetime) -> datetime:
