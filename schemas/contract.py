@@ -5,7 +5,7 @@ may name.
 An allow-list, not a block-list: a key that is not listed here is dropped from
 a dead letter whatever it is called, so a personal field the scrubber has
 never heard of (SoCanCuoc, NguoiDaiDien, MaSoThue...) cannot slip through.
-None of these fields is personal (tests/unit/test_redact.py holds them against
+None of these fields is personal (tests/unit/schemas/test_redact.py holds them against
 `schemas.personal.is_personal_key` and against the parsers' own models, so
 the lists cannot drift from what ingest reads).
 """

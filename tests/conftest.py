@@ -62,3 +62,12 @@ def load_facts(engine, events, computed_at, calendar) -> int:
     rows = [fact_row(f, computed_at) for f in facts_of(events, calendar)]
     insert_facts(engine, rows)
     return len(rows)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration and tests/faults needs real services:
+    marked `integration` whatever its module says (`-m "not integration"` runs
+    the rest, which needs nothing running)."""
+    for item in items:
+        if {"integration", "faults"} & set(item.path.parts):
+            item.add_marker(pytest.mark.integration)

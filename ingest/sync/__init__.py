@@ -10,7 +10,7 @@ The package, by concern: `values` (the portal's values → ours), `record`
 shows happened), `events` (steps → events), `rewrites` (values a source
 changed after sending them), `convert` (a stream of records).
 
-Decisions (each one is tested in tests/unit/test_sync.py):
+Decisions (each one is tested in tests/unit/ingest/test_sync.py):
 
 Reading a record (`SyncRecord`, `parse_records`)
 - Personal keys are dropped (`scrub_personal_data`) before validation, and the

@@ -39,7 +39,7 @@ from streams.rules.period import CSV_COLUMNS, UnitKind
 from streams.services import ClickHouseServer
 from tests.conftest import load_facts
 from tests.histories import TZ
-from tests.unit.test_report_command import EXPECTED, LINES
+from tests.unit.cli.test_report_command import EXPECTED, LINES
 
 pytestmark = pytest.mark.integration
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse"

@@ -23,6 +23,8 @@ from streams.rules.period import UnitKind, period_report
 from tests.conftest import load_facts
 from tests.histories import TZ, random_province
 
+pytestmark = pytest.mark.integration
+
 CAL = WorkingCalendar()
 EVENTS = random_province(seed=21, dossiers=400, start=datetime(2026, 1, 5, tzinfo=TZ))
 START, END = datetime(2026, 3, 1, tzinfo=TZ), datetime(2026, 4, 1, tzinfo=TZ)

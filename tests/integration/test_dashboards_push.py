@@ -8,12 +8,15 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
+import pytest
 from typer.testing import CliRunner
 
 from dashboards.boards import BOARDS
 from dashboards.panels import Local
 from motcua import app
 from schemas.settings import Settings
+
+pytestmark = pytest.mark.integration
 
 
 class _Recorder(BaseHTTPRequestHandler):

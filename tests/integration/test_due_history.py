@@ -8,6 +8,8 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from streams.clickhouse.alerts import read_watch_facts
 from streams.clickhouse.migrations import MIGRATIONS_DIR, load_migrations, migrate
 from streams.clickhouse.rows import FACT_COLUMNS, fact_row
@@ -16,6 +18,8 @@ from streams.rules.calendar import WorkingCalendar
 from streams.rules.facts import DueInForce
 from tests.conftest import facts_of, load_facts
 from tests.unit.helpers import ev, t
+
+pytestmark = pytest.mark.integration
 
 CAL = WorkingCalendar()
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from motcua import app
 from streams.services import ClickHouseServer
 from tests.integration.test_pipeline import Pipeline
-from tests.unit.test_report_command import LINES
+from tests.unit.cli.test_report_command import LINES
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

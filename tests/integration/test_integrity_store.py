@@ -15,7 +15,7 @@ from streams.clickhouse.sql import DATABASE
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.integrity import FindingKind
 from tests.conftest import load_facts
-from tests.unit.test_integrity import _event, _received
+from tests.unit.rules.test_integrity import _event, _received
 
 pytestmark = pytest.mark.integration
 CAL = WorkingCalendar()

@@ -13,7 +13,10 @@ import sys
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = {"chdb", "chdb-core", "pandas", "pyarrow", "numpy"}

@@ -25,6 +25,8 @@ from tests.conftest import facts_of, load_facts
 from tests.histories import TZ, random_province
 from tests.unit.helpers import ev, t
 
+pytestmark = pytest.mark.integration
+
 CAL = WorkingCalendar()
 EVENTS = random_province(seed=23, dossiers=300, start=datetime(2026, 1, 5, tzinfo=TZ))
 PERIODS = [

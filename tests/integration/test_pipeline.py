@@ -32,7 +32,7 @@ from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, UnitKind, period_report
 from streams.services import free_port
 from tests.histories import TZ, random_province
-from tests.unit.test_report_command import EXPECTED, LINES
+from tests.unit.cli.test_report_command import EXPECTED, LINES
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,6 +18,8 @@ from tests.conftest import facts_of
 from tests.conftest import load_facts as load
 from tests.histories import TZ, random_province
 
+pytestmark = pytest.mark.integration
+
 CAL = WorkingCalendar()
 START = datetime(2026, 1, 5, tzinfo=TZ)
 EVENTS = random_province(seed=11, dossiers=400, start=START)

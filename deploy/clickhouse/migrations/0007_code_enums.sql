@@ -3,7 +3,7 @@
 -- them for ~20 counts over a month's dossiers. '' = 0 is "not set" and the
 -- default, which an empty standing-timeline lookup also returns. Values are
 -- those of schemas.events.Channel/OnlineLevel and streams.rules.lifecycle
--- Outcome/Standing (tests/unit/test_migrations.py keeps them equal); a new
+-- Outcome/Standing (tests/unit/clickhouse/test_migrations.py keeps them equal); a new
 -- value needs a migration adding it before any worker writes it.
 ALTER TABLE motcua.dossier_facts
     MODIFY COLUMN channel Enum8('' = 0, 'direct' = 1, 'online' = 2, 'postal' = 3),

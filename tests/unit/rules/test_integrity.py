@@ -1,7 +1,7 @@
 """Integrity findings (METRICS.md §9) from sequences of portal sync records,
 worked by hand: each rewrite kind, and honest changes that raise nothing.
 
-The dossier of tests/unit/test_sync.py: received Fri 24 May 2024 08:15,
+The dossier of tests/unit/ingest/test_sync.py: received Fri 24 May 2024 08:15,
 due Fri 31 May 17:00 (working hours 07:00-11:30, 13:30-17:00).
 """
 
@@ -13,7 +13,7 @@ from ingest.sync import LastRecords, SyncRecord, convert
 from schemas.events import DossierEvent, EventType
 from streams.rules.integrity import FindingKind, integrity_findings
 from streams.rules.lifecycle import Standing, dossier_state
-from tests.unit.test_sync import CAL, DIRECTORY, DOSSIER, local, rec
+from tests.unit.ingest.test_sync import CAL, DIRECTORY, DOSSIER, local, rec
 
 DUE = "2024-05-31T17:00:00+07:00"
 

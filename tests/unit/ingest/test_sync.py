@@ -28,7 +28,7 @@ from schemas.events import LOCAL_TZ, DossierEvent, Level, parse_event
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.lifecycle import Standing, dossier_state
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sync"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sync"
 DOSSIER = "H44.100-240524-0001"
 DIRECTORY = UnitDirectory.from_file(FIXTURES / "units.json")
 CAL = WorkingCalendar()

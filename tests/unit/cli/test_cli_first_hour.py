@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from motcua import app
 from streams.services import free_port
-from tests.unit.test_report_command import LINES
+from tests.unit.cli.test_report_command import LINES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT.parent / "shared" / "data" / "portal-766"
 PROGRESS = SAMPLE / "dvc-progress-tree.month.sample.json"
 ONLINE = SAMPLE / "provide-online-tree.month.sample.json"

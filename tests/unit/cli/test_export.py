@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from motcua import app
 from streams.rules.period import CSV_COLUMNS
-from tests.unit.test_report_command import EXPECTED, LINES
+from tests.unit.cli.test_report_command import EXPECTED, LINES
 
 
 def _events(tmp_path: Path) -> Path:

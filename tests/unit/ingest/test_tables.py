@@ -15,7 +15,7 @@ from ingest.sync import Status, parse_record
 from ingest.tables import RowError, TableError, TableMapping, map_row, read_rows, text_key
 from schemas.events import Channel
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "deploy" / "ingest" / "mapping.sample.toml"
 CSV = ROOT / "tests" / "fixtures" / "tables" / "dossiers.csv"
 MAPPING = TableMapping.from_file(SAMPLE)

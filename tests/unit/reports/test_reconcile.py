@@ -11,7 +11,7 @@ import pytest
 from reports.reconcile import PortalFormatError, Status, load_portal_progress, reconcile
 from streams.rules.period import PeriodRow
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared/data/portal-766"
+SAMPLE = Path(__file__).resolve().parents[4] / "shared/data/portal-766"
 PROGRESS = (SAMPLE / "dvc-progress-tree.month.sample.json").read_bytes()
 
 
@@ -97,7 +97,7 @@ def test_reconcile_command_on_the_sample(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from motcua import app
-    from tests.unit.test_report_command import LINES
+    from tests.unit.cli.test_report_command import LINES
 
     events = tmp_path / "events.jsonl"
     events.write_text(

@@ -1,6 +1,6 @@
 """`motcua integrity` on files whose findings are worked out by hand.
 
-The "reset overdue" dossier of tests/unit/test_integrity.py, as the canonical
+The "reset overdue" dossier of tests/unit/rules/test_integrity.py, as the canonical
 events ingest made of its three sync records: received Fri 2024-05-24 08:15,
 due Fri 05-31 17:00, resolved Mon 06-03 10:00, then on Wed 06-05 09:00 its
 end rewritten to the due. Findings: late without apology at the due (Fri
@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from ingest.sync import LastRecords, convert
 from motcua import app
-from tests.unit.test_sync import DIRECTORY, local, rec
+from tests.unit.ingest.test_sync import DIRECTORY, local, rec
 
 DOSSIER = "H44.100-240524-0001"
 DUE = "2024-05-31T17:00:00+07:00"

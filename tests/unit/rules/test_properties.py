@@ -278,7 +278,7 @@ def test_facts_give_the_state_at_any_instant(
 
 
 # without the 766 scorecard flags: the stored history format gains them with the
-# wiring of issue #16 (tests/unit/test_processor.py holds that as a strict xfail)
+# wiring of issue #16 (tests/unit/rules/test_processor.py holds that as a strict xfail)
 @given(dossier_history("H44.100-260504-0007", scorecard_flags=False))
 @settings(max_examples=200, deadline=None)
 def test_stored_history_roundtrips(events: list[DossierEvent]) -> None:
