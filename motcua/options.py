@@ -52,6 +52,8 @@ SourceOption = Annotated[
         "Mặc định: files nếu có --events, nếu không thì clickhouse.",
     ),
 ]
+WaitOption = Annotated[bool, typer.Option(help="Chỉ kết thúc khi ClickHouse đã lưu mọi sự kiện.")]
+WaitTimeoutOption = Annotated[float, typer.Option(help="Số giây tối đa chờ với --wait.")]
 OutputOption = Annotated[Path | None, typer.Option(help="Ghi vào tệp này thay vì in ra màn hình.")]
 
 

@@ -12,6 +12,8 @@ from rich.text import Text
 
 from motcua.console import err, say
 from motcua.options import (
+    WaitOption,
+    WaitTimeoutOption,
     check_files,
 )
 from motcua.root import record_publisher, unit_directory, wait_stored
@@ -52,10 +54,8 @@ def ingest_file(
     mapping: Annotated[
         Path | None, typer.Option(help="Ánh xạ cột (TOML) cho bảng .csv/.xlsx.")
     ] = None,
-    wait: Annotated[
-        bool, typer.Option(help="Chỉ kết thúc khi ClickHouse đã lưu mọi sự kiện.")
-    ] = False,
-    timeout: Annotated[float, typer.Option(help="Số giây tối đa chờ với --wait.")] = 600.0,
+    wait: WaitOption = False,
+    timeout: WaitTimeoutOption = 600.0,
 ) -> None:
     """National-portal sync records or dossier tables → dossier events."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

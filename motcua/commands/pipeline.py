@@ -11,6 +11,8 @@ from motcua.console import MAX_LISTED, say
 from motcua.options import (
     FromOption,
     ToOption,
+    WaitOption,
+    WaitTimeoutOption,
     check_files,
     parse_month,
     parse_period,
@@ -124,10 +126,8 @@ def worker() -> None:
 )
 def replay(
     files: Annotated[list[Path], typer.Argument(help="Các tệp sự kiện chuẩn.")],
-    wait: Annotated[
-        bool, typer.Option(help="Chỉ kết thúc khi ClickHouse đã lưu mọi sự kiện.")
-    ] = False,
-    timeout: Annotated[float, typer.Option(help="Số giây tối đa chờ với --wait.")] = 600.0,
+    wait: WaitOption = False,
+    timeout: WaitTimeoutOption = 600.0,
 ) -> None:
     """Publish canonical events (JSON lines) to the dossier-events topic."""
     from ingest.replay import replay_files
