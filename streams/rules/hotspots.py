@@ -13,7 +13,7 @@ Decisions (the spec is silent on these):
 - "In progress at T" is the §3 standing just before T: WITHIN_DUE or
   OVERDUE (a dossier paused for payment is in progress). Dossiers waiting
   for supplement at T are *not* counted: the spec says "in progress", and
-  the hotspot board's SQL (dashboards/boards.py, `cell_late_share`) leaves
+  the hotspot board's SQL (dashboards/hotspots.py, `cell_late_share`) leaves
   them out too, so the board and the alerts agree.
 - The window is W calendar days (`timedelta(days=window_days)`) ending at T.
 - The baseline is the field's plain late share over every district,
