@@ -11,6 +11,7 @@ import contextlib
 import logging
 
 from schemas.settings import Settings
+from streams.kafka.config import client_options
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def ensure_topics(settings: Settings) -> int:
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers.split(","))
+    admin = KafkaAdminClient(**client_options(settings))
     try:
         existing = set(admin.list_topics())
         wanted = [settings.events_topic, settings.dead_letter_topic, settings.alerts_topic]
@@ -35,7 +36,7 @@ def ensure_topics(settings: Settings) -> int:
                 admin.create_topics(missing)
     finally:
         admin.close()
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers.split(","))
+    consumer = KafkaConsumer(**client_options(settings))
     try:
         partitions = consumer.partitions_for_topic(settings.events_topic) or set()
     finally:
