@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 
 from schemas.catalogue import ProcedureCatalogue
 from schemas.scoring import DEFAULT_SCORING, ScoringTable
-from streams.clickhouse.queries import active_facts_sql, report_rows, unit_columns
+from streams.clickhouse.queries import active_facts_sql, report_rows, stored_payloads, unit_columns
 from streams.clickhouse.rows import SCORECARD_FLAG_COLUMNS, stored_time
 from streams.clickhouse.sql import DATABASE, Engine, sql_string, sql_time
 from streams.rules.calendar import WorkingCalendar
@@ -224,3 +224,14 @@ def read_scorecard(
     rows = report_rows(engine, start, end, by, calendar, province)
     counts = read_scorecard_counts(engine, start, end, by, catalogue, province)
     return unit_scorecards(rows, counts, table=table, portal=portal)
+
+
+def active_payloads(engine: Engine, start: datetime, end: datetime) -> list[str]:
+    """The stored events (JSON) of every dossier active in [start, end): received
+    before `end` and not finished before `start` (what a forecast folds)."""
+    sql = active_facts_sql(sql_time(start), sql_time(end), columns=("dossier_id",))
+    ids = sorted({r[0] for r in engine.rows(sql)})
+    payloads = []
+    for i in range(0, len(ids), 2000):
+        payloads += [payload for _, payload in stored_payloads(engine, ids[i : i + 2000])]
+    return payloads
