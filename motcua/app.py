@@ -15,7 +15,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from motcua.commands import boards, export, ingest, pipeline, reports, simulate
+from motcua.commands import boards, export, ingest, pipeline, reports, scorecard, simulate
 from motcua.console import quiet_libraries, say, settings_for_messages
 from streams.problems import explain
 
@@ -46,6 +46,7 @@ app = typer.Typer(
 )
 
 app.add_typer(reports.app)
+app.add_typer(scorecard.app)
 app.add_typer(ingest.ingest_app, name="ingest")
 app.add_typer(boards.dashboards_app, name="dashboards")
 app.add_typer(export.export_app, name="export")

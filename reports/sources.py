@@ -14,14 +14,20 @@ from typing import Protocol
 
 from reports.alerts import facts_of_events
 from reports.offline import Rejected, read_events, states_at
+from reports.scorecard import forecast_window, month_forecast
+from schemas.catalogue import ProcedureCatalogue
 from schemas.events import DossierEvent
+from schemas.scoring import DEFAULT_SCORING, ScoringTable
 from streams.clickhouse.findings import read_findings
 from streams.clickhouse.queries import report_rows
+from streams.clickhouse.scorecard import active_payloads, read_scorecard
 from streams.clickhouse.sql import DATABASE, Engine
 from streams.rules.calendar import WorkingCalendar
+from streams.rules.forecast import Forecast
 from streams.rules.integrity import Finding
 from streams.rules.lifecycle import DossierState
 from streams.rules.period import PeriodRow, UnitKind, period_report
+from streams.rules.scorecard import PortalFigures, UnitScorecard, scorecard
 
 
 class ReportSource(Protocol):
@@ -35,6 +41,24 @@ class ReportSource(Protocol):
 
     def agencies(self) -> dict[str, str]:
         """code → name of every agency the source knows (any time)."""
+        ...
+
+    def scorecard(
+        self,
+        start: datetime,
+        end: datetime,
+        by: UnitKind,
+        catalogue: ProcedureCatalogue | None = None,
+        table: ScoringTable = DEFAULT_SCORING,
+        portal: PortalFigures | None = None,
+    ) -> list[UnitScorecard]:
+        """The 766 scorecards of [start, end) (METRICS.md §7), one per unit."""
+        ...
+
+    def forecast(
+        self, now: datetime, by: UnitKind, table: ScoringTable = DEFAULT_SCORING
+    ) -> Forecast:
+        """The 2.1 forecast of the month of `now` and its at-risk dossiers (§7)."""
         ...
 
 
@@ -56,13 +80,46 @@ class FileSource:
         self.province = province
         self._states: dict[datetime, list[DossierState]] = {}
 
+    def _at(self, end: datetime) -> list[DossierState]:
+        if end not in self._states:
+            self._states[end] = states_at(self.events, end, self.calendar)
+        return self._states[end]
+
     def rows(
         self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
     ) -> list[PeriodRow]:
-        if end not in self._states:
-            self._states[end] = states_at(self.events, end, self.calendar)
-        states = [s for s in self._states[end] if agency in (None, s.received.agency_code)]
+        states = [s for s in self._at(end) if agency in (None, s.received.agency_code)]
         return period_report(states, start, end, by, self.calendar, self.province)
+
+    def scorecard(
+        self,
+        start: datetime,
+        end: datetime,
+        by: UnitKind,
+        catalogue: ProcedureCatalogue | None = None,
+        table: ScoringTable = DEFAULT_SCORING,
+        portal: PortalFigures | None = None,
+    ) -> list[UnitScorecard]:
+        states = self._at(end)
+        rows = period_report(states, start, end, by, self.calendar, self.province)
+        return scorecard(
+            states,
+            rows,
+            start,
+            end,
+            by,
+            table=table,
+            catalogue=catalogue,
+            portal=portal,
+            province=self.province,
+        )
+
+    def forecast(
+        self, now: datetime, by: UnitKind, table: ScoringTable = DEFAULT_SCORING
+    ) -> Forecast:
+        return month_forecast(
+            self._at(now), now, by, self.calendar, table=table, province=self.province
+        )
 
     def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
         """Integrity findings observed in [start, end) and by now (METRICS.md §9:
@@ -108,3 +165,36 @@ class ClickHouseSource:
     def agencies(self) -> dict[str, str]:
         sql = f"SELECT code, argMax(name, seen_at) FROM {DATABASE}.units WHERE kind = 'agency'"
         return dict(self.engine.rows(sql + " GROUP BY code"))
+
+    def scorecard(
+        self,
+        start: datetime,
+        end: datetime,
+        by: UnitKind,
+        catalogue: ProcedureCatalogue | None = None,
+        table: ScoringTable = DEFAULT_SCORING,
+        portal: PortalFigures | None = None,
+    ) -> list[UnitScorecard]:
+        return read_scorecard(
+            self.engine,
+            start,
+            end,
+            by,
+            self.calendar,
+            table=table,
+            catalogue=catalogue,
+            portal=portal,
+            province=self.province,
+        )
+
+    def forecast(
+        self, now: datetime, by: UnitKind, table: ScoringTable = DEFAULT_SCORING
+    ) -> Forecast:
+        """Folded from the stored events of the dossiers active in the month and the
+        last 90 days, as from a file (exact at any instant, `--at` included)."""
+        start, end = forecast_window(now, self.calendar)
+        events = [
+            DossierEvent.model_validate_json(p) for p in active_payloads(self.engine, start, end)
+        ]
+        states = states_at(events, now, self.calendar)
+        return month_forecast(states, now, by, self.calendar, table=table, province=self.province)

@@ -33,6 +33,24 @@ Reading a record (`SyncRecord`, `parse_records`)
   HoSoCoThanhPhanSoHoa 1 → digitized, another value → not; absent → not stated.
   The flags ride on every event a record yields (the stream notes the first
   moment each one was reported true).
+- The 766 scorecard's fields (METRICS.md §7; tests/unit/ingest/
+  test_sync_scorecard_fields.py), riding on every event like the flags above:
+  electronic_result = MaKetQua and DuongDanTepTinKetQua both non-empty (either
+  one empty → false; both absent or null → not stated). Neither the result code
+  nor the link is kept (the link opens the applicant's document): the stored
+  record's MaKetQua holds the flag itself.
+  TaiLieuNop (a list of components; one object counts as one component, a
+  component with IsDeleted/DaXoa true does not count): components_digitized =
+  some component has a file (a non-empty value under a key naming one:
+  TepDinhKem, TepDinhKemId, TenTepDinhKem, DuongDan…, File, Url) or DuocSoHoa
+  = 1; from_personal_store = some DuocLayTuKhoDMQG = 1; absent → not stated.
+  reused_digitized_data = HoSoCoThanhPhanSoHoa = 1 or some DuocSoHoa = 1
+  (not stated when neither field is). Nothing but these three flags is kept of
+  the components (their names, files and any personal data inside them are
+  dropped; the stored record keeps one stand-in component with the flags).
+  TaiKhoanDuocXacThucVoiVNeID 1 → vneid_verified, another value → not.
+  MaXa/TenXa → commune_code/commune_name, on the received event with the rest
+  of the attribution (absent: the event leaves them out).
 
 Attribution (`UnitDirectory`)
 - The unit code is MaHoSo's prefix. A unit missing from the directory still

@@ -26,6 +26,11 @@ def _event(r: SyncRecord, step: Step, directory: UnitDirectory, source: str) -> 
         "fee_due": r.fee_due,
         "paid_online": r.paid_online,
         "digitized": r.digitized,
+        "electronic_result": r.electronic_result,
+        "components_digitized": r.components_digitized,
+        "reused_digitized_data": r.reused_digitized_data,
+        "from_personal_store": r.from_personal_store,
+        "vneid_verified": r.vneid_verified,
         "source": source,
     }
     if step.type is EventType.RECEIVED:
@@ -47,6 +52,8 @@ def _attribution(r: SyncRecord, directory: UnitDirectory) -> dict[str, Any]:
         "field_name": r.field_name or r.field_code,
         "channel": r.channel,
         "online_level": r.online_level,
+        "commune_code": r.commune_code,
+        "commune_name": r.commune_name,
     }
 
 

@@ -24,13 +24,16 @@ from ingest.sync.values import (
     FINISHING,
     HISTORY_KEY,
     NOT_RECEIVED,
+    RESULT_LINK,
     Code,
     Flag,
     Name,
     PortalTime,
     Status,
     channel_of,
+    component_flags,
     dossier_id_of,
+    electronic_result_of,
     fee_amount_of,
     flag_of,
     format_time,
@@ -64,6 +67,26 @@ class SupplementRound(BaseModel):
     @field_serializer("requested_at", "old_due", "new_due", "supplied_at")
     def _time(self, value: datetime | None) -> str | None:
         return format_time(value)
+
+
+class Components(BaseModel):
+    """What TaiLieuNop (the submitted components) says, and nothing else: a
+    component's name, file name or link may carry personal data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    digitized: bool  # some component has a file or DuocSoHoa = 1
+    reused: bool  # some component has DuocSoHoa = 1
+    personal_store: bool  # some component has DuocLayTuKhoDMQG = 1
+
+
+def _components(value: Any) -> Components | None:
+    if isinstance(value, Components):
+        return value
+    flags = component_flags(value)
+    if flags is None:
+        return None
+    return Components(**dict(zip(Components.model_fields, flags, strict=True)))
 
 
 class SyncHistory(BaseModel):
@@ -158,7 +181,30 @@ class SyncRecord(BaseModel):
     fee_amount: Annotated[bool | None, BeforeValidator(fee_amount_of), WithJsonSchema({})] = Field(
         None, alias="PhiLePhi", description="Fee amount (number, or a list of amounts / {SoTien})."
     )
+    # 766 scorecard (METRICS.md §7). MaKetQua holds the flag "an electronic result
+    # was issued" (MaKetQua with DuongDanTepTinKetQua, `_result_flag`): neither the
+    # result code nor its link is kept; a stored record writes the flag (true/false).
+    electronic_result: bool | None = Field(None, alias="MaKetQua")
+    components: Annotated[Components | None, BeforeValidator(_components)] = Field(
+        None, alias="TaiLieuNop"
+    )
+    vneid_verified: Flag = Field(None, alias="TaiKhoanDuocXacThucVoiVNeID")
+    commune_code: Code = Field(None, alias="MaXa")
+    commune_name: Name = Field(None, alias="TenXa")
     history: SyncHistory = Field(default_factory=SyncHistory, alias=HISTORY_KEY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _result_flag(cls, data: Any) -> Any:
+        """The portal's result code and link → the flag (a stored record has the flag)."""
+        if not isinstance(data, Mapping):
+            return data
+        stored = isinstance(data.get("MaKetQua"), bool | None) and RESULT_LINK not in data
+        if stored:
+            return data
+        clean = {k: v for k, v in data.items() if k not in ("MaKetQua", RESULT_LINK)}
+        flag = electronic_result_of(data)
+        return clean if flag is None else clean | {"MaKetQua": flag}
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> SyncRecord:
@@ -191,6 +237,24 @@ class SyncRecord(BaseModel):
         return True if self.paid_online else None
 
     @property
+    def components_digitized(self) -> bool | None:
+        return None if self.components is None else self.components.digitized
+
+    @property
+    def reused_digitized_data(self) -> bool | None:
+        """HoSoCoThanhPhanSoHoa = 1 or a component with DuocSoHoa = 1; None if neither is stated."""
+        stated = [
+            flag
+            for flag in (self.digitized, self.components and self.components.reused)
+            if flag is not None
+        ]
+        return any(stated) if stated else None
+
+    @property
+    def from_personal_store(self) -> bool | None:
+        return None if self.components is None else self.components.personal_store
+
+    @property
     def original_due(self) -> datetime | None:
         """The due before any supplement shift (NgayHenTra may already be shifted)."""
         first = self.supplements[0].old_due if self.supplements else None
@@ -212,7 +276,20 @@ class SyncRecord(BaseModel):
     def _level_code(self, value: OnlineLevel | None) -> int | None:
         return None if value is None else {"full": 4, "partial": 3, "none": 1}[value.value]
 
-    @field_serializer("paid_online", "digitized", "fee_flag", "fee_amount")
+    @field_serializer("components")
+    def _components_list(self, value: Components | None) -> list[dict[str, Any]] | None:
+        """One component standing for them all: reads back to the same flags."""
+        if value is None:
+            return None
+        return [
+            {
+                "TepDinhKem": value.digitized,
+                "DuocSoHoa": int(value.reused),
+                "DuocLayTuKhoDMQG": int(value.personal_store),
+            }
+        ]
+
+    @field_serializer("paid_online", "digitized", "fee_flag", "fee_amount", "vneid_verified")
     def _flag_code(self, value: bool | None) -> int | None:
         return None if value is None else int(value)
 

@@ -201,3 +201,70 @@ Flag = Annotated[
 def local_time(moment: datetime) -> datetime:
     """seen_at without an offset is local time, as everywhere in EVENTS.md."""
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+# -- the 766 scorecard's fields (METRICS.md §7) --------------------------------------
+
+RESULT_LINK = "DuongDanTepTinKetQua"  # read for the flag, never kept (schemas/contract.py)
+
+
+def _stated(value: Any) -> bool:
+    """A value that says something: not null, not blank text, not an empty list."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, list | Mapping):
+        return bool(value)
+    return True
+
+
+def electronic_result_of(data: Mapping[str, Any]) -> bool | None:
+    """MaKetQua and DuongDanTepTinKetQua both there and non-empty: an electronic
+    result was issued; either one empty: not; both absent or null: not stated."""
+    if data.get("MaKetQua") is None and data.get(RESULT_LINK) is None:
+        return None
+    return _stated(data.get("MaKetQua")) and _stated(data.get(RESULT_LINK))
+
+
+# Keys of a component (TaiLieuNop item) that point at an attached file: TepDinhKem,
+# TepDinhKemId, TenTepDinhKem, DuongDanTepTin, File, Url... (normalised key contains one)
+_FILE_TOKENS = ("tep", "file", "duongdan", "url")
+_NON_ALNUM = re.compile(r"[^0-9a-z]")
+
+
+def _has_file(component: Mapping[str, Any]) -> bool:
+    return any(
+        _stated(value) and value is not False and value != 0
+        for key, value in component.items()
+        if any(t in _NON_ALNUM.sub("", str(key).lower()) for t in _FILE_TOKENS)
+    )
+
+
+def _yes(value: Any) -> bool:
+    return value is True or _integer(value) == 1
+
+
+def component_flags(value: Any) -> tuple[bool, bool, bool] | None:
+    """TaiLieuNop → (a component digitized: it has a file or DuocSoHoa = 1,
+    a component reuses digitized data: DuocSoHoa = 1, a component came from
+    the citizen's data store: DuocLayTuKhoDMQG = 1); None when absent.
+
+    A component marked deleted (IsDeleted / DaXoa true) does not count; one
+    object instead of a list is one component. Only these flags are kept."""
+    if value is None or value == "":
+        return None
+    items = [value] if isinstance(value, Mapping) else value
+    if not isinstance(items, list):
+        raise ValueError("expected a list of components")
+    found = [False, False, False]
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ValueError("expected each component as an object")
+        if _yes(item.get("IsDeleted")) or _yes(item.get("DaXoa")):
+            continue
+        digitized = _yes(item.get("DuocSoHoa"))
+        found[0] |= digitized or _has_file(item)
+        found[1] |= digitized
+        found[2] |= _yes(item.get("DuocLayTuKhoDMQG"))
+    return found[0], found[1], found[2]

@@ -78,6 +78,9 @@ def facts_from_row(row: tuple) -> DossierFacts:
         field_code=r["field_code"],
         field_name=r["field_name"],
         channel=r["channel"],
+        online_level=r["online_level"] or None,
+        commune_code=r["commune_code"] or None,
+        commune_name=r["commune_name"] or None,
     )
     changes = tuple(
         Change(_utc(at), Standing(standing), bool(late))
@@ -112,6 +115,12 @@ def facts_from_row(row: tuple) -> DossierFacts:
         changes=changes,
         last_event_at=_utc(r["last_event_at"]) or received.at,
         dues=dues,
+        electronic_result_at=_utc(r["electronic_result_at"]),
+        components_digitized_at=_utc(r["components_digitized_at"]),
+        reused_digitized_data_at=_utc(r["reused_digitized_data_at"]),
+        from_personal_store_at=_utc(r["from_personal_store_at"]),
+        vneid_verified_at=_utc(r["vneid_verified_at"]),
+        complaint_at=_utc(r["complaint_at"]),
     )
 
 

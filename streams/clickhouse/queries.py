@@ -111,6 +111,12 @@ _UNIT_COLUMNS = {
     UnitKind.PROVINCE: ("'province'", "''"),
 }
 
+
+def unit_columns(by: UnitKind) -> tuple[str, str]:
+    """The SQL expressions of a unit's code and name in the facts (by `by`)."""
+    return _UNIT_COLUMNS[by]
+
+
 _PERIOD_COUNT_COLUMNS = (
     *(c for pair in _UNIT_COLUMNS.values() for c in pair if not c.startswith("'")),
     "received_at", "channel", "online_level", "outcome", "final_standing", "apology_at",

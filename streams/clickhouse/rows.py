@@ -77,6 +77,24 @@ FACT_COLUMNS = (
     "finding_old",
     "finding_new",
     "finding_evidence",
+    # the 766 scorecard (migration 0011)
+    "electronic_result_at",
+    "components_digitized_at",
+    "reused_digitized_data_at",
+    "from_personal_store_at",
+    "vneid_verified_at",
+    "complaint_at",
+    "commune_code",
+    "commune_name",
+)
+
+# the scorecard flags' "first reported true" columns, in FACT_COLUMNS order
+SCORECARD_FLAG_COLUMNS = (
+    "electronic_result_at",
+    "components_digitized_at",
+    "reused_digitized_data_at",
+    "from_personal_store_at",
+    "vneid_verified_at",
 )
 
 
@@ -126,6 +144,10 @@ def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
         [f.old for f in facts.findings],
         [f.new for f in facts.findings],
         [" ".join(f.evidence) for f in facts.findings],
+        *(stored_time(getattr(facts, column)) for column in SCORECARD_FLAG_COLUMNS),
+        stored_time(facts.complaint_at),
+        r.commune_code or "",
+        r.commune_name or "",
     )
 
 

@@ -10,7 +10,7 @@ their state at `end` (a flag holds if any event before `end` said so). 2.1 is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -169,8 +169,38 @@ def _dossier_indicators(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class DossierCounts:
+    """A unit's dossiers of R, counted for the indicators computed over R.
+
+    What a store can count without the states (streams.clickhouse.scorecard
+    does it in SQL): `counts` is indicator id → (numerator, denominator),
+    `complaints` the dossiers of R with a complaint (5.4)."""
+
+    received: int = 0
+    complaints: int = 0
+    counts: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+DOSSIER_INDICATORS = ("3.3", "3.F", "3.6", "4.1", "4.2", "4.3", "4.4", "4.5b")
+
+
+def dossier_counts(
+    received: Iterable[DossierState], catalogue: ProcedureCatalogue | None = None
+) -> DossierCounts:
+    """The counts of some dossiers of R (one unit's, as a rule)."""
+    counted = _dossier_indicators(_Procedures(catalogue))
+    states = list(received)
+    counts = {}
+    for indicator_id in DOSSIER_INDICATORS:
+        in_den, in_num = counted[indicator_id]
+        den = [s for s in states if in_den(s)]
+        counts[indicator_id] = (sum(bool(in_num(s)) for s in den), len(den))
+    return DossierCounts(len(states), sum(s.complaint for s in states), counts)
+
+
 def _satisfaction(
-    indicator: Indicator, progress: tuple[int, int], received: list[DossierState]
+    indicator: Indicator, progress: tuple[int, int], received: int, complaints: int
 ) -> IndicatorScore:
     """5.4: 2.1's ratio less the complaint share of R, not below 0.
 
@@ -180,8 +210,7 @@ def _satisfaction(
     num, den = progress
     if not den:
         return IndicatorScore(indicator, None, None, None, None, Source.COMPUTED)
-    complained = sum(s.complaint for s in received)
-    share = Fraction(100 * complained, len(received)) if received else Fraction(0)
+    share = Fraction(100 * complaints, received) if received else Fraction(0)
     rate = max(Fraction(0), Fraction(100 * num, den) - share)
     return IndicatorScore(
         indicator, None, None, two_decimals(rate), points_of(rate, indicator), Source.COMPUTED
@@ -213,47 +242,55 @@ def scorecard(
     Portal indicators without points on the sheet (3.1, 5.1) get no row.
     """
     received: dict[str, list[DossierState]] = {}
-    names: dict[str, tuple[datetime, str]] = {}
     for s in states:
         if s.as_of != end:
             raise ValueError(f"dossier {s.dossier_id} is judged at {s.as_of}, not at {end}")
-        if not start <= s.received_at < end:
-            continue
-        code, name = unit_of(s, by, province)
-        received.setdefault(code, []).append(s)
-        if code not in names or s.received_at > names[code][0]:
-            names[code] = (s.received_at, name)
-    progress = {row.unit_code: row for row in rows}
-    unmatched = sorted(set(received) - set(progress))
-    if unmatched:  # every dossier of R is in its unit's period row
-        raise ValueError(f"no period row for {', '.join(unmatched)} (another period or kind?)")
-    for code, row in progress.items():  # period_report names a unit as on its latest receipt
-        names[code] = (end, row.unit_name)
+        if start <= s.received_at < end:
+            received.setdefault(unit_of(s, by, province)[0], []).append(s)
+    counts = {code: dossier_counts(of_unit, catalogue) for code, of_unit in received.items()}
+    return unit_scorecards(rows, counts, table=table, portal=portal)
 
-    procs = _Procedures(catalogue)
-    counted = _dossier_indicators(procs)
+
+def unit_scorecards(
+    rows: Iterable[PeriodRow],
+    counts: Mapping[str, DossierCounts],
+    *,
+    table: ScoringTable = DEFAULT_SCORING,
+    portal: PortalFigures | None = None,
+) -> list[UnitScorecard]:
+    """The scorecards of the units of `rows` (the period report of [start, end)
+    by some unit kind: 2.1 and the units' names) from their R `counts`.
+
+    Every unit with dossiers of R has a period row (it holds them in its
+    received_total), so a unit counted without a row means the two were not
+    taken for the same period or kind.
+    """
+    progress = {row.unit_code: row for row in rows}
+    unmatched = sorted(code for code, c in counts.items() if c.received and code not in progress)
+    if unmatched:
+        raise ValueError(f"no period row for {', '.join(unmatched)} (another period or kind?)")
     figures = portal or {}
     cards = []
-    for code in sorted(names):
-        of_unit = received.get(code, [])
-        row = progress.get(code)
-        counts = row.progress_766_counts() if row is not None else (0, 0)
+    for code in sorted(progress):
+        row = progress[code]
+        of_unit = counts.get(code, DossierCounts())
+        two_one = row.progress_766_counts()
         scores = []
         for indicator in table.ordered_computed():
             if indicator.id == "2.1":
-                scores.append(_computed(indicator, *counts))
+                scores.append(_computed(indicator, *two_one))
             elif indicator.id == "5.4":
-                scores.append(_satisfaction(indicator, counts, of_unit))
+                scores.append(
+                    _satisfaction(indicator, two_one, of_unit.received, of_unit.complaints)
+                )
             else:
-                in_den, in_num = counted[indicator.id]
-                den = [s for s in of_unit if in_den(s)]
-                scores.append(_computed(indicator, sum(bool(in_num(s)) for s in den), len(den)))
+                scores.append(_computed(indicator, *of_unit.counts.get(indicator.id, (0, 0))))
         scores += [
             _portal(indicator, figures.get((code, indicator.id)))
             for indicator in table.portal
             if indicator.scored
         ]
-        cards.append(UnitScorecard(code, names[code][1], tuple(scores)))
+        cards.append(UnitScorecard(code, row.unit_name, tuple(scores)))
     return cards
 
 

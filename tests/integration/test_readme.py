@@ -150,3 +150,28 @@ def test_services_example_stores_the_same_month(offline) -> None:
     assert "Mọi sự kiện đã gửi đều đã được lưu vào ClickHouse." in result.stderr
     assert not (repo / ".data" / "services.json").exists()  # `services down` ran
     assert "Traceback" not in result.stderr
+
+
+def test_scorecard_example_scores_each_agencys_progress_as_the_truth(offline) -> None:
+    """The 766 block after the first hour: 2.1 per agency is the truth's progress
+    ratio (the simulator's own count), 4.2 is scored against the overridden target."""
+    repo, _ = offline
+    result = run_block("scorecard", repo, timeout=600)
+    truth = {r["unit_code"]: r for r in _truth(repo)}
+    text = (repo / ".data" / "august-scorecard.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == [
+        "unit_code", "unit_name", "indicator", "numerator", "denominator", "rate", "points",
+        "max", "target", "source",
+    ]  # fmt: skip
+    progress = {r["unit_code"]: r for r in rows if r["indicator"] == "2.1"}
+    assert set(progress) == set(truth)
+    for code, row in progress.items():
+        assert row["denominator"] == str(_judged(truth[code])), code
+        assert row["rate"] == truth[code]["progress_ratio_766"], code
+        assert row["points"] == truth[code]["progress_score_766"], code
+    assert {r["target"] for r in rows if r["indicator"] == "4.2"} == {"70.00"}
+    assert {r["source"] for r in rows if r["indicator"] == "1.1"} == {"missing"}
+    assert "Bảng điểm 766 — 2026-08-01 đến trước 2026-09-01 — toàn tỉnh" in result.stdout
+    assert "Dự báo điểm 2.1 (tiến độ giải quyết) tháng 08/2026" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -60,7 +60,13 @@ BASE: dict[str, Any] = {
     "DiaChiThuongTru": "PII-12 Hùng Vương, Việt Trì",
     "NgaySinh": "PII-19900101",
 }
-FLAGS = {"fee_due": True, "paid_online": True, "digitized": True, "source": "dongbo"}
+FLAGS = {
+    "fee_due": True,
+    "paid_online": True,
+    "digitized": True,
+    "reused_digitized_data": True,  # HoSoCoThanhPhanSoHoa = 1 (EVENTS.md §2)
+    "source": "dongbo",
+}
 RECEIVED = {
     "event_id": f"{DOSSIER}:received:0",
     "dossier_id": DOSSIER,

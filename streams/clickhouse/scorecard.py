@@ -1,0 +1,237 @@
+"""The 766 scorecard (METRICS.md §7) from the stored facts, and the stored
+procedure catalogue.
+
+2.1 is the period report's progress ratio (`report_rows`, i.e.
+`period_counts_sql`), exactly as the pure rule takes it from `period_report`;
+`scorecard_counts_sql` counts the rest over R, the dossiers received in
+[s, e), judged at e: a flag holds when its `<flag>_at` (the first event that
+reported it) is before e, a complaint when `complaint_at` is. Both feed
+`streams.rules.scorecard.unit_scorecards`, so a scorecard read here equals
+the one the rule computes from the events.
+
+The catalogue decides two things per dossier, whether its procedure has a
+paper result and whether it is eligible for full online service; a
+procedure the catalogue does not list (or no catalogue at all) gets §7's
+stand-ins (a paper result; eligible iff the dossier's online_level is full).
+In SQL it is three sets of procedure codes (`CatalogueSql`): from a file
+(`catalogue_sql`, literal lists) or the stored `procedures` table
+(`STORED_CATALOGUE`, subqueries a board can use as well).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas.catalogue import ProcedureCatalogue
+from schemas.scoring import DEFAULT_SCORING, ScoringTable
+from streams.clickhouse.queries import active_facts_sql, report_rows, stored_payloads, unit_columns
+from streams.clickhouse.rows import SCORECARD_FLAG_COLUMNS, stored_time
+from streams.clickhouse.sql import DATABASE, Engine, sql_string, sql_time
+from streams.rules.calendar import WorkingCalendar
+from streams.rules.period import UnitKind
+from streams.rules.scorecard import (
+    DOSSIER_INDICATORS,
+    DossierCounts,
+    PortalFigures,
+    UnitScorecard,
+    unit_scorecards,
+)
+
+PROCEDURE_COLUMNS = (
+    "code", "name", "field", "full_online_eligible", "paper_result", "fee", "updated_at",
+)  # fmt: skip
+
+
+def procedure_rows(catalogue: ProcedureCatalogue, updated_at: datetime) -> list[tuple]:
+    """`procedures` rows of a catalogue (flags 0/1, absent texts empty)."""
+    return [
+        (
+            e.code,
+            e.name or "",
+            e.field or "",
+            int(e.full_online_eligible),
+            int(e.paper_result),
+            int(e.fee),
+            stored_time(updated_at),
+        )
+        for e in catalogue.values()
+    ]
+
+
+def store_catalogue(
+    engine: Engine, catalogue: ProcedureCatalogue, updated_at: datetime | None = None
+) -> int:
+    """Store (or supersede) the catalogue's procedures; returns how many."""
+    rows = procedure_rows(catalogue, updated_at or datetime.now(UTC))
+    if rows:
+        engine.insert(f"{DATABASE}.procedures", PROCEDURE_COLUMNS, rows)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueSql:
+    """The catalogue as SQL sets of procedure codes: each an expression that
+    may follow `procedure_code IN`, or None for the empty set."""
+
+    listed: str | None
+    paper_result: str | None
+    full_online_eligible: str | None
+
+
+def _codes(codes: Sequence[str]) -> str | None:
+    return f"({', '.join(sql_string(c) for c in sorted(codes))})" if codes else None
+
+
+def catalogue_sql(catalogue: ProcedureCatalogue) -> CatalogueSql:
+    """A catalogue read from a file, as literal code lists."""
+    entries = list(catalogue.values())
+    return CatalogueSql(
+        listed=_codes([e.code for e in entries]),
+        paper_result=_codes([e.code for e in entries if e.paper_result]),
+        full_online_eligible=_codes([e.code for e in entries if e.full_online_eligible]),
+    )
+
+
+_STORED = f"SELECT code FROM {DATABASE}.procedures FINAL"
+# the catalogue stored by `store_catalogue`
+STORED_CATALOGUE = CatalogueSql(
+    listed=f"({_STORED})",
+    paper_result=f"({_STORED} WHERE paper_result = 1)",
+    full_online_eligible=f"({_STORED} WHERE full_online_eligible = 1)",
+)
+
+
+def _member(codes: str | None) -> str:
+    return "0" if codes is None else f"procedure_code IN {codes}"
+
+
+# the dossier indicators: id → (in the numerator, in the denominator), per dossier of R
+_INDICATOR_SQL = {
+    "3.3": ("online AND result_ok", "1"),
+    "3.F": ("eligible AND online AND full_level", "eligible"),
+    "3.6": ("fee AND paid", "fee"),
+    "4.1": ("paper AND electronic_result", "paper"),
+    "4.2": ("components_digitized AND result_ok", "1"),
+    "4.3": ("reused_digitized_data", "1"),
+    "4.4": ("from_personal_store", "1"),
+    "4.5b": ("vneid_verified", "1"),
+}
+assert tuple(_INDICATOR_SQL) == DOSSIER_INDICATORS
+
+
+def _name(column: str) -> str:
+    return column.removesuffix("_at")
+
+
+def scorecard_counts_sql(
+    s: str, e: str, by: UnitKind, where: str = "", catalogue: CatalogueSql | None = None
+) -> str:
+    """Per unit with dossiers received in [s, e) (s and e SQL DateTime
+    expressions, `where` an extra condition on the facts): unit_code,
+    received, complaints, then numerator and denominator of each indicator of
+    `DOSSIER_INDICATORS` in that order, judged at e."""
+    code, _ = unit_columns(by)
+    if catalogue is None:  # §7's stand-ins for every procedure
+        paper, eligible = "1", "online_level = 'full'"
+    else:
+        listed = _member(catalogue.listed)
+        paper = f"if({listed}, {_member(catalogue.paper_result)}, 1)"
+        eligible = f"if({listed}, {_member(catalogue.full_online_eligible)}, online_level = 'full')"
+    flags = ",\n        ".join(f"{c} < {e} AS {_name(c)}" for c in SCORECARD_FLAG_COLUMNS)
+    counts = ",\n    ".join(
+        f"countIf({num}) AS num_{n}, countIf({den}) AS den_{n}"
+        for n, (num, den) in enumerate(_INDICATOR_SQL.values())
+    )
+    columns = sorted(
+        {c for c in unit_columns(by) if not c.startswith("'")}
+        | {"received_at", "procedure_code", "channel", "online_level", "fee_due_at"}
+        | {"paid_online_at", "complaint_at", *SCORECARD_FLAG_COLUMNS}
+    )
+    only = f"received_at >= {s}" + (f" AND ({where})" if where else "")
+    return f"""
+SELECT
+    unit_code,
+    count() AS received,
+    countIf(complained) AS complaints,
+    {counts}
+FROM
+(
+    SELECT
+        unit_code, online, full_level, fee, paid, complained, paper, eligible,
+        electronic_result, components_digitized, reused_digitized_data,
+        from_personal_store, vneid_verified,
+        (NOT paper) OR electronic_result AS result_ok
+    FROM
+    (
+        SELECT
+            {code} AS unit_code,
+            channel = 'online' AS online,
+            online_level = 'full' AS full_level,
+            fee_due_at < {e} AS fee,
+            fee_due_at < {e} AND paid_online_at < {e} AS paid,
+            complaint_at < {e} AS complained,
+            {paper} AS paper,
+            {eligible} AS eligible,
+            {flags}
+        FROM ({active_facts_sql(s, e, only, columns)})
+    )
+)
+GROUP BY unit_code
+ORDER BY unit_code
+"""
+
+
+def read_scorecard_counts(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    by: UnitKind,
+    catalogue: ProcedureCatalogue | CatalogueSql | None = None,
+    province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
+) -> dict[str, DossierCounts]:
+    """Unit code → the counts of its dossiers of R (the pure rule's `dossier_counts`)."""
+    if isinstance(catalogue, ProcedureCatalogue):
+        catalogue = catalogue_sql(catalogue)
+    sql = scorecard_counts_sql(sql_time(start), sql_time(end), by, catalogue=catalogue)
+    found = {}
+    for code, received, complaints, *pairs in engine.rows(sql):
+        if by is UnitKind.PROVINCE:
+            code = province[0]
+        counts = {
+            indicator: (int(pairs[2 * i]), int(pairs[2 * i + 1]))
+            for i, indicator in enumerate(DOSSIER_INDICATORS)
+        }
+        found[code] = DossierCounts(int(received), int(complaints), counts)
+    return found
+
+
+def read_scorecard(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    by: UnitKind,
+    calendar: WorkingCalendar,
+    *,
+    table: ScoringTable = DEFAULT_SCORING,
+    catalogue: ProcedureCatalogue | CatalogueSql | None = None,
+    portal: PortalFigures | None = None,
+    province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
+) -> list[UnitScorecard]:
+    """The scorecards of [start, end) by `by` from the stored facts: the same
+    as `streams.rules.scorecard.scorecard` over the same events."""
+    rows = report_rows(engine, start, end, by, calendar, province)
+    counts = read_scorecard_counts(engine, start, end, by, catalogue, province)
+    return unit_scorecards(rows, counts, table=table, portal=portal)
+
+
+def active_payloads(engine: Engine, start: datetime, end: datetime) -> list[str]:
+    """The stored events (JSON) of every dossier active in [start, end): received
+    before `end` and not finished before `start` (what a forecast folds)."""
+    sql = active_facts_sql(sql_time(start), sql_time(end), columns=("dossier_id",))
+    ids = sorted({r[0] for r in engine.rows(sql)})
+    payloads = []
+    for i in range(0, len(ids), 2000):
+        payloads += [payload for _, payload in stored_payloads(engine, ids[i : i + 2000])]
+    return payloads
