@@ -34,7 +34,8 @@ indicator id) → `PortalFigure`, each figure naming the file it came from:
    `progress`, `online`, `payment`, `digitization`, `satisfaction`, or its
    number `1`…`6`), `unit_name`, `points`, `max`, `rate` (percent),
    `numerator`, `denominator`, `month` (YYYY-MM; the row's own or the
-   document's). See tests/fixtures/portal/.
+   document's), `level` (`PROVINCE_TOTAL` marks the province as a whole, as
+   the trees' parent). See tests/fixtures/portal/.
 
 In every shape: fields not listed are ignored; null or an empty cell is
 None, never 0 ("missing is never zero"); numbers may be strings, with a
@@ -94,6 +95,7 @@ _ALIASES = {
     "numerator": ("numerator", "tu_so"),
     "denominator": ("denominator", "mau_so"),
     "month": ("month", "thang"),
+    "level": ("level", "cap"),
 }
 _ONLINE_FIELDS = frozenset({"channelOnlineSum", "channelTotalSum", "onlineServiceTotal"})
 _PROGRESS_FIELDS = frozenset({"totalReceived", "totalOnTime"})
@@ -352,6 +354,7 @@ def _from_rows(
             denominator=parse_count(_pick(row, "denominator"), f"{where}: trường denominator"),
             unit_name=str(_pick(row, "unit_name") or ""),
             month=_month(_pick(row, "month"), f"{where}: trường month") or month,
+            level=_text(_pick(row, "level")) or None,
             source=source,
         )
         where_of[key] = where

@@ -398,17 +398,21 @@ def _reconcile_scorecard(
             "thêm --events TỆP.jsonl",
             USAGE,
         )
-    try:
-        figures = merge_portal_figures(
-            *(
+    loaded = []
+    for path in portal_files:
+        try:
+            loaded.append(
                 load_portal_figures(path, on_unknown=lambda m, p=path: say(f"Bỏ qua {p}: {m}"))
-                for path in portal_files
             )
-        )
+        except PortalFigureError as exc:
+            raise Problem(
+                f"{path} không dùng được để đối chiếu: {exc}", PORTAL_FIGURES_EXPECTED
+            ) from None
+    try:
+        figures = merge_portal_figures(*loaded)
     except PortalFigureError as exc:
-        names = ", ".join(str(p) for p in portal_files)
         raise Problem(
-            f"{names} không dùng được để đối chiếu: {exc}", PORTAL_FIGURES_EXPECTED
+            f"các tệp của Cổng mâu thuẫn nhau: {exc}", "mỗi số liệu chỉ lấy từ một tệp", USAGE
         ) from None
     other = sorted({f.month for f in figures.values() if f.month not in (None, month)})
     if other:

@@ -152,6 +152,8 @@ def test_the_provinces_online_share_and_a_changed_maximum() -> None:
     ]
     assert province_code(figures.values(), "ALL") == "H44"
     assert province_code([], "ALL") == "ALL"
+    rows = "unit_code,indicator,points,level\nH44,1.1,5,PROVINCE_TOTAL\nH44.07,1.1,6,\n"
+    assert province_code(load_portal_figures(rows).values(), "ALL") == "H44"
 
     # the rule sheet gave 2.1 another maximum: reported even where the points agree
     changed = {
@@ -242,6 +244,11 @@ def test_reconcile_options_are_checked(tmp_path: Path) -> None:
     # --scorecard computes from event files only (for now)
     result = _reconcile(str(PROGRESS), "--scorecard", "--month", "2026-05")
     assert result.exit_code == 2 and "--events" in result.stderr
+    # two files giving H44.03's 2.1 differently (the sample says 16.53)
+    other = tmp_path / "other.csv"
+    other.write_text("unit_code,indicator,points\nH44.03,2.1,16\n", encoding="utf-8")
+    result = _reconcile(str(PROGRESS), str(other), "--scorecard", *common)
+    assert result.exit_code == 2 and "mâu thuẫn" in result.stderr
     # a file no shape fits is named
     bad = tmp_path / "page.json"
     bad.write_text('{"code": "OK"}', encoding="utf-8")
