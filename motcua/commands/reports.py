@@ -266,7 +266,7 @@ PORTAL_EXPECTED = (
 
 @app.command(
     help="Đối chiếu số liệu tiến độ 766 của hệ thống với Cổng Dịch vụ công quốc gia, "
-    "từng đơn vị, kèm chênh lệch.",
+    "từng đơn vị, kèm chênh lệch; với --scorecard, đối chiếu cả bảng điểm 766.",
 )
 def reconcile(
     portal_files: Annotated[
@@ -275,7 +275,7 @@ def reconcile(
             help="Tệp JSON «Tiến độ giải quyết» (dvc-progress-tree) tải từ Cổng, một tháng. "
             "Với --scorecard: một hay nhiều tệp số liệu Cổng (cây tiến độ, cây «Cung cấp DVC "
             "trực tuyến», dạng chung JSON/CSV theo chỉ số hoặc nhóm).",
-            metavar="PORTAL_FILE...",
+            metavar="PORTAL_FILE",
         ),
     ],
     month: Annotated[str, typer.Option(help="Tháng của tệp Cổng, YYYY-MM.")],
