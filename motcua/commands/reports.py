@@ -19,6 +19,7 @@ from motcua.options import (
     FromOption,
     OutputOption,
     ReportFormat,
+    Source,
     SourceOption,
     ToOption,
     check_files,
@@ -265,13 +266,16 @@ PORTAL_EXPECTED = (
 
 @app.command(
     help="Đối chiếu số liệu tiến độ 766 của hệ thống với Cổng Dịch vụ công quốc gia, "
-    "từng đơn vị, kèm chênh lệch.",
+    "từng đơn vị, kèm chênh lệch; với --scorecard, đối chiếu cả bảng điểm 766.",
 )
 def reconcile(
-    portal_json: Annotated[
-        Path,
+    portal_files: Annotated[
+        list[Path],
         typer.Argument(
-            help="Tệp JSON «Tiến độ giải quyết» (dvc-progress-tree) tải từ Cổng, một tháng."
+            help="Tệp JSON «Tiến độ giải quyết» (dvc-progress-tree) tải từ Cổng, một tháng. "
+            "Với --scorecard: một hay nhiều tệp số liệu Cổng (cây tiến độ, cây «Cung cấp DVC "
+            "trực tuyến», dạng chung JSON/CSV theo chỉ số hoặc nhóm).",
+            metavar="PORTAL_FILE",
         ),
     ],
     month: Annotated[str, typer.Option(help="Tháng của tệp Cổng, YYYY-MM.")],
@@ -281,8 +285,33 @@ def reconcile(
         ReportFormat, typer.Option("--format", help="table (bảng), csv hoặc xlsx (cần --output).")
     ] = ReportFormat.TABLE,
     output: OutputOption = None,
+    whole: Annotated[
+        bool,
+        typer.Option(
+            "--scorecard",
+            help="Đối chiếu cả bảng điểm 766 (mọi chỉ số và nhóm hệ thống tính được) với số liệu "
+            "Cổng đã công bố, thay vì chỉ tiến độ; cần --events.",
+        ),
+    ] = False,
+    catalogue: Annotated[
+        Path | None,
+        typer.Option(help="Danh mục TTHC (JSON hoặc CSV) cho mẫu số của bảng điểm (--scorecard)."),
+    ] = None,
 ) -> None:
-    """Our 766 progress figures per unit beside the national portal's, with differences."""
+    """Our 766 progress figures per unit beside the national portal's, with differences;
+    with --scorecard, every indicator and group we compute beside the portal's figures."""
+    if whole:
+        _reconcile_scorecard(portal_files, month, source, events, fmt, output, catalogue)
+        return
+    if catalogue is not None:
+        raise Problem("--catalogue chỉ dùng với --scorecard", "thêm --scorecard", USAGE)
+    if len(portal_files) != 1:
+        raise Problem(
+            "đối chiếu tiến độ cần đúng một tệp «Tiến độ giải quyết» của Cổng",
+            "đưa một tệp, hoặc thêm --scorecard để đối chiếu cả bảng điểm với nhiều tệp",
+            USAGE,
+        )
+    [portal_json] = portal_files
     from reports.reconcile import (
         RECONCILE_COLUMNS,
         RECONCILE_LABELS_VI,
@@ -327,3 +356,103 @@ def reconcile(
 
 
 RECONCILE_DROP_ORDER = ("judged_difference", "unit_code", "portal_ratio", "our_ratio")
+
+
+PORTAL_FIGURES_EXPECTED = (
+    "cần tệp số liệu 766 của Cổng: cây «Tiến độ giải quyết» (dvc-progress-tree), cây «Cung cấp "
+    "DVC trực tuyến» (provide-online-tree), hoặc dạng chung JSON/CSV với các cột unit_code, "
+    "indicator, points, max, rate, numerator, denominator (README, mục «Portal figures»)"
+)
+
+
+def _reconcile_scorecard(
+    portal_files: list[Path],
+    month: str,
+    source: Source | None,
+    events: list[Path] | None,
+    fmt: ReportFormat,
+    output: Path | None,
+    catalogue_path: Path | None,
+) -> None:
+    """`reconcile --scorecard`: the whole 766 scorecard of the month beside the portal's."""
+    from reports.portal766 import PortalFigureError, load_portal_figures, merge_portal_figures
+    from reports.reconcile766 import (
+        SCORE_RECONCILE_COLUMNS,
+        SCORE_RECONCILE_LABELS_VI,
+        SCORE_RECONCILE_TABLE_COLUMNS,
+        Verdict,
+        month_scorecards,
+        reconcile_scorecard,
+    )
+    from schemas.catalogue import parse_catalogue
+    from streams.clickhouse.rollups import month_bounds
+
+    settings = Settings()
+    year, number = parse_month(month)
+    check_xlsx(fmt, output)
+    check_files(portal_files, "tệp của Cổng")
+    chosen = choose_source(source, events)
+    if chosen is not Source.FILES:
+        raise Problem(
+            "đối chiếu cả bảng điểm 766 (--scorecard) hiện chỉ tính từ tệp sự kiện",
+            "thêm --events TỆP.jsonl",
+            USAGE,
+        )
+    loaded = []
+    for path in portal_files:
+        try:
+            loaded.append(
+                load_portal_figures(path, on_unknown=lambda m, p=path: say(f"Bỏ qua {p}: {m}"))
+            )
+        except PortalFigureError as exc:
+            raise Problem(
+                f"{path} không dùng được để đối chiếu: {exc}", PORTAL_FIGURES_EXPECTED
+            ) from None
+    try:
+        figures = merge_portal_figures(*loaded)
+    except PortalFigureError as exc:
+        raise Problem(
+            f"các tệp của Cổng mâu thuẫn nhau: {exc}", "mỗi số liệu chỉ lấy từ một tệp", USAGE
+        ) from None
+    other = sorted({f.month for f in figures.values() if f.month not in (None, month)})
+    if other:
+        raise Problem(
+            f"tệp của Cổng ghi tháng {', '.join(other)}, không phải {month}",
+            "dùng tệp của đúng tháng, hoặc sửa --month",
+            USAGE,
+        )
+    catalogue = None
+    if catalogue_path is not None:
+        check_files([catalogue_path], "danh mục TTHC")
+        try:
+            catalogue = parse_catalogue(catalogue_path.read_text(encoding="utf-8-sig"))
+        except ValueError as exc:
+            raise Problem(
+                f"{catalogue_path} không đọc được làm danh mục TTHC: {exc}", "", USAGE
+            ) from None
+    start, end = month_bounds(year, number, working_calendar(settings))
+    rows = report_source(settings, chosen, events)
+    assert isinstance(rows, FileSource)
+    if not rows.rows(start, end, UnitKind.AGENCY):
+        raise no_data(rows, f"trong tháng {month}", settings)
+    cards = month_scorecards(rows, start, end, figures, catalogue=catalogue)
+    lines = reconcile_scorecard(cards, figures)
+    records = [line.record() for line in lines]
+    title = f"Đối chiếu bảng điểm 766 với Cổng Dịch vụ công quốc gia — tháng {month}"
+    spec = TableSpec(
+        title,
+        SCORE_RECONCILE_TABLE_COLUMNS,
+        SCORE_RECONCILE_LABELS_VI,
+        records,
+        drop_order=SCORE_RECONCILE_DROP_ORDER,
+    )
+    emit_table(spec, SCORE_RECONCILE_COLUMNS, fmt, output, "Đối chiếu bảng điểm 766")
+    counts = {verdict: sum(line.verdict is verdict for line in lines) for verdict in Verdict}
+    say(
+        f"Tháng {month}: {len(lines)} dòng đối chiếu bảng điểm ({len(cards)} đơn vị) — "
+        + ", ".join(f"{verdict.value}: {n}" for verdict, n in counts.items() if n)
+        + f" · nguồn: {source_name(chosen, events)}"
+    )
+
+
+SCORE_RECONCILE_DROP_ORDER = ("differences", "unit_code", "portal_rate", "our_rate")

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,41 @@ def test_offline_examples_report_reconcile_export(offline) -> None:
         "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ", "Dấu hiệu sửa hồ sơ",
     ]  # fmt: skip
     assert said[-1].startswith(f"Đã ghi .data/august.xlsx: tháng 2026-08 — {len(truth)} cơ quan")
+    assert "Traceback" not in result.stderr
+
+
+def test_portal_figures_example_reconciles_the_scorecard(offline) -> None:
+    repo, _ = offline
+    result = run_block("portal", repo, timeout=600)
+    text = (repo / ".data" / "august-scorecard-reconcile.csv").read_text(encoding="utf-8")
+    rows = {(r["unit_code"], r["indicator"]): r for r in csv.DictReader(io.StringIO(text))}
+    # the portal's side, read from its files here
+    progress = json.loads(PORTAL.read_text(encoding="utf-8"))["data"]
+    online_file = PORTAL.with_name("provide-online-tree.month.sample.json")
+    online = json.loads(online_file.read_text(encoding="utf-8"))["data"]
+    for unit in [progress["parent"], *progress["children"]]:
+        row = rows[(unit["departmentCode"], "2.1")]
+        assert row["portal_denominator"] == str(unit["totalReceived"])
+        assert row["portal_numerator"] == str(unit["totalOnTime"])
+    for unit in [online["parent"], *online["children"]]:
+        row = rows[(unit["departmentCode"], "online")]
+        assert Decimal(row["portal_points"]) == Decimal(str(unit["totalScore"]))
+    parent = online["parent"]
+    assert rows[(parent["departmentCode"], "3.3")]["portal_denominator"] == str(
+        parent["channelTotalSum"]
+    )
+    # ours, against the simulator's truth: 2.1's denominator is the judged count
+    truth = _truth(repo)
+    for unit in truth:
+        assert rows[(unit["unit_code"], "2.1")]["our_denominator"] == str(_judged(unit))
+    assert rows[("H44", "2.1")]["our_denominator"] == str(sum(map(_judged, truth)))
+    statuses = {
+        "Khớp", "Khớp (làm tròn)", "Lệch số liệu", "Chưa đủ số liệu",
+        "Không có trên Cổng", "Không có trong hệ thống",
+    }  # fmt: skip
+    assert {r["status"] for r in rows.values()} <= statuses
+    assert {indicator for _, indicator in rows} == {"2.1", "3.3", "online"}
+    assert any(line.startswith("Tháng 2026-08: ") for line in result.stderr.splitlines())
     assert "Traceback" not in result.stderr
 
 
