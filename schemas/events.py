@@ -150,6 +150,8 @@ class DossierEvent(BaseModel):
     paid_online: StrictBool | None = None
     digitized: StrictBool | None = None
     source: Text | None = None
+    commune_code: Identifier | None = None
+    commune_name: Text | None = None
     # on `corrected` only: the rewritten value, as first observed and as reported now
     field: CorrectedField | None = None
     old: Text | None = None
