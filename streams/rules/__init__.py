@@ -1,0 +1,1 @@
+"""The pure rules: no Kafka, ClickHouse or network."""
