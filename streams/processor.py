@@ -54,6 +54,7 @@ HISTORY_FIELDS = (
     "district_name", "procedure_code", "procedure_name", "field_code", "field_name",
     "channel", "online_level", "due_at", "time_limit", "fee_due", "paid_online",
     "digitized", "source", "field", "old", "new",
+    "commune_code", "commune_name",
 )  # fmt: skip
 
 
