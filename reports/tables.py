@@ -28,6 +28,8 @@ Record = Mapping[str, object]
 
 BY_TITLE = {
     UnitKind.AGENCY: "theo cơ quan",
+    UnitKind.COMMUNE: "theo xã/phường",
+    UnitKind.AREA: "theo khu vực",
     UnitKind.FIELD: "theo lĩnh vực",
     UnitKind.DISTRICT: "theo huyện",
     UnitKind.LEVEL: "theo cấp",
@@ -36,6 +38,8 @@ BY_TITLE = {
 }
 _UNIT_HEADERS = {
     UnitKind.AGENCY: ("Mã đơn vị", "Tên đơn vị"),
+    UnitKind.COMMUNE: ("Mã xã/phường", "Xã/phường"),
+    UnitKind.AREA: ("Mã khu vực", "Khu vực"),
     UnitKind.FIELD: ("Mã lĩnh vực", "Tên lĩnh vực"),
     UnitKind.DISTRICT: ("Mã huyện", "Tên huyện"),
     UnitKind.LEVEL: ("Mã cấp", "Cấp"),

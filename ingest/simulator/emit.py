@@ -46,6 +46,7 @@ def _event(d: Dossier, kind: EventType, n: int, at: datetime, **fields: Any) -> 
 
 def _received(d: Dossier) -> DossierEvent:
     a, unit, proc = d.arrival, d.arrival.unit, d.arrival.procedure
+    commune_code, commune_name = unit.commune or (None, None)
     return _event(
         d,
         EventType.RECEIVED,
@@ -55,7 +56,9 @@ def _received(d: Dossier) -> DossierEvent:
         agency_name=unit.name,
         level=unit.level,
         district_code=unit.district_code,
-        district_name=unit.district_name,
+        district_name=unit.district_name,  # from 1 July 2025: the commune's area
+        commune_code=commune_code,
+        commune_name=commune_name,
         procedure_code=proc.code,
         procedure_name=proc.name,
         field_code=proc.field_code,

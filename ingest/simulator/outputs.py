@@ -20,6 +20,7 @@ from ingest.simulator.dossiers import Dossier, Refused
 from ingest.simulator.simulation import Emitted, Simulation
 from ingest.simulator.truth import Totals, judge, write_totals_csv
 from schemas.events import DossierEvent
+from schemas.units import directory_json
 
 BATCH = 2000  # sends between delivery checks
 CONFIRM_EVERY_S = 1.0  # live mode: confirm at least this often
@@ -121,6 +122,14 @@ class TruthWriter:
                 write_totals_csv(self.totals.rows(), out)
 
 
+def history_path(units: Path) -> Path:
+    """Where the versioned directory goes: beside the units file (`units-history.json`)."""
+    return units.with_name(f"{units.stem}-history{units.suffix or '.json'}")
+
+
 def write_units(path: Path, sim: Simulation) -> None:
-    """The unit directory, as `ingest.sync.UnitDirectory.from_file` reads it."""
+    """The unit directory, as `ingest.sync.UnitDirectory.from_file` reads it (every
+    unit of either shape), and beside it the versioned directory with validity and
+    successors (`schemas.units.parse_unit_directory` reads it; METRICS.md §8)."""
     _create(path).write_bytes(orjson.dumps(sim.province.directory(), option=orjson.OPT_INDENT_2))
+    history_path(path).write_bytes(directory_json(sim.province.unit_history()))

@@ -8,19 +8,34 @@ fixed list; per seed, each unit draws its monthly volume (a handful to
 ~3,000 dossiers, skewed towards city wards), its on-time target (63-94%),
 its online share around the knob, and from those its late probability per
 field (land late-prone, most of all in the hotspot districts).
+
+Two shapes (METRICS.md §8): before 1 July 2025 the old one above (districts,
+their People's Committees, communes); from that day the two-tier province:
+departments (four merged into new ones), no districts, ~100 communes and
+wards: the old communes merged three or so into one, and the communes of the
+areas merged in with the neighbouring provinces. Each commune's area is its
+former district (codes `H44.Dxx`, the same as the old districts'), and it
+carries the former district's land procedures. A unit's `valid_from`/
+`valid_to`/`successor` make the versioned unit directory (`unit_history`);
+the simulator places every change on 1 July 2025 (some departments really
+merged on 1 March 2025), so one date switches the whole shape.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ingest.simulator.catalogue import COMMUNE, DEPARTMENTS, DISTRICT, LAND, Offer
 from ingest.simulator.knobs import Knobs
 from schemas.events import Level
+from schemas.units import UnitDirectory, UnitType
+from streams.rules.units import REFORM_DATE
 
 PROVINCE_CODE = "H44"
 PROVINCE_NAME = "Tỉnh Phú Thọ"
@@ -156,6 +171,39 @@ class Unit:
     district_name: str
     offers: tuple[Offer, ...]
     volume_range: tuple[float, float]
+    valid_from: date | None = None  # None: since always
+    valid_to: date | None = None  # exclusive; None: still valid
+    successor: str | None = None  # who took over on valid_to
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day < self.valid_to
+        )
+
+    @property
+    def commune(self) -> tuple[str, str] | None:
+        """The commune a unit's own dossiers belong to (a commune: itself)."""
+        return (self.code, self.name) if self.level is Level.COMMUNE else None
+
+    def history_entry(self) -> dict[str, Any]:
+        """The versioned shape `schemas.units.UnitDirectory.from_rows` reads."""
+        kind = {
+            Level.PROVINCE: UnitType.DEPARTMENT,
+            Level.DISTRICT: UnitType.DISTRICT_UNIT,
+            Level.COMMUNE: UnitType.COMMUNE,
+        }[self.level]
+        entry: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "kind": kind.value,
+            "area_code": self.district_code,
+            "area_name": self.district_name,
+        }
+        for key in ("valid_from", "valid_to", "successor"):
+            value = getattr(self, key)
+            if value is not None:
+                entry[key] = value if isinstance(value, str) else value.isoformat()
+        return entry
 
     def directory_entry(self) -> dict[str, Any]:
         """The shape `ingest.sync.UnitDirectory.from_data` reads (a list item)."""
@@ -185,19 +233,140 @@ def _commune_kind(name: str) -> str:
 
 
 def build_units() -> list[Unit]:
+    """The province before 1 July 2025 (the units that ended then say so)."""
     units = [
-        Unit(code, name, Level.PROVINCE, *PROVINCE_DISTRICT, DEPARTMENTS[code], volumes)
+        Unit(
+            code,
+            name,
+            Level.PROVINCE,
+            *PROVINCE_DISTRICT,
+            DEPARTMENTS[code],
+            volumes,
+            **_ended(_MERGED_DEPARTMENTS.get(code, (None,))[0], code in _MERGED_DEPARTMENTS),
+        )
         for code, name, volumes in _DEPARTMENTS
     ]
+    successors = {old: new for new, _, _, olds in _merged_communes() for old in olds}
     for district_code, district_name, (code, name), communes in _DISTRICTS:
         where = (district_code, district_name)
-        units.append(Unit(code, name, Level.DISTRICT, *where, DISTRICT, _DISTRICT_VOLUME))
+        units.append(
+            Unit(code, name, Level.DISTRICT, *where, DISTRICT, _DISTRICT_VOLUME, **_ended(None))
+        )
         for c_code, c_name in communes:
-            volumes = (
-                _BIGGEST[1] if c_code == _BIGGEST[0] else _COMMUNE_VOLUMES[_commune_kind(c_name)]
+            end = _ended(successors[c_code])
+            units.append(
+                Unit(c_code, c_name, Level.COMMUNE, *where, COMMUNE, _volumes(c_code), **end)
             )
-            units.append(Unit(c_code, c_name, Level.COMMUNE, *where, COMMUNE, volumes))
     return units
+
+
+def _volumes(code: str) -> tuple[float, float]:
+    names = {c: n for *_, communes in _DISTRICTS for c, n in communes}
+    return _BIGGEST[1] if code == _BIGGEST[0] else _COMMUNE_VOLUMES[_commune_kind(names[code])]
+
+
+def _ended(successor: str | None, ends: bool = True) -> dict[str, Any]:
+    return {"valid_to": REFORM_DATE, "successor": successor} if ends else {}
+
+
+# Departments merged on the reform: old code → (new code, new name).
+_MERGED_DEPARTMENTS = {
+    "H44.09": ("H44.20", "Sở Xây dựng"),
+    "H44.10": ("H44.21", "Sở Tài chính"),
+    "H44.12": ("H44.22", "Sở Nông nghiệp và Môi trường"),
+    "H44.13": ("H44.23", "Văn phòng Ủy ban nhân dân tỉnh"),
+}
+MERGE_SIZE = 3  # old communes per new one (the reform cut communes by about two thirds)
+
+# Areas merged in from the neighbouring provinces on 1 July 2025 (their former
+# districts), each with its communes and wards.
+_JOINED_AREAS = (
+    ("H44.D11", "Thành phố Vĩnh Yên", "Phường Vĩnh Phúc, Phường Vĩnh Yên, Phường Liên Bảo, "
+     "Phường Hội Hợp, Phường Định Trung, Phường Đồng Tâm, Phường Khai Quang, Phường Tích Sơn, "
+     "Xã Thanh Trù, Xã Thanh Vân"),
+    ("H44.D12", "Thành phố Phúc Yên", "Phường Phúc Yên, Phường Xuân Hòa, Phường Trưng Nhị, "
+     "Phường Hùng Vương, Phường Đồng Xuân, Xã Ngọc Thanh, Xã Cao Minh, Xã Tiền Châu, "
+     "Xã Nam Viêm, Xã Phúc Thắng"),
+    ("H44.D13", "Huyện Vĩnh Tường", "Xã Vĩnh Tường, Xã Thổ Tang, Xã Vĩnh Hưng, Xã Vĩnh An, "
+     "Xã Vĩnh Phú, Xã Vĩnh Thành, Xã Tam Phúc, Xã Tân Tiến, Xã Tứ Trưng, Xã Bình Dương"),
+    ("H44.D14", "Huyện Yên Lạc", "Xã Yên Lạc, Xã Tề Lỗ, Xã Liên Châu, Xã Tam Hồng, Xã Nguyệt Đức, "
+     "Xã Bình Định, Xã Đồng Cương, Xã Trung Kiên, Xã Hồng Châu, Xã Văn Tiến"),
+    ("H44.D15", "Huyện Tam Dương", "Xã Tam Dương, Xã Hội Thịnh, Xã Hoàng An, Xã Tam Dương Bắc, "
+     "Xã Kim Long, Xã Hướng Đạo, Xã Đạo Tú, Xã An Hòa, Xã Thanh Vân Hạ, Xã Duy Phiên"),
+    ("H44.D16", "Thành phố Hòa Bình", "Phường Hòa Bình, Phường Kỳ Sơn, Phường Tân Hòa, "
+     "Phường Thống Nhất, Phường Phương Lâm, Phường Đồng Tiến, Phường Hữu Nghị, Xã Hòa Lạc, "
+     "Xã Độc Lập, Xã Mông Hóa"),
+    ("H44.D17", "Huyện Lương Sơn", "Xã Lương Sơn, Xã Cao Dương, Xã Liên Sơn, Xã Nhuận Trạch, "
+     "Xã Cư Yên, Xã Thanh Cao, Xã Hòa Sơn, Xã Lâm Sơn, Xã Tân Vinh, Xã Cao Sơn"),
+    ("H44.D18", "Huyện Mai Châu", "Xã Mai Châu, Xã Mai Hạ, Xã Bao La, Xã Pà Cò, Xã Tân Mai, "
+     "Xã Vân Sơn, Xã Săm Khóe, Xã Thung Khe, Xã Chiềng Châu, Xã Nà Phòn"),
+)  # fmt: skip
+_JOINED_VOLUMES = {"ward": (400, 1500), "town": (200, 900), "commune": (60, 700)}
+TWO_TIER_OFFERS = COMMUNE + DISTRICT  # communes took over the districts' procedures (land)
+
+
+def _merged_communes() -> list[tuple[str, str, tuple[str, str], tuple[str, ...]]]:
+    """(new code, new name, area, old codes): each former district's communes,
+    MERGE_SIZE at a time, named after the first of them."""
+    merged = []
+    number = 200
+    for district_code, district_name, _, communes in _DISTRICTS:
+        groups = [communes[i : i + MERGE_SIZE] for i in range(0, len(communes), MERGE_SIZE)]
+        if len(groups) > 1 and len(groups[-1]) == 1:  # no commune stays alone
+            groups = [*groups[:-2], groups[-2] + groups[-1]]
+        for group in groups:
+            merged.append(
+                (
+                    f"H44.{number}",
+                    group[0][1],
+                    (district_code, district_name),
+                    tuple(code for code, _ in group),
+                )
+            )
+            number += 1
+    return merged
+
+
+def build_two_tier_units() -> list[Unit]:
+    """The province from 1 July 2025: departments and communes, no districts."""
+    since = {"valid_from": REFORM_DATE}
+    volumes = {code: v for code, _, v in _DEPARTMENTS}
+    units = [
+        Unit(new, name, Level.PROVINCE, *PROVINCE_DISTRICT, DEPARTMENTS[old], volumes[old], **since)
+        for old, (new, name) in _MERGED_DEPARTMENTS.items()
+    ]
+    merged = _merged_communes()
+    groups = Counter(area for _, _, area, _ in merged)
+    for code, name, area, olds in merged:
+        volume = max((_volumes(old) for old in olds), key=lambda v: v[1])
+        if _BIGGEST[0] not in olds:  # the sample's biggest ward stays the biggest unit
+            # the biggest predecessor's volume and a share of the dissolved district's
+            low, high = _DISTRICT_VOLUME
+            volume = (volume[0] + low / groups[area], volume[1] + high / groups[area])
+        units.append(Unit(code, name, Level.COMMUNE, *area, TWO_TIER_OFFERS, volume, **since))
+    number = 300
+    for area_code, area_name, names in _JOINED_AREAS:
+        for name in names.split(", "):
+            kind = _commune_kind(name)
+            units.append(
+                Unit(
+                    f"H44.{number}",
+                    f"UBND {name}",
+                    Level.COMMUNE,
+                    area_code,
+                    area_name,
+                    TWO_TIER_OFFERS,
+                    _JOINED_VOLUMES[kind],
+                    **since,
+                )
+            )
+            number += 1
+    return units
+
+
+def all_units() -> list[Unit]:
+    """Every unit of either shape (codes never repeat across the reform)."""
+    return build_units() + build_two_tier_units()
 
 
 def _log_uniform(rnd: random.Random, low: float, high: float) -> float:
@@ -235,8 +404,8 @@ def draw_profiles(units: Sequence[Unit], knobs: Knobs) -> dict[str, Profile]:
 
 
 def check_hotspots(knobs: Knobs) -> None:
-    """Raise ValueError naming a land-hotspot district the province does not have."""
-    known = {district for district, *_ in _DISTRICTS}
+    """Raise ValueError naming a land-hotspot district (or area) the province does not have."""
+    known = {district for district, *_ in _DISTRICTS} | {area for area, *_ in _JOINED_AREAS}
     unknown = sorted(set(knobs.land_hotspots) - known)
     if unknown:
         raise ValueError(f"unknown district(s) {unknown}; known: {sorted(known)}")
@@ -250,11 +419,20 @@ class Province:
     @classmethod
     def build(cls, knobs: Knobs) -> Province:
         check_hotspots(knobs)
-        units = build_units()
+        units = all_units()  # the old ones first: their draws are as before the reform
         return cls(tuple(units), draw_profiles(units, knobs))
 
+    def units_on(self, day: date) -> list[Unit]:
+        """The units that receive dossiers on `day` (the shape of that day)."""
+        return [unit for unit in self.units if unit.valid_on(day)]
+
     def directory(self) -> list[dict[str, Any]]:
+        """Every unit in the shape ingest reads today (`ingest.sync.UnitDirectory`)."""
         return [unit.directory_entry() for unit in self.units]
+
+    def unit_history(self) -> UnitDirectory:
+        """The versioned unit directory across the reform (EVENTS.md §4)."""
+        return UnitDirectory.from_rows([unit.history_entry() for unit in self.units])
 
     @property
     def districts(self) -> dict[str, str]:

@@ -66,7 +66,7 @@ class Simulation:
     def day(self, day: date) -> list[Dossier | Refused]:
         """Everything received (or refused) on `day`, unit by unit."""
         out: list[Dossier | Refused] = []
-        for unit in self.province.units:
+        for unit in self.province.units_on(day):  # the shape of that day (§8)
             profile = self.province.profiles[unit.code]
             rnd = random.Random(f"{self.knobs.seed}:{unit.code}:{day.isoformat()}")
             for arrival, refused in day_arrivals(rnd, self.cal, self.knobs, unit, profile, day):

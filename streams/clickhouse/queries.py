@@ -18,6 +18,7 @@ from streams.clickhouse.rows import (
 from streams.clickhouse.sql import DATABASE, NEVER, Engine, period_sql, sql_string, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import LEVEL_NAMES, STORED_COUNTS, PeriodRow, UnitKind
+from streams.rules.units import NO_AREA, NO_COMMUNE
 
 
 def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
@@ -102,14 +103,34 @@ def stored_payloads(engine: Engine, dossier_ids: Sequence[str]) -> list[tuple[st
 
 # -- the period report in SQL ------------------------------------------------------
 
+# A dossier's commune and area as recorded (streams.rules.units: commune_of,
+# recorded_area): its commune, else its agency when that is a commune's; the
+# district fields, which after the reform hold the area the ingest's unit
+# directory gives.
+_COMMUNE_CODE = "if(commune_code != '', commune_code, if(level = 'commune', agency_code, ''))"
+_COMMUNE_NAME = (
+    "if(commune_code != '', if(commune_name != '', commune_name, commune_code), "
+    f"if(level = 'commune', agency_name, {sql_string(NO_COMMUNE[1])}))"
+)
+_AREA_NAME = (
+    "if(district_code != '', if(district_name != '', district_name, district_code), "
+    f"{sql_string(NO_AREA[1])})"
+)
 _UNIT_COLUMNS = {
     UnitKind.AGENCY: ("agency_code", "agency_name"),
+    UnitKind.COMMUNE: (_COMMUNE_CODE, _COMMUNE_NAME),
+    UnitKind.AREA: ("district_code", _AREA_NAME),
     UnitKind.FIELD: ("field_code", "field_name"),
     UnitKind.DISTRICT: ("district_code", "district_name"),
     UnitKind.LEVEL: ("level", "''"),
     UnitKind.PROCEDURE: ("procedure_code", "procedure_name"),
     UnitKind.PROVINCE: ("'province'", "''"),
 }
+# the fact columns those expressions read
+UNIT_SOURCE_COLUMNS = (
+    "agency_code", "agency_name", "commune_code", "commune_name", "field_code", "field_name",
+    "district_code", "district_name", "level", "procedure_code", "procedure_name",
+)  # fmt: skip
 
 
 def unit_columns(by: UnitKind) -> tuple[str, str]:
@@ -118,7 +139,7 @@ def unit_columns(by: UnitKind) -> tuple[str, str]:
 
 
 _PERIOD_COUNT_COLUMNS = (
-    *(c for pair in _UNIT_COLUMNS.values() for c in pair if not c.startswith("'")),
+    *UNIT_SOURCE_COLUMNS,
     "received_at", "channel", "online_level", "outcome", "final_standing", "apology_at",
     "fee_due_at", "paid_online_at", "digitized_at", "processing_seconds", "end_at",
     "change_at", "change_standing", "change_late",

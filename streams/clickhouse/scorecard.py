@@ -26,7 +26,13 @@ from datetime import UTC, datetime
 
 from schemas.catalogue import ProcedureCatalogue
 from schemas.scoring import DEFAULT_SCORING, ScoringTable
-from streams.clickhouse.queries import active_facts_sql, report_rows, stored_payloads, unit_columns
+from streams.clickhouse.queries import (
+    UNIT_SOURCE_COLUMNS,
+    active_facts_sql,
+    report_rows,
+    stored_payloads,
+    unit_columns,
+)
 from streams.clickhouse.rows import SCORECARD_FLAG_COLUMNS, stored_time
 from streams.clickhouse.sql import DATABASE, Engine, sql_string, sql_time
 from streams.rules.calendar import WorkingCalendar
@@ -145,7 +151,7 @@ def scorecard_counts_sql(
         for n, (num, den) in enumerate(_INDICATOR_SQL.values())
     )
     columns = sorted(
-        {c for c in unit_columns(by) if not c.startswith("'")}
+        set(UNIT_SOURCE_COLUMNS)
         | {"received_at", "procedure_code", "channel", "online_level", "fee_due_at"}
         | {"paid_online_at", "complaint_at", *SCORECARD_FLAG_COLUMNS}
     )

@@ -1,4 +1,4 @@
-"""Late-dossier hotspots per field × district (METRICS.md §5).
+"""Late-dossier hotspots per field × district, area or commune (METRICS.md §5, §8).
 
 Pure rules: counting a cell's dossiers over a rolling window, the province
 baseline per field, the Wilson test, and a tracker that turns successive
@@ -6,7 +6,12 @@ evaluations into "opened" / "closed" records.
 
 Decisions (the spec is silent on these):
 
-- A cell is (field_code, district_code) of the dossier's `received` event.
+- A cell is (field_code, district_code) of the dossier's `received` event;
+  with `CellKind.AREA` or `CellKind.COMMUNE` (METRICS.md §8) the second code
+  is the dossier's area or commune as `streams.rules.units.UnitView` names
+  it (as recorded by default). Those cells' hotspot ids carry the kind, so
+  they never collide with a district cell of the same code (an area is by
+  default its former district, and keeps its code).
 - "Finished in W" means the end moment lies in [window_start, as_of); its
   lateness is the final classification (§3), so a dossier that finished
   while waiting for supplement is judged at the request, as in the rates.
@@ -28,14 +33,36 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Literal
 
+from schemas.events import DossierEvent
 from streams.rules.facts import DossierFacts, standing_at
 from streams.rules.lifecycle import Standing
+from streams.rules.units import AS_RECORDED, UnitView
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
-Cell = tuple[str, str]  # (field_code, district_code)
+Cell = tuple[str, str]  # (field_code, district_code | area_code | commune_code)
+
+
+class CellKind(StrEnum):
+    """What the second code of a cell is."""
+
+    DISTRICT = "district"
+    AREA = "area"  # khu vực (METRICS.md §8)
+    COMMUNE = "commune"  # xã/phường
+
+    def place(self, received: DossierEvent, units: UnitView = AS_RECORDED) -> str:
+        """The dossier's place in a cell of this kind."""
+        match self:
+            case CellKind.DISTRICT:
+                return received.district_code or ""
+            case CellKind.AREA:
+                return units.area(received)[0]
+            case CellKind.COMMUNE:
+                return units.commune(received)[0]
+
 
 _IN_PROGRESS = (Standing.WITHIN_DUE, Standing.OVERDUE)
 
@@ -72,6 +99,7 @@ class HotspotConfig:
     window_days: int = 30
     min_total: int = 20
     z: float = Z95
+    by: CellKind = CellKind.DISTRICT
 
     def window_start(self, as_of: datetime) -> datetime:
         return as_of - timedelta(days=self.window_days)
@@ -93,15 +121,20 @@ def _counted(facts: DossierFacts, window_start: datetime, as_of: datetime) -> bo
 
 
 def cell_counts(
-    facts: Iterable[DossierFacts], window_start: datetime, as_of: datetime
+    facts: Iterable[DossierFacts],
+    window_start: datetime,
+    as_of: datetime,
+    by: CellKind = CellKind.DISTRICT,
+    units: UnitView = AS_RECORDED,
 ) -> dict[Cell, CellCounts]:
-    """Per (field, district): dossiers finished in [window_start, as_of) + in progress at as_of."""
+    """Per (field, district/area/commune): dossiers finished in [window_start,
+    as_of) + in progress at as_of."""
     totals: dict[Cell, list[int]] = {}
     for f in facts:
         late = _counted(f, window_start, as_of)
         if late is None:
             continue
-        cell = (f.received.field_code or "", f.received.district_code or "")
+        cell = (f.received.field_code or "", by.place(f.received, units))
         counts = totals.setdefault(cell, [0, 0])
         counts[0] += 1
         counts[1] += late
@@ -147,12 +180,14 @@ class HotspotChange:
     hotspot_id: str  # shared by an "opened" record and the "closed" that ends it
 
 
-def hotspot_id(cell: Cell, opened_at: datetime) -> str:
+def hotspot_id(cell: Cell, opened_at: datetime, by: CellKind = CellKind.DISTRICT) -> str:
     """Deterministic id: re-evaluating the same instant after a restart gives the same id.
 
-    The instant is written in UTC so that one instant has one spelling.
+    The instant is written in UTC so that one instant has one spelling; an
+    area or commune cell's id starts with its kind (district ids as before).
     """
-    return f"{cell[0]}|{cell[1]}|{opened_at.astimezone(UTC).isoformat()}"
+    prefix = "" if by is CellKind.DISTRICT else f"{by.value}:"
+    return f"{prefix}{cell[0]}|{cell[1]}|{opened_at.astimezone(UTC).isoformat()}"
 
 
 class HotspotTracker:
@@ -167,8 +202,10 @@ class HotspotTracker:
         self,
         open_cells: Mapping[Cell, datetime] | None = None,
         config: HotspotConfig | None = None,
+        units: UnitView = AS_RECORDED,
     ) -> None:
         self.config = config or HotspotConfig()
+        self.units = units  # how area and commune cells name a dossier's place
         self._open: dict[Cell, datetime] = dict(open_cells or {})
 
     @classmethod
@@ -200,9 +237,9 @@ class HotspotTracker:
             opened = cell in hot
             if opened:
                 self._open[cell] = at
-                ident = hotspot_id(cell, at)
+                ident = hotspot_id(cell, at, self.config.by)
             else:
-                ident = hotspot_id(cell, self._open.pop(cell))
+                ident = hotspot_id(cell, self._open.pop(cell), self.config.by)
             counts = cells.get(cell, CellCounts(*cell, 0, 0))
             changes.append(
                 HotspotChange(
@@ -221,5 +258,6 @@ class HotspotTracker:
 
     def update(self, facts: Iterable[DossierFacts], as_of: datetime) -> list[HotspotChange]:
         """Count the window ending at as_of, then evaluate (the usual periodic call)."""
-        cells = cell_counts(facts, self.config.window_start(as_of), as_of)
+        start = self.config.window_start(as_of)
+        cells = cell_counts(facts, start, as_of, self.config.by, self.units)
         return self.evaluate(cells, field_baselines(cells), as_of)

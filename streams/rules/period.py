@@ -16,6 +16,7 @@ from fractions import Fraction
 from schemas.events import Channel, Level, OnlineLevel
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.lifecycle import DossierState, Outcome, Standing
+from streams.rules.units import AS_RECORDED, UnitView
 
 
 class UnitKind(StrEnum):
@@ -25,6 +26,8 @@ class UnitKind(StrEnum):
     LEVEL = "level"
     PROCEDURE = "procedure"
     PROVINCE = "province"
+    COMMUNE = "commune"  # xã/phường (METRICS.md §8)
+    AREA = "area"  # khu vực: the district before 1 July 2025, the commune's area after
 
 
 LEVEL_NAMES = {Level.PROVINCE: "Cấp tỉnh", Level.DISTRICT: "Cấp huyện", Level.COMMUNE: "Cấp xã"}
@@ -206,12 +209,22 @@ class PeriodRow:
         return {name: getattr(self, name) for name in CSV_COLUMNS}
 
 
-def unit_of(state: DossierState, by: UnitKind, province: tuple[str, str]) -> tuple[str, str]:
-    """(code, name) of the unit a dossier is attributed to (its received event)."""
+def unit_of(
+    state: DossierState,
+    by: UnitKind,
+    province: tuple[str, str],
+    units: UnitView = AS_RECORDED,
+) -> tuple[str, str]:
+    """(code, name) of the unit a dossier is attributed to (its received event);
+    `units` names agency, commune and area as recorded or as today's units."""
     r = state.received
     match by:
         case UnitKind.AGENCY:
-            return r.agency_code or "", r.agency_name or ""
+            return units.agency(r)
+        case UnitKind.COMMUNE:
+            return units.commune(r)
+        case UnitKind.AREA:
+            return units.area(r)
         case UnitKind.FIELD:
             return r.field_code or "", r.field_name or ""
         case UnitKind.DISTRICT:
@@ -277,8 +290,13 @@ def period_report(
     by: UnitKind,
     calendar: WorkingCalendar,
     province: tuple[str, str] = ("ALL", "Toàn tỉnh"),
+    units: UnitView = AS_RECORDED,
 ) -> list[PeriodRow]:
-    """II.06a rows for [start, end), one per unit with any dossier to show."""
+    """II.06a rows for [start, end), one per unit with any dossier to show.
+
+    `units`: the units of the time (default), or `UnitView.as_units_at(
+    directory, end)` for today's units (METRICS.md §8: trends across 1 July 2025).
+    """
     if end <= start:
         raise ValueError(f"period end {end} must be after its start {start}")
     rows: dict[str, PeriodRow] = {}
@@ -288,7 +306,7 @@ def period_report(
             raise ValueError(f"dossier {s.dossier_id} is judged at {s.as_of}, not at {end}")
         if s.received_at >= end or (s.end_at is not None and s.end_at < start):
             continue  # not part of this period at all
-        code, name = unit_of(s, by, province)
+        code, name = unit_of(s, by, province, units)
         row = rows.get(code)
         if row is None:
             row = rows[code] = PeriodRow(code, name)

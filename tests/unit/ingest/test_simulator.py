@@ -499,8 +499,9 @@ def test_simulate_command_writes_outputs_the_report_agrees_with(tmp_path: Path) 
     expected = [line_of(item) for item in sim.stream(Format.EVENTS)]
     assert out["ev.jsonl"].read_bytes().splitlines() == expected
     directory = UnitDirectory.from_file(out["units.json"])
-    assert len(directory) == len(build_units())
-    assert all(directory.resolve(u.code, None).mapped for u in build_units())
+    # every unit of either shape (METRICS.md §8): the old units and the two-tier ones
+    assert len(directory) == len(sim.province.units) > len(build_units())
+    assert all(directory.resolve(u.code, None).mapped for u in sim.province.units)
     truths = [orjson.loads(line) for line in out["truth.jsonl"].read_bytes().splitlines()]
     assert {x["dossier_id"] for x in truths} == {
         e.dossier_id for e in map(parse_event, expected) if e.type is EventType.RECEIVED

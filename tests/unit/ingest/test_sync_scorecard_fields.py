@@ -12,7 +12,7 @@ import pytest
 from ingest.sync import SyncRecord, advance, parse_record, parse_records, record_events
 from schemas.events import DossierEvent
 from streams.rules.lifecycle import dossier_state
-from tests.unit.test_sync import BASE, CAL, DIRECTORY, SEEN, local
+from tests.unit.ingest.test_sync import BASE, CAL, DIRECTORY, SEEN, local
 
 SCORECARD = (
     "electronic_result",

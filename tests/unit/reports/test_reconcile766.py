@@ -187,7 +187,7 @@ def test_records_have_every_column() -> None:
 
 
 def _events(tmp_path: Path) -> Path:
-    from tests.unit.test_report_command import LINES
+    from tests.unit.cli.test_report_command import LINES
 
     path = tmp_path / "events.jsonl"
     path.write_text(
