@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -51,6 +52,20 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_S = 60.0  # broker confirmation of a batch's dead letters
 
 
+@dataclass
+class WorkerParts:
+    """What the worker's agents, handlers and timers share (built once in make_app)."""
+
+    app: faust.App
+    settings: Settings
+    sink: ClickHouseSink
+    processor: BatchProcessor
+    histories: DossierHistories
+    metrics: WorkerMetrics
+    owned: OwnedPartitions
+    dead_topic: faust.TopicT
+
+
 def make_app(settings: Settings, connect: Any = None) -> faust.App:
     """The worker app; `connect` makes the ClickHouse Engine (tests pass their own)."""
     app = faust.App(
@@ -64,10 +79,6 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         web_enabled=False,
         datadir=settings.data_dir,
     )
-    events_topic = app.topic(
-        settings.events_topic, key_serializer="raw", value_serializer="raw", internal=False
-    )
-    dead_topic = app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw")
     processor = BatchProcessor(working_calendar(settings), source=settings.events_topic)
     histories = DossierHistories(settings.cached_histories)
     metrics = WorkerMetrics()
@@ -76,19 +87,41 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
     sink = ClickHouseSink(
         connect or (lambda: _driver(settings)), on_failure=metrics.sink_failures.inc
     )
-    owned = OwnedPartitions(app, settings, sink, processor, histories)
+    parts = WorkerParts(
+        app,
+        settings,
+        sink,
+        processor,
+        histories,
+        metrics,
+        OwnedPartitions(app, settings, sink, processor, histories),
+        app.topic(settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"),
+    )
+    _consume_events(parts)
+    _consume_dead_letters(parts)
+    _follow_rebalances(parts)
+    _watch(parts)
+    _keep_tables(parts)
+    return app
+
+
+def _consume_events(p: WorkerParts) -> None:
+    """The events agent: a batch is read, judged, stored (progress last), then acked."""
+    topic = p.app.topic(
+        p.settings.events_topic, key_serializer="raw", value_serializer="raw", internal=False
+    )
 
     async def handle(stream: faust.StreamT, batch: list[Any]) -> None:
         try:
-            async with owned.lock:  # a revocation waits for the batch's write
-                messages = await owned.unstored([_message(e) for e in batch])
-                await _read_histories(sink, histories, messages)
-                processed = processor.process(messages, histories)
-                with metrics.sink_seconds.time():
-                    await _store(sink, dead_topic, processed)
-                histories.drop(f.dossier_id for f in processed.facts if f.end_at is not None)
-                await owned.reread(processed.gaps)
-            _count(metrics, app, processed, batch)
+            async with p.owned.lock:  # a revocation waits for the batch's write
+                messages = await p.owned.unstored([_message(e) for e in batch])
+                await _read_histories(p.sink, p.histories, messages)
+                processed = p.processor.process(messages, p.histories)
+                with p.metrics.sink_seconds.time():
+                    await _store(p.sink, p.dead_topic, processed)
+                p.histories.drop(f.dossier_id for f in processed.facts if f.end_at is not None)
+                await p.owned.reread(processed.gaps)
+            _count(p.metrics, p.app, processed, batch)
         except SinkClosed:
             return  # stopping: the batch stays unacknowledged and comes again
         except Exception:
@@ -96,53 +129,89 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
         for event in batch:
             await stream.ack(event)
 
-    @app.agent(events_topic)
+    @p.app.agent(topic)
     async def process(stream: faust.StreamT) -> None:
-        async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
+        take = stream.noack_take(p.settings.batch_max_events, p.settings.batch_max_seconds)
+        async for batch in take:
             await handle(stream, batch)
             del batch  # the batch's objects are garbage only now, so trimming helps
             _return_freed_memory()
 
-    @app.on_before_shutdown.connect
+
+def _consume_dead_letters(p: WorkerParts) -> None:
+    """The dead-letter agent: the same gap-checked progress as the events."""
+
+    @p.app.agent(p.dead_topic)
+    async def store_dead_letters(stream: faust.StreamT) -> None:
+        take = stream.noack_take(p.settings.batch_max_events, p.settings.batch_max_seconds)
+        async for batch in take:
+            now = datetime.now(UTC)
+            try:
+                async with p.owned.lock:
+                    messages = await p.owned.unstored([_message(e) for e in batch])
+                    stored = dead_letter_batch(messages, p.processor.progress, now)
+                    await p.sink.awrite(stored_batch(stored))
+                    await p.owned.reread(stored.gaps)
+            except SinkClosed:
+                return  # stopping: not acknowledged, stored by the next worker
+            except Exception:
+                _die("unexpected error storing dead letters")
+            for event in batch:
+                await stream.ack(event)
+
+
+def _follow_rebalances(p: WorkerParts) -> None:
+    """Fencing and seeking: partitions are ours only between assignment and revocation."""
+
+    @p.app.on_before_shutdown.connect
     async def stop_writing(sender: Any = None, **_: Any) -> None:
         # A batch waiting out a ClickHouse outage would hold the stop (and the
         # revocation, which waits for its lock) for as long as the outage lasts.
-        sink.close()
+        p.sink.close()
 
-    @app.on_partitions_revoked.connect
+    @p.app.on_partitions_revoked.connect
     async def fence_revoked(sender: Any = None, revoked: Any = (), **_: Any) -> None:
-        await owned.revoke(revoked)
+        await p.owned.revoke(revoked)
 
-    @app.on_partitions_assigned.connect
+    @p.app.on_partitions_assigned.connect
     async def take_assigned(sender: Any = None, assigned: Any = (), **_: Any) -> None:
-        await owned.assign(assigned)
+        await p.owned.assign(assigned)
 
+
+def _watch(p: WorkerParts) -> None:
+    """The inspectors' watch on the leader: alerts topic, Alertmanager, hotspots."""
+    settings, app = p.settings, p.app
     alerts_topic = app.topic(settings.alerts_topic, key_serializer="raw", value_serializer="raw")
 
     async def send_alert(key: str, value: bytes) -> Any:
         return await alerts_topic.send(key=key.encode(), value=value, force=True)
 
     async def events_end_offsets() -> dict[int, int]:
-        tps = [TP(settings.events_topic, p) for p in range(settings.topic_partitions)]
+        tps = [TP(settings.events_topic, n) for n in range(settings.topic_partitions)]
         listed = await app.consumer.highwaters(*tps)
         # Tansu lists a partition's end as its last batch's base offset + 1; the
         # fetch responses of the partitions this worker reads carry the true end
         return {tp.partition: max(end, _fetched_end(app, tp) or 0) for tp, end in listed.items()}
 
-    watcher = Watcher(settings, sink, send_alert, events_end_offsets)
+    watcher = Watcher(settings, p.sink, send_alert, events_end_offsets)
 
     @app.timer(settings.watch_interval, on_leader=True)
     async def watch_deadlines_and_hotspots() -> None:
         try:
             step = await watcher.step()
         except Exception as exc:  # the next tick runs the same step again
-            metrics.watch_failures.inc()
+            p.metrics.watch_failures.inc()
             log.warning("watch step failed", extra={"error": repr(exc)})
             return
         if step is not None:
-            metrics.observe_watch(step.alerts, step.due_soon)
+            p.metrics.observe_watch(step.alerts, step.due_soon)
 
-    @app.timer(settings.rollup_interval)
+
+def _keep_tables(p: WorkerParts) -> None:
+    """Upkeep timers: the month's rollups and metrics, open_dossiers' size."""
+    settings = p.settings
+
+    @p.app.timer(settings.rollup_interval)
     async def refresh_current_month() -> None:
         cal = working_calendar(settings)
         today = cal.local(datetime.now(UTC))
@@ -155,37 +224,18 @@ def make_app(settings: Settings, connect: Any = None) -> faust.App:
             return report_rows(engine, start, datetime.now(UTC), UnitKind.AGENCY, cal)
 
         try:
-            await sink.acall(refresh)
-            rows = await sink.acall(month_so_far)
-            metrics.set_month(rows)
+            await p.sink.acall(refresh)
+            rows = await p.sink.acall(month_so_far)
+            p.metrics.set_month(rows)
         except Exception as exc:  # the next tick tries again; never stop the worker for it
             log.warning("rollup refresh failed", extra={"error": repr(exc)})
 
-    @app.timer(settings.open_cleanup_interval, on_leader=True)
+    @p.app.timer(settings.open_cleanup_interval, on_leader=True)
     async def drop_finished_from_open() -> None:
         try:
-            await sink.acall(delete_finished_open)
+            await p.sink.acall(delete_finished_open)
         except Exception as exc:  # only the table's size depends on it: try next time
             log.warning("open_dossiers cleanup failed", extra={"error": repr(exc)})
-
-    @app.agent(dead_topic)
-    async def store_dead_letters(stream: faust.StreamT) -> None:
-        async for batch in stream.noack_take(settings.batch_max_events, settings.batch_max_seconds):
-            now = datetime.now(UTC)
-            try:
-                async with owned.lock:
-                    messages = await owned.unstored([_message(e) for e in batch])
-                    stored = dead_letter_batch(messages, processor.progress, now)
-                    await sink.awrite(stored_batch(stored))
-                    await owned.reread(stored.gaps)
-            except SinkClosed:
-                return  # stopping: not acknowledged, stored by the next worker
-            except Exception:
-                _die("unexpected error storing dead letters")
-            for event in batch:
-                await stream.ack(event)
-
-    return app
 
 
 def _count(
