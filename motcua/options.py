@@ -23,6 +23,11 @@ class Source(StrEnum):
     CLICKHOUSE = "clickhouse"
 
 
+class UnitsAs(StrEnum):
+    RECORDED = "recorded"  # the units of the time
+    TODAY = "today"  # mapped through successors to the units valid at the period's end
+
+
 class ReportFormat(StrEnum):
     CSV = "csv"
     TABLE = "table"
@@ -55,6 +60,22 @@ SourceOption = Annotated[
 WaitOption = Annotated[bool, typer.Option(help="Chỉ kết thúc khi ClickHouse đã lưu mọi sự kiện.")]
 WaitTimeoutOption = Annotated[float, typer.Option(help="Số giây tối đa chờ với --wait.")]
 OutputOption = Annotated[Path | None, typer.Option(help="Ghi vào tệp này thay vì in ra màn hình.")]
+UnitsOption = Annotated[
+    UnitsAs,
+    typer.Option(
+        "--units",
+        help="Đơn vị như đã ghi nhận (recorded) hoặc theo đơn vị hiện nay (today: hồ sơ của "
+        "đơn vị đã sáp nhập cộng vào đơn vị kế thừa còn hiệu lực ở cuối kỳ; cần --directory).",
+    ),
+]
+DirectoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--directory",
+        help="Danh mục đơn vị có hiệu lực và đơn vị kế thừa (JSON hoặc CSV), "
+        "ví dụ deploy/ingest/units-history.example.json.",
+    ),
+]
 
 
 def parse_day(text: str) -> date:

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from motcua.console import say
-from motcua.options import FROM_FILES, Source, check_files, read_events
+from motcua.options import FROM_FILES, Source, UnitsAs, check_files, read_events
 from reports.sources import ClickHouseSource, ReportSource
 from schemas.settings import Settings
-from streams.problems import Problem, explain
+from streams.problems import USAGE, Problem, explain
 from streams.rules.calendar import working_calendar
 
 if TYPE_CHECKING:
     from ingest.publish import RecordPublisher
     from ingest.sync import UnitDirectory
+    from streams.rules.units import UnitView
 
 
 def engine_for(settings: Settings, role: str):
@@ -30,17 +32,35 @@ def engine_for(settings: Settings, role: str):
 
 def unit_directory(path: Path):
     """The unit directory (JSON); a Problem naming the file if it cannot be read."""
-    from ingest.sync import UnitDirectory
+    from ingest.sync import read_unit_directory
 
     check_files([path], "danh mục đơn vị")
     try:
-        return UnitDirectory.from_file(path)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return read_unit_directory(path)
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
         raise Problem(
-            f"{path}: không đọc được danh mục đơn vị ({exc})",
-            "cần tệp JSON như deploy/ingest/units.example.json "
+            f"{path}: không đọc được danh mục đơn vị ({str(exc)[:300]})",
+            "cần tệp JSON như deploy/ingest/units.example.json, hoặc tệp có hiệu lực "
+            "và đơn vị kế thừa như deploy/ingest/units-history.example.json "
             "(hoặc tệp của `motcua simulate --units`)",
         ) from None
+
+
+def unit_view(units: UnitsAs, directory: Path | None, end: datetime) -> UnitView:
+    """How a report names agency, commune and area: as recorded (with the
+    directory, if given, for the area of two-tier dossiers), or as the units
+    valid on the period's last day (`end` exclusive), through successors."""
+    loaded = None if directory is None else unit_directory(directory)
+    if units is UnitsAs.RECORDED:
+        return UnitView.as_recorded(loaded)
+    if loaded is None:
+        raise Problem(
+            "--units today cần danh mục đơn vị có đơn vị kế thừa",
+            "thêm --directory TỆP (ví dụ deploy/ingest/units-history.example.json, "
+            "hoặc units-history.json của `motcua simulate --units`)",
+            exit_code=USAGE,
+        )
+    return UnitView.as_units_at(loaded, end - timedelta(microseconds=1))
 
 
 def wait_stored(settings: Settings, offsets: dict[int, int], timeout: float) -> None:

@@ -53,9 +53,7 @@ def _sinks(req: Request, sim: Simulation, settings: Settings, stack: ExitStack) 
         stack.callback(producer.close)
         sinks.append(EventProducer(settings, producer))
     elif req.publish:
-        from ingest.sync import UnitDirectory
-
-        directory = UnitDirectory.from_data(sim.province.directory())
+        directory = sim.province.unit_history()
         publisher = record_publisher(settings, req.state, directory, "simulate")
         sinks.append(RecordProducer(stack.enter_context(publisher), req.live))
     return sinks

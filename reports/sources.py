@@ -19,7 +19,7 @@ from schemas.catalogue import ProcedureCatalogue
 from schemas.events import DossierEvent
 from schemas.scoring import DEFAULT_SCORING, ScoringTable
 from streams.clickhouse.findings import read_findings
-from streams.clickhouse.queries import report_rows
+from streams.clickhouse.queries import recorded_units_rows, report_rows
 from streams.clickhouse.scorecard import active_payloads, read_scorecard
 from streams.clickhouse.sql import DATABASE, Engine
 from streams.rules.calendar import WorkingCalendar
@@ -28,12 +28,29 @@ from streams.rules.integrity import Finding
 from streams.rules.lifecycle import DossierState
 from streams.rules.period import PeriodRow, UnitKind, period_report
 from streams.rules.scorecard import PortalFigures, UnitScorecard, scorecard
+from streams.rules.units import AS_RECORDED, RecordedUnits, Unit, UnitView, rows_as_units
+
+# which recorded unit "as today's units" maps, per report kind (the others
+# name no unit of the directory and stay as recorded)
+TODAY_PICK: dict[UnitKind, Callable[[RecordedUnits], Unit]] = {
+    UnitKind.AGENCY: lambda u: u.agency,
+    UnitKind.COMMUNE: lambda u: u.commune,
+    UnitKind.AREA: lambda u: u.area,
+}
 
 
 class ReportSource(Protocol):
     def rows(
-        self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
-    ) -> list[PeriodRow]: ...
+        self,
+        start: datetime,
+        end: datetime,
+        by: UnitKind,
+        agency: str | None = None,
+        units: UnitView = AS_RECORDED,
+    ) -> list[PeriodRow]:
+        """II.06a rows; `units`: as recorded, or as the units valid at an instant
+        (METRICS.md §8; changes only the agency, commune and area views)."""
+        ...
 
     def findings(
         self, start: datetime, end: datetime, agency: str | None = None
@@ -86,10 +103,15 @@ class FileSource:
         return self._states[end]
 
     def rows(
-        self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        by: UnitKind,
+        agency: str | None = None,
+        units: UnitView = AS_RECORDED,
     ) -> list[PeriodRow]:
         states = [s for s in self._at(end) if agency in (None, s.received.agency_code)]
-        return period_report(states, start, end, by, self.calendar, self.province)
+        return period_report(states, start, end, by, self.calendar, self.province, units)
 
     def scorecard(
         self,
@@ -155,9 +177,17 @@ class ClickHouseSource:
         self.province = province
 
     def rows(
-        self, start: datetime, end: datetime, by: UnitKind, agency: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        by: UnitKind,
+        agency: str | None = None,
+        units: UnitView = AS_RECORDED,
     ) -> list[PeriodRow]:
-        return report_rows(self.engine, start, end, by, self.calendar, self.province, agency)
+        if units.at is None or by not in TODAY_PICK:
+            return report_rows(self.engine, start, end, by, self.calendar, self.province, agency)
+        recorded = recorded_units_rows(self.engine, start, end, self.calendar, agency)
+        return rows_as_units(recorded, units, TODAY_PICK[by])
 
     def findings(self, start: datetime, end: datetime, agency: str | None = None) -> list[Finding]:
         return read_findings(self.engine, start, min(end, datetime.now(UTC)), agency)

@@ -50,16 +50,20 @@ Reading a record (`SyncRecord`, `parse_records`)
   dropped; the stored record keeps one stand-in component with the flags).
   TaiKhoanDuocXacThucVoiVNeID 1 → vneid_verified, another value → not.
   MaXa/TenXa → commune_code/commune_name, on the received event with the rest
-  of the attribution (absent: the event leaves them out).
+  of the attribution (absent: a commune-level unit's own dossier gets that
+  unit as its commune; any other leaves them out).
 
-Attribution (`UnitDirectory`)
+Attribution (`attribute` over the versioned `schemas.units.UnitDirectory`;
+ingest/sync/units.py has the rules: the unit as of the receipt, the commune
+from MaXa/TenXa else the commune unit itself, the area = the district before
+1 July 2025 and the directory's area of the commune after it)
 - The unit code is MaHoSo's prefix. A unit missing from the directory still
   converts, so its dossiers count in the province's totals: agency_name =
   DonViXuLy (else the code); level inferred from that name (the first unit
   word: xã/phường/thị trấn → commune; huyện/quận/thị xã/thành phố →
   district; sở/tỉnh or nothing recognisable → province); district =
   `UNMAPPED_DISTRICT_CODE`, one visible bucket that tells an operator to
-  complete the directory (`Unit.mapped` is False for such units).
+  complete the directory (`Attribution.mapped` is False for such units).
 
 Events (`record_events`, `advance`, `convert`)
 - Event id = f"{MaHoSo}:{type}:{n}": n = 0 for once-only events, the round's
@@ -106,7 +110,13 @@ from __future__ import annotations
 from ingest.sync.convert import LastRecords, convert
 from ingest.sync.events import advance, record_events
 from ingest.sync.record import SupplementRound, SyncRecord, parse_record, parse_records
-from ingest.sync.units import UnitDirectory, infer_level
+from ingest.sync.units import (
+    Attribution,
+    UnitDirectory,
+    attribute,
+    infer_level,
+    read_unit_directory,
+)
 from ingest.sync.values import (
     DEFAULT_SOURCE,
     HISTORY_KEY,
@@ -123,16 +133,19 @@ __all__ = [
     "TIME_FORMAT",
     "UNMAPPED_DISTRICT_CODE",
     "UNMAPPED_DISTRICT_NAME",
+    "Attribution",
     "LastRecords",
     "Status",
     "SupplementRound",
     "SyncRecord",
     "UnitDirectory",
     "advance",
+    "attribute",
     "convert",
     "infer_level",
     "parse_record",
     "parse_records",
     "plain_text",
+    "read_unit_directory",
     "record_events",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from ingest.sync.record import SyncHistory, SyncRecord
 from ingest.sync.rewrites import corrections, step_key
 from ingest.sync.steps import Step, steps_of
-from ingest.sync.units import UnitDirectory
+from ingest.sync.units import UnitDirectory, attribute
 from ingest.sync.values import DEFAULT_SOURCE, local_time
 from schemas.events import (
     DossierEvent,
@@ -34,12 +34,15 @@ def _event(r: SyncRecord, step: Step, directory: UnitDirectory, source: str) -> 
         "source": source,
     }
     if step.type is EventType.RECEIVED:
-        fields |= _attribution(r, directory)
+        fields |= _attribution(r, directory, step.at)
     return DossierEvent(**fields)
 
 
-def _attribution(r: SyncRecord, directory: UnitDirectory) -> dict[str, Any]:
-    unit = directory.resolve(r.agency_code, r.unit_name)
+def _attribution(r: SyncRecord, directory: UnitDirectory, received_at: datetime) -> dict[str, Any]:
+    """As of the receipt (ingest/sync/units.py says how)."""
+    unit = attribute(
+        directory, r.agency_code, r.unit_name, received_at, (r.commune_code, r.commune_name)
+    )
     return {
         "agency_code": r.agency_code,
         "agency_name": unit.agency_name,
@@ -52,8 +55,8 @@ def _attribution(r: SyncRecord, directory: UnitDirectory) -> dict[str, Any]:
         "field_name": r.field_name or r.field_code,
         "channel": r.channel,
         "online_level": r.online_level,
-        "commune_code": r.commune_code,
-        "commune_name": r.commune_name,
+        "commune_code": unit.commune_code,
+        "commune_name": unit.commune_name,
     }
 
 

@@ -1,40 +1,57 @@
-"""The unit directory: which unit a dossier belongs to, and its district."""
+"""Attribution through the unit directory: which unit handles a dossier, its
+commune and its area (district before 1 July 2025), as of the dossier's receipt.
+
+The directory itself is `schemas.units.UnitDirectory` (versioned: validity and
+successors; the old `{agency_code, …, district_code}` files still read, each
+unit valid always with its district as its area). Decisions:
+
+- The unit version used is the one valid at the receipt's local date; a code
+  the directory has but not valid then (a receipt dated before the unit
+  existed or after it ended, as late records of a merged unit are) uses its
+  nearest version (the last one that started by then, else the first), so a
+  known unit is never "unmapped".
+- Commune: MaXa/TenXa when the record has them (TenXa missing: the
+  directory's name of MaXa, else the code); else, for a commune-level unit,
+  the unit itself (a commune's own dossiers); else none.
+- Area (the event's district fields): before 1 July 2025 the unit's area,
+  which is its district; from that day the directory's area of the commune
+  (the version valid at receipt, a merged commune followed to its successor),
+  else the unit's own area, else `UNMAPPED_DISTRICT_CODE`.
+- A unit the directory lacks still converts (its name from DonViXuLy, its
+  level guessed from that name, district `UNMAPPED_DISTRICT_CODE`), so its
+  dossiers count in the province's totals and tell an operator to complete
+  the directory (`Attribution.mapped` is False).
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
-
-import orjson
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-)
 
 from ingest.sync.values import (
-    MAX_CODE,
-    MAX_NAME,
     UNMAPPED_DISTRICT_CODE,
     UNMAPPED_DISTRICT_NAME,
     plain_text,
 )
-from schemas.events import (
-    Level,
-)
+from schemas.events import Level
+from schemas.units import UnitDirectory, UnitRecord, parse_unit_directory
+from streams.rules.units import is_two_tier, local_day, successor_at, unit_as_of
+
+__all__ = ["Attribution", "UnitDirectory", "attribute", "infer_level", "read_unit_directory"]
 
 
-class Unit(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Attribution:
     """What a received event needs about the unit that handles a dossier."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    agency_name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    agency_name: str
     level: Level
-    district_code: Annotated[str, Field(min_length=1, max_length=MAX_CODE)]
-    district_name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    district_code: str  # the area from 1 July 2025
+    district_name: str
+    commune_code: str | None = None
+    commune_name: str | None = None
     mapped: bool = True  # False: not in the directory, attributes guessed
 
 
@@ -59,46 +76,71 @@ def infer_level(unit_name: str | None) -> Level:
     return _WORD_LEVEL.get(match[1], Level.PROVINCE) if match else Level.PROVINCE
 
 
-class UnitDirectory:
-    """Unit code (MaHoSo's prefix) → agency name, level and district."""
+def read_unit_directory(path: Path | str) -> UnitDirectory:
+    """A directory file of either shape (JSON, or CSV with the versioned columns)."""
+    return parse_unit_directory(Path(path).read_text(encoding="utf-8-sig"))
 
-    def __init__(self, units: Mapping[str, Unit | Mapping[str, Any]]) -> None:
-        self._units = {
-            code: unit if isinstance(unit, Unit) else Unit.model_validate(unit)
-            for code, unit in units.items()
-        }
 
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any] | list[Mapping[str, Any]]) -> UnitDirectory:
-        """{code: {...}} or [{"agency_code": code, ...}, ...]."""
-        if isinstance(data, list):
-            if not all(isinstance(i, Mapping) and "agency_code" in i for i in data):
-                raise ValueError("every unit in a list needs an agency_code")
-            data = {item["agency_code"]: item for item in data}
-        return cls({code: _without(unit, "agency_code") for code, unit in data.items()})
+def _version(directory: UnitDirectory, code: str, at: datetime) -> UnitRecord | None:
+    """The version valid at `at`, else the nearest one (see the decisions)."""
+    valid = unit_as_of(directory, code, at)
+    if valid is not None:
+        return valid
+    versions = directory.versions(code)
+    if not versions:
+        return None
+    day = local_day(at)
+    started = [r for r in versions if r.valid_from is None or r.valid_from <= day]
+    return started[-1] if started else versions[0]
 
-    @classmethod
-    def from_file(cls, path: Path | str) -> UnitDirectory:
-        return cls.from_data(orjson.loads(Path(path).read_bytes()))
 
-    def __contains__(self, code: object) -> bool:
-        return code in self._units
+def _area_of(record: UnitRecord | None) -> tuple[str, str] | None:
+    return None if record is None or record.area is None else (record.area.code, record.area.name)
 
-    def __len__(self) -> int:
-        return len(self._units)
 
-    def resolve(self, agency_code: str, unit_name: str | None) -> Unit:
-        known = self._units.get(agency_code)
-        if known is not None:
-            return known
-        return Unit(
-            agency_name=unit_name or agency_code,
-            level=infer_level(unit_name),
+def attribute(
+    directory: UnitDirectory,
+    agency_code: str,
+    unit_name: str | None,
+    at: datetime,
+    commune: tuple[str | None, str | None] = (None, None),
+) -> Attribution:
+    """The unit, commune and area of a dossier of `agency_code` received at `at`;
+    `commune` is the record's (MaXa, TenXa)."""
+    unit = _version(directory, agency_code, at)
+    commune_code, commune_name = commune
+    if unit is None:
+        name, level = unit_name or agency_code, infer_level(unit_name)
+        if not commune_code and level is Level.COMMUNE:
+            commune_code, commune_name = agency_code, name
+        return Attribution(
+            agency_name=name,
+            level=level,
             district_code=UNMAPPED_DISTRICT_CODE,
             district_name=UNMAPPED_DISTRICT_NAME,
+            commune_code=commune_code,
+            commune_name=(commune_name or commune_code) if commune_code else None,
             mapped=False,
         )
-
-
-def _without(item: Mapping[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != key}
+    commune_unit: UnitRecord | None = None
+    if commune_code:
+        commune_unit = unit_as_of(directory, commune_code, at) or successor_at(
+            directory, commune_code, at
+        )
+        if not commune_name:
+            known = _version(directory, commune_code, at)
+            commune_name = known.name if known is not None else commune_code
+    elif unit.level is Level.COMMUNE:
+        commune_code, commune_name, commune_unit = unit.code, unit.name, unit
+    area = _area_of(unit)
+    if is_two_tier(at):
+        area = _area_of(commune_unit) or area
+    code, name = area or (UNMAPPED_DISTRICT_CODE, UNMAPPED_DISTRICT_NAME)
+    return Attribution(
+        agency_name=unit.name,
+        level=unit.level,
+        district_code=code,
+        district_name=name,
+        commune_code=commune_code,
+        commune_name=commune_name,
+    )

@@ -12,15 +12,18 @@ import typer
 
 from motcua.console import err, say
 from motcua.options import (
+    DirectoryOption,
     EventsOption,
     SourceOption,
+    UnitsAs,
+    UnitsOption,
     check_unit,
     choose_source,
     no_data,
     parse_month,
     source_name,
 )
-from motcua.root import report_source
+from motcua.root import report_source, unit_view
 from reports.render import write_records_csv
 from reports.tables import BY_TITLE
 from schemas.settings import Settings
@@ -49,8 +52,15 @@ def export_monthly(
     unit: Annotated[str | None, typer.Option(help="Chỉ cơ quan này (mã cơ quan).")] = None,
     source: SourceOption = None,
     events: EventsOption = None,
+    units: UnitsOption = UnitsAs.RECORDED,
+    directory: DirectoryOption = None,
 ) -> None:
-    """The month's Biểu II.06a per agency, field and district, with a cover sheet."""
+    """The month's Biểu II.06a per agency, field and district, with a cover sheet.
+
+    With --directory the 12-month trend uses the units valid at the month's
+    end (METRICS.md §8): a --unit's trend across 1 July 2025 sums the months of
+    the units it took over. The month's sheets follow --units.
+    """
     from rich.progress import Progress
 
     from reports.export import SHEETS, MonthlyEvidence, write_monthly_workbook
@@ -61,8 +71,10 @@ def export_monthly(
     year, number = parse_month(month)
     chosen = choose_source(source, events)
     start, end = month_bounds(year, number, working_calendar(settings))
+    view = unit_view(units, directory, end)
     rows = report_source(settings, chosen, events)
-    unit_name = check_unit(rows, unit) if unit is not None else None
+    unit_name = check_unit(rows, unit) if unit is not None and directory is None else None
+    trend_view = None if directory is None else unit_view(UnitsAs.TODAY, directory, end)
     months = [
         ((year * 12 + number - 1 - back) // 12, (year * 12 + number - 1 - back) % 12 + 1)
         for back in range(11, -1, -1)
@@ -71,14 +83,17 @@ def export_monthly(
         task = progress.add_task("Tổng hợp số liệu", total=len(SHEETS) + 1 + len(months))
         tables = {}
         for kind in SHEETS:
-            tables[kind] = rows.rows(start, end, kind, unit)
+            tables[kind] = rows.rows(start, end, kind, unit, units=view)
             progress.advance(task)
         province = province_total(rows.rows(start, end, UnitKind.PROVINCE, unit), settings)
         progress.advance(task)
         trend = []
         for y, m in months:
             bounds = month_bounds(y, m, working_calendar(settings))
-            total = province_total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
+            if trend_view is not None and unit is not None:
+                total = unit_total(rows.rows(*bounds, UnitKind.AGENCY, units=trend_view), unit)
+            else:
+                total = province_total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
             trend.append((f"{y:04d}-{m:02d}", total))
             progress.advance(task)
     if not any(tables.values()):
@@ -113,6 +128,11 @@ def export_monthly(
         f"{province.finished_total} đã giải quyết, tỷ lệ đúng hạn {rate} · "
         f"nguồn: {evidence.source}"
     )
+
+
+def unit_total(rows: list[PeriodRow], unit: str) -> PeriodRow:
+    """The row of `unit` among rows of today's units; an empty one without it."""
+    return next((r for r in rows if r.unit_code == unit), PeriodRow(unit, unit))
 
 
 def province_total(rows: list[PeriodRow], settings: Settings) -> PeriodRow:

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from motcua.console import say
 from motcua.options import (
+    DirectoryOption,
     EventsOption,
     FromOption,
     OutputOption,
@@ -22,6 +23,8 @@ from motcua.options import (
     Source,
     SourceOption,
     ToOption,
+    UnitsAs,
+    UnitsOption,
     check_files,
     check_unit,
     choose_source,
@@ -30,7 +33,7 @@ from motcua.options import (
     parse_period,
     source_name,
 )
-from motcua.root import report_source
+from motcua.root import report_source, unit_view
 from reports.render import TABLE_COLUMNS, write_records_csv, write_records_xlsx
 from reports.sources import ClickHouseSource, FileSource
 from reports.tables import BY_TITLE, TableSpec, plain_table, terminal_table, total_row, unit_labels
@@ -52,8 +55,9 @@ def report(
     by: Annotated[
         UnitKind,
         typer.Option(
-            help="Nhóm theo: agency (cơ quan), field (lĩnh vực), district (huyện), "
-            "level (cấp), procedure (thủ tục), province (toàn tỉnh)."
+            help="Nhóm theo: agency (cơ quan), commune (xã/phường), area (khu vực: huyện "
+            "trước 1/7/2025, khu vực của xã/phường theo danh mục từ ngày đó), field (lĩnh "
+            "vực), district (huyện), level (cấp), procedure (thủ tục), province (toàn tỉnh)."
         ),
     ] = UnitKind.AGENCY,
     fmt: Annotated[
@@ -66,17 +70,21 @@ def report(
     output: OutputOption = None,
     events: EventsOption = None,
     source: SourceOption = None,
+    units: UnitsOption = UnitsAs.RECORDED,
+    directory: DirectoryOption = None,
 ) -> None:
     """Period report (Biểu II.06a) for [from, to) from event files or ClickHouse."""
     settings = Settings()
     start, end = parse_period(from_, to, working_calendar(settings).tz)
     check_xlsx(fmt, output)
+    view = unit_view(units, directory, end)
     chosen = choose_source(source, events)
     rows_source = report_source(settings, chosen, events)
-    rows = rows_source.rows(start, end, by)
+    rows = rows_source.rows(start, end, by, units=view)
     if not rows:
         raise no_data(rows_source, f"trong kỳ {from_} đến trước {to}", settings)
-    title = f"Biểu II.06a — {from_} đến trước {to} — {BY_TITLE[by]}"
+    today = " (theo đơn vị hiện nay)" if view.at is not None else ""
+    title = f"Biểu II.06a — {from_} đến trước {to} — {BY_TITLE[by]}{today}"
     spec = TableSpec(
         title,
         TABLE_COLUMNS,

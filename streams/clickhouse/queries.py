@@ -18,7 +18,7 @@ from streams.clickhouse.rows import (
 from streams.clickhouse.sql import DATABASE, NEVER, Engine, period_sql, sql_string, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import LEVEL_NAMES, STORED_COUNTS, PeriodRow, UnitKind
-from streams.rules.units import NO_AREA, NO_COMMUNE
+from streams.rules.units import NO_AREA, NO_COMMUNE, RecordedUnits
 
 
 def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
@@ -156,11 +156,14 @@ def report_sql(start: datetime, end: datetime, by: UnitKind, agency: str | None 
     return period_counts_sql(sql_time(start), sql_time(end), by, only)
 
 
-def period_counts_sql(s: str, e: str, by: UnitKind, where: str = "") -> str:
+def period_counts_sql(
+    s: str, e: str, by: UnitKind, where: str = "", columns: tuple[str, str] | None = None
+) -> str:
     """The II.06a counts per unit for [s, e) judged at e, where s and e are SQL
     DateTime expressions (literals, or a board's time-range macros) and
-    `where` an extra condition on the facts."""
-    code, name = _UNIT_COLUMNS[by]
+    `where` an extra condition on the facts (`columns`: the unit's code and
+    name expressions instead of `by`'s)."""
+    code, name = columns or _UNIT_COLUMNS[by]
     return f"""
 SELECT
     unit_code,
@@ -225,6 +228,38 @@ def report_rows(
         elif by is UnitKind.LEVEL:
             name = LEVEL_NAMES[Level(code)]
         rows.append(period_row(code, name, counts, processing_seconds, calendar))
+    return rows
+
+
+# One group per recorded (commune, agency, area): what "as today's units" maps.
+_SEP = "'\\x1F'"  # a control character no code or name holds
+_RECORDED_UNITS = (
+    f"concat({_COMMUNE_CODE}, {_SEP}, agency_code, {_SEP}, district_code)",
+    f"concat({_COMMUNE_NAME}, {_SEP}, agency_name, {_SEP}, {_AREA_NAME})",
+)
+
+
+def recorded_units_rows(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    calendar: WorkingCalendar,
+    agency: str | None = None,
+) -> list[tuple[RecordedUnits, PeriodRow]]:
+    """The period's counts per recorded (agency, commune, area), for
+    `streams.rules.units.rows_as_units` to map to today's units."""
+    only = "" if agency is None else f"agency_code = {sql_string(agency)}"
+    sql = period_counts_sql(
+        sql_time(start), sql_time(end), UnitKind.AGENCY, only, columns=_RECORDED_UNITS
+    )
+    rows = []
+    for code, name, *counts, processing_seconds in engine.rows(sql):
+        commune, agency_code, area = code.split("\x1f")
+        commune_name, agency_name, area_name = name.split("\x1f")
+        recorded = RecordedUnits(
+            (agency_code, agency_name), (commune, commune_name), (area, area_name)
+        )
+        rows.append((recorded, period_row(code, name, counts, processing_seconds, calendar)))
     return rows
 
 

@@ -28,8 +28,10 @@ Decisions (the spec is silent on these):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, Self, TypeVar
 
 from schemas.events import LOCAL_TZ, DossierEvent, Level
 from schemas.units import UnitDirectory, UnitRecord
@@ -155,11 +157,74 @@ class UnitView:
     def area(self, received: DossierEvent) -> Unit:
         if self.directory is None or self.at is None:
             return area_of(received, self.directory)
-        for code in (commune_of(received)[0], received.agency_code or ""):
+        return self._today_area(commune_of(received)[0], received.agency_code or "") or area_of(
+            received, self.directory
+        )
+
+    def _today_area(self, commune: str, agency: str) -> Unit | None:
+        for code in (commune, agency):
             area = _area(self._today(code))
             if area is not None:
                 return area
-        return area_of(received, self.directory)
+        return None
+
+    def units(self, recorded: RecordedUnits) -> RecordedUnits:
+        """A stored row's recorded agency, commune and area as this view names
+        them (the same rule as `agency`, `commune` and `area` of an event; an
+        area not mappable stays the recorded one, the district columns)."""
+        if self.directory is None or self.at is None:
+            return recorded
+        agency, commune = recorded.agency, recorded.commune
+        today_agency, today_commune = self._today(agency[0]), self._today(commune[0])
+        return RecordedUnits(
+            agency if today_agency is None else (today_agency.code, today_agency.name),
+            commune if today_commune is None else (today_commune.code, today_commune.name),
+            self._today_area(commune[0], agency[0]) or recorded.area,
+        )
 
 
 AS_RECORDED = UnitView()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedUnits:
+    """The agency, commune and area a group of dossiers was recorded under
+    (as a stored fact row names them: `commune_of`, `recorded_area`)."""
+
+    agency: Unit
+    commune: Unit
+    area: Unit
+
+
+class _Row(Protocol):
+    unit_code: str
+    unit_name: str
+
+    def add(self, other: Self) -> None: ...
+
+
+R = TypeVar("R", bound=_Row)
+
+
+def regroup(rows: Iterable[tuple[Unit, R]]) -> list[R]:
+    """Rows renamed to their new unit, the rows of one unit summed into the
+    first (`add`), ordered by unit code as a period report is."""
+    out: dict[str, R] = {}
+    for (code, name), row in rows:
+        if code in out:
+            out[code].add(row)
+        else:
+            row.unit_code, row.unit_name = code, name
+            out[code] = row
+    return [out[code] for code in sorted(out)]
+
+
+def rows_as_units(
+    rows: Iterable[tuple[RecordedUnits, R]],
+    view: UnitView,
+    pick: Callable[[RecordedUnits], Unit],
+) -> list[R]:
+    """Report rows counted per recorded (agency, commune, area) → the rows of
+    the units `view` names (today's units: counts of merged units summed under
+    the unit that took over), `pick` choosing agency, commune or area."""
+    return regroup((pick(view.units(recorded)), row) for recorded, row in rows)

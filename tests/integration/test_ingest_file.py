@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from ingest.publish import RecordPublisher
 from ingest.record_history import SqliteRecords
-from ingest.sync import UnitDirectory
+from ingest.sync import read_unit_directory
 from motcua import app
 from schemas.settings import Settings
 from streams.kafka.clients import make_producer
@@ -98,7 +98,7 @@ def test_confirm_knows_the_acknowledged_offsets(broker, tmp_path: Path) -> None:
     producer = make_producer(settings)
     store = SqliteRecords(tmp_path / "records.sqlite")
     publisher = RecordPublisher(
-        settings, producer, store, UnitDirectory.from_file(UNITS), stage="ingest file"
+        settings, producer, store, read_unit_directory(UNITS), stage="ingest file"
     )
     seen_at = datetime(2026, 5, 6, 16, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     for n in range(1, 201):  # 200 dossiers, 3 events each, over the topic's partitions

@@ -36,7 +36,7 @@ from ingest.poll import (
 )
 from ingest.publish import RecordPublisher
 from ingest.record_history import SqliteRecords
-from ingest.sync import UnitDirectory, parse_record
+from ingest.sync import parse_record, read_unit_directory
 from motcua import app
 from schemas.settings import Settings
 from streams.kafka.clients import make_producer
@@ -354,7 +354,7 @@ def test_the_endless_loop_reports_a_bad_page_and_polls_on(broker, tmp_path: Path
     )
     store = SqliteRecords(tmp_path / "records.sqlite")
     producer = make_producer(settings)
-    directory = UnitDirectory.from_file(UNITS)
+    directory = read_unit_directory(UNITS)
     publisher = RecordPublisher(settings, producer, store, directory, "ingest poll", "tinh")
     page = {"items": [_record(D2, 2, "20260504100000")], "next_cursor": "c1"}
     script = {

@@ -45,7 +45,7 @@ from typer.testing import CliRunner
 from ingest.publish import RecordPublisher
 from ingest.record_history import SqliteRecords
 from ingest.serve import RECORDS_PATH, AccessLogger, make_app, publisher_thread
-from ingest.sync import UnitDirectory
+from ingest.sync import UnitDirectory, read_unit_directory
 from motcua import app
 from schemas.settings import Settings
 from streams.kafka.clients import make_producer
@@ -225,7 +225,7 @@ def serving(bootstrap: str, tmp_path: Path, **producer_overrides: Any) -> Iterat
     executor = publisher_thread()
     store = executor.submit(SqliteRecords, tmp_path / f"records-{run}.sqlite").result()
     producer = make_producer(config, **producer_overrides)
-    directory = UnitDirectory.from_file(UNITS)
+    directory = read_unit_directory(UNITS)
     publisher = RecordPublisher(config, producer, store, directory, stage="ingest serve")
     application = make_app(publisher, TOKEN, MAX_BODY, HCM, executor=executor)
     try:
@@ -553,7 +553,7 @@ def test_fuzz_arbitrary_bodies_and_headers_never_5xx(served: Served) -> None:
 
 def test_store_opened_in_another_thread_fails_at_startup(tmp_path: Path) -> None:
     store = SqliteRecords(tmp_path / "r.sqlite")  # this thread, not the app's
-    publisher = RecordPublisher(Settings(), None, store, UnitDirectory({}), stage="ingest serve")
+    publisher = RecordPublisher(Settings(), None, store, UnitDirectory(), stage="ingest serve")
     application = make_app(publisher, TOKEN, MAX_BODY, HCM)
     with pytest.raises(RuntimeError, match="executor thread"), LiveServer(application):
         pass

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ingest import file_import
 from ingest.publish import RecordPublisher
 from ingest.record_history import SqliteRecords
-from ingest.sync import UnitDirectory
+from ingest.sync import read_unit_directory
 from motcua import app
 from schemas.settings import Settings
 from streams.kafka.clients import make_producer
@@ -228,7 +228,7 @@ def test_progress_is_reported_per_chunk_of_rows(broker, tmp_path: Path, monkeypa
     store = SqliteRecords(tmp_path / "records.sqlite")
     producer = make_producer(settings)
     publisher = RecordPublisher(
-        settings, producer, store, UnitDirectory.from_file(UNITS), stage="ingest file"
+        settings, producer, store, read_unit_directory(UNITS), stage="ingest file"
     )
     calls: list[tuple[int, int]] = []
     try:

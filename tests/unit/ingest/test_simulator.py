@@ -34,7 +34,7 @@ from ingest.simulator.truth import (
     period_totals,
     write_totals_csv,
 )
-from ingest.sync import LastRecords, UnitDirectory, convert, parse_record
+from ingest.sync import LastRecords, attribute, convert, parse_record, read_unit_directory
 from motcua import app
 from reports.render import write_records_csv
 from schemas.events import Channel, DossierEvent, EventType, Level, parse_event
@@ -331,7 +331,7 @@ def test_canonical_events_reproduce_the_truth(as_of: datetime) -> None:
 
 def test_sync_records_reproduce_the_truth() -> None:
     run = may(Format.SYNC)
-    directory = UnitDirectory.from_data(run.sim.province.directory())
+    directory = run.sim.province.unit_history()
     store = LastRecords()
     events: dict[str, list[DossierEvent]] = defaultdict(list)
     for item in run.outputs:
@@ -498,10 +498,10 @@ def test_simulate_command_writes_outputs_the_report_agrees_with(tmp_path: Path) 
     sim = Simulation(date(2026, 5, 4), date(2026, 5, 16), Knobs(seed=7), CAL)
     expected = [line_of(item) for item in sim.stream(Format.EVENTS)]
     assert out["ev.jsonl"].read_bytes().splitlines() == expected
-    directory = UnitDirectory.from_file(out["units.json"])
+    directory = read_unit_directory(out["units.json"])
     # every unit of either shape (METRICS.md §8): the old units and the two-tier ones
     assert len(directory) == len(sim.province.units) > len(build_units())
-    assert all(directory.resolve(u.code, None).mapped for u in sim.province.units)
+    assert all(attribute(directory, u.code, None, sim.start_at).mapped for u in sim.province.units)
     truths = [orjson.loads(line) for line in out["truth.jsonl"].read_bytes().splitlines()]
     assert {x["dossier_id"] for x in truths} == {
         e.dossier_id for e in map(parse_event, expected) if e.type is EventType.RECEIVED

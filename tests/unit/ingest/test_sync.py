@@ -18,10 +18,12 @@ from ingest.sync import (
     SyncRecord,
     UnitDirectory,
     advance,
+    attribute,
     convert,
     infer_level,
     parse_record,
     parse_records,
+    read_unit_directory,
     record_events,
 )
 from schemas.events import LOCAL_TZ, DossierEvent, Level, parse_event
@@ -30,7 +32,7 @@ from streams.rules.lifecycle import Standing, dossier_state
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sync"
 DOSSIER = "H44.100-240524-0001"
-DIRECTORY = UnitDirectory.from_file(FIXTURES / "units.json")
+DIRECTORY = read_unit_directory(FIXTURES / "units.json")
 CAL = WorkingCalendar()
 
 # A record as a provincial system pushes it, at status 2 (received), with the
@@ -77,6 +79,9 @@ RECEIVED = {
     "level": "commune",
     "district_code": "H44.D01",
     "district_name": "Thành phố Việt Trì",
+    # a commune unit's own dossier: that commune (METRICS.md §8; no MaXa in BASE)
+    "commune_code": "H44.100",
+    "commune_name": "UBND Phường Việt Trì",
     "procedure_code": "1.003003",
     "procedure_name": "Đăng ký biến động đất đai",
     "field_code": "DD",
@@ -651,6 +656,8 @@ def test_unknown_unit_still_converts_with_guessed_attributes() -> None:
             "agency_code": "H44.110",
             "agency_name": "UBND xã Sơn Vi, huyện Lâm Thao",
             "level": "commune",
+            "commune_code": "H44.110",
+            "commune_name": "UBND xã Sơn Vi, huyện Lâm Thao",
             "district_code": UNMAPPED_DISTRICT_CODE,
             "district_name": UNMAPPED_DISTRICT_NAME,
         }
@@ -659,7 +666,7 @@ def test_unknown_unit_still_converts_with_guessed_attributes() -> None:
 
 def test_unknown_unit_without_name_uses_its_code() -> None:
     record = rec(MaHoSo="H44.999-240524-0001", DonViXuLy=None)
-    unit = DIRECTORY.resolve(record.agency_code, record.unit_name)
+    unit = attribute(DIRECTORY, record.agency_code, record.unit_name, SEEN)
     assert (unit.agency_name, unit.level, unit.mapped) == ("H44.999", Level.PROVINCE, False)
     assert "H44.999" not in DIRECTORY and "H44.100" in DIRECTORY and len(DIRECTORY) == 2
 
@@ -684,7 +691,9 @@ def test_level_inferred_from_unit_name(name: str | None, level: str) -> None:
 
 
 def test_directory_from_mapping_and_bad_entries() -> None:
-    directory = UnitDirectory.from_data(
+    # the old shape as a mapping {code: {...}} still reads (one directory class:
+    # schemas.units.UnitDirectory; such a unit is valid always, area = district)
+    directory = UnitDirectory.from_rows(
         {
             "H44.12": {
                 "agency_name": "Sở TN&MT",
@@ -694,11 +703,93 @@ def test_directory_from_mapping_and_bad_entries() -> None:
             }
         }
     )
-    assert directory.resolve("H44.12", "ignored").agency_name == "Sở TN&MT"
+    assert attribute(directory, "H44.12", "ignored", SEEN).agency_name == "Sở TN&MT"
     with pytest.raises(ValueError):
-        UnitDirectory({"H44.1": {"agency_name": "X", "level": "village"}})
-    with pytest.raises(ValueError, match="agency_code"):
-        UnitDirectory.from_data([{"agency_name": "X"}])
+        UnitDirectory.from_rows({"H44.1": {"agency_name": "X", "level": "village"}})
+    with pytest.raises((ValueError, KeyError)):
+        UnitDirectory.from_rows([{"agency_name": "X"}])
+
+
+# --- the versioned directory across 1 July 2025 (METRICS.md §8) -------------------
+
+TWO_TIER = UnitDirectory.from_rows(
+    [
+        {"code": "H44.12", "name": "Sở Tài nguyên và Môi trường", "kind": "department",
+         "area_code": "H44.D00", "area_name": "Cấp tỉnh", "valid_to": "2025-07-01",
+         "successor": "H44.40"},
+        {"code": "H44.40", "name": "Sở Nông nghiệp và Môi trường", "kind": "department",
+         "area_code": "H44.D00", "area_name": "Cấp tỉnh", "valid_from": "2025-07-01"},
+        {"code": "H44.100", "name": "UBND Phường Việt Trì", "kind": "commune",
+         "area_code": "H44.D01", "area_name": "Thành phố Việt Trì", "valid_to": "2025-07-01",
+         "successor": "H44.500"},
+        {"code": "H44.101", "name": "UBND Phường Nông Trang", "kind": "commune",
+         "area_code": "H44.D01", "area_name": "Thành phố Việt Trì", "valid_to": "2025-07-01",
+         "successor": "H44.500"},
+        {"code": "H44.500", "name": "UBND phường Việt Trì (mới)", "kind": "commune",
+         "area_code": "H44.K1", "area_name": "Khu vực Việt Trì", "valid_from": "2025-07-01"},
+    ]
+)  # fmt: skip
+
+
+def received_of(directory: UnitDirectory, **changes: Any) -> DossierEvent:
+    events = record_events(None, rec(**changes), directory, seen_at=local("2025-08-01T09:00"))
+    return next(e for e in events if e.type == "received")
+
+
+def test_before_the_reform_the_area_is_the_district() -> None:
+    e = received_of(TWO_TIER, MaHoSo="H44.100-250624-0001", NgayTiepNhan="20250624081500")
+    assert (e.agency_name, e.level, e.district_code, e.district_name) == (
+        "UBND Phường Việt Trì", "commune", "H44.D01", "Thành phố Việt Trì",
+    )  # fmt: skip
+    assert (e.commune_code, e.commune_name) == ("H44.100", "UBND Phường Việt Trì")
+
+
+def test_after_the_reform_the_area_is_the_directorys_area_of_the_commune() -> None:
+    own = received_of(TWO_TIER, MaHoSo="H44.500-250702-0001", NgayTiepNhan="20250702081500")
+    assert (own.commune_code, own.district_code, own.district_name) == (
+        "H44.500", "H44.K1", "Khu vực Việt Trì",
+    )  # fmt: skip
+    # a department's dossier for a commune (MaXa): the commune's area, not the department's
+    dept = received_of(
+        TWO_TIER, MaHoSo="H44.40-250702-0001", NgayTiepNhan="20250702081500",
+        MaXa="H44.500", TenXa="Phường Việt Trì",
+    )  # fmt: skip
+    assert (dept.agency_name, dept.level) == ("Sở Nông nghiệp và Môi trường", "province")
+    assert (dept.commune_code, dept.commune_name, dept.district_code) == (
+        "H44.500", "Phường Việt Trì", "H44.K1",
+    )  # fmt: skip
+    # MaXa of a commune merged by then: its successor's area; no TenXa: the directory's name
+    old = received_of(
+        TWO_TIER, MaHoSo="H44.40-250702-0002", NgayTiepNhan="20250702081500", MaXa="H44.101"
+    )
+    assert (old.commune_code, old.commune_name, old.district_code) == (
+        "H44.101", "UBND Phường Nông Trang", "H44.K1",
+    )  # fmt: skip
+    # without a commune: the department's own area
+    plain = received_of(TWO_TIER, MaHoSo="H44.40-250702-0003", NgayTiepNhan="20250702081500")
+    assert (plain.commune_code, plain.district_code) == (None, "H44.D00")
+
+
+def test_a_merged_units_late_record_still_resolves_to_its_own_version() -> None:
+    # received before the reform, but H44.12's version ended on 1 July: as of receipt
+    e = received_of(TWO_TIER, MaHoSo="H44.12-250630-0001", NgayTiepNhan="20250630160000")
+    assert (e.agency_name, e.district_code) == ("Sở Tài nguyên và Môi trường", "H44.D00")
+    # a record dated after its unit ended keeps the unit (its last version), not "unmapped"
+    late = attribute(TWO_TIER, "H44.12", None, local("2025-07-03T08:00"))
+    assert (late.mapped, late.agency_name) == (True, "Sở Tài nguyên và Môi trường")
+
+
+def test_the_versioned_csv_shape_reads(tmp_path: Path) -> None:
+    path = tmp_path / "units.csv"
+    path.write_text(
+        "code,name,kind,parent,area_code,area_name,valid_from,valid_to,successor\n"
+        "H44.500,UBND phường Việt Trì,commune,,H44.K1,Khu vực Việt Trì,2025-07-01,,\n",
+        encoding="utf-8",
+    )
+    directory = read_unit_directory(path)
+    assert attribute(directory, "H44.500", None, local("2025-07-02T08:00")).district_code == (
+        "H44.K1"
+    )
 
 
 # --- the stored record ------------------------------------------------------------

@@ -146,8 +146,13 @@ def test_vneid(value: Any, expected: bool) -> None:
 
 
 def test_without_a_commune_the_receipt_names_none() -> None:
-    [received] = events_of(PLAIN)
+    # no MaXa: a department's receipt names no commune; a commune unit's own
+    # dossier names that commune (METRICS.md §8, the rule of issue #17)
+    department = PLAIN | {"MaHoSo": "H44.12-240524-0001"}
+    [received] = events_of(department)
     assert (received.commune_code, received.commune_name) == (None, None)
+    [own] = events_of(PLAIN)
+    assert (own.agency_code, own.level) == (own.commune_code, "commune")
 
 
 def test_a_malformed_component_list_rejects_the_record_naming_the_field() -> None:
