@@ -20,7 +20,6 @@ from streams.rules.calendar import working_calendar
 if TYPE_CHECKING:
     from ingest.publish import RecordPublisher
     from ingest.sync import UnitDirectory
-    from streams.rules.units import UnitView
 
 
 def engine_for(settings: Settings, role: str):
@@ -46,10 +45,12 @@ def unit_directory(path: Path):
         ) from None
 
 
-def unit_view(units: UnitsAs, directory: Path | None, end: datetime) -> UnitView:
+def unit_view(units: UnitsAs, directory: Path | None, end: datetime):
     """How a report names agency, commune and area: as recorded (with the
     directory, if given, for the area of two-tier dossiers), or as the units
     valid on the period's last day (`end` exclusive), through successors."""
+    from streams.rules.units import UnitView
+
     loaded = None if directory is None else unit_directory(directory)
     if units is UnitsAs.RECORDED:
         return UnitView.as_recorded(loaded)

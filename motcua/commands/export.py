@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
@@ -25,10 +26,12 @@ from motcua.options import (
 )
 from motcua.root import report_source, unit_view
 from reports.render import write_records_csv
+from reports.sources import ReportSource
 from reports.tables import BY_TITLE
 from schemas.settings import Settings
 from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
+from streams.rules.units import UnitView
 
 export_app = typer.Typer(help="Xuất hồ sơ minh chứng (sổ tính Excel, CSV tiếng Việt).")
 
@@ -87,15 +90,9 @@ def export_monthly(
             progress.advance(task)
         province = province_total(rows.rows(start, end, UnitKind.PROVINCE, unit), settings)
         progress.advance(task)
-        trend = []
-        for y, m in months:
-            bounds = month_bounds(y, m, working_calendar(settings))
-            if trend_view is not None and unit is not None:
-                total = unit_total(rows.rows(*bounds, UnitKind.AGENCY, units=trend_view), unit)
-            else:
-                total = province_total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
-            trend.append((f"{y:04d}-{m:02d}", total))
-            progress.advance(task)
+        trend = monthly_trend(
+            rows, months, settings, unit, trend_view, lambda: progress.advance(task)
+        )
     if not any(tables.values()):
         what = f"của cơ quan {unit} " if unit else ""
         raise no_data(rows, f"{what}trong tháng {month}", settings)
@@ -128,6 +125,31 @@ def export_monthly(
         f"{province.finished_total} đã giải quyết, tỷ lệ đúng hạn {rate} · "
         f"nguồn: {evidence.source}"
     )
+
+
+def monthly_trend(
+    rows: ReportSource,
+    months: list[tuple[int, int]],
+    settings: Settings,
+    unit: str | None = None,
+    today: UnitView | None = None,
+    step: Callable[[], object] = lambda: None,
+) -> list[tuple[str, PeriodRow]]:
+    """(YYYY-MM, row) per month: the province's, or `unit`'s. With `today`
+    (units valid at the last month's end) a unit's months before a merger
+    are the sums of the units it took over (METRICS.md §8)."""
+    from streams.clickhouse.rollups import month_bounds
+
+    trend = []
+    for y, m in months:
+        bounds = month_bounds(y, m, working_calendar(settings))
+        if today is not None and unit is not None:
+            total = unit_total(rows.rows(*bounds, UnitKind.AGENCY, units=today), unit)
+        else:
+            total = province_total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
+        trend.append((f"{y:04d}-{m:02d}", total))
+        step()
+    return trend
 
 
 def unit_total(rows: list[PeriodRow], unit: str) -> PeriodRow:

@@ -4,7 +4,7 @@ progress and histories the workers resume from, and the period report in SQL."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from schemas.events import Level
@@ -235,7 +235,8 @@ def report_rows(
 _SEP = "'\\x1F'"  # a control character no code or name holds
 _RECORDED_UNITS = (
     f"concat({_COMMUNE_CODE}, {_SEP}, agency_code, {_SEP}, district_code)",
-    f"concat({_COMMUNE_NAME}, {_SEP}, agency_name, {_SEP}, {_AREA_NAME})",
+    f"concat({_COMMUNE_NAME}, {_SEP}, agency_name, {_SEP}, {_AREA_NAME}, {_SEP}, "
+    "toString(toUnixTimestamp(received_at)))",  # argMax: the group's latest receipt
 )
 
 
@@ -255,9 +256,12 @@ def recorded_units_rows(
     rows = []
     for code, name, *counts, processing_seconds in engine.rows(sql):
         commune, agency_code, area = code.split("\x1f")
-        commune_name, agency_name, area_name = name.split("\x1f")
+        commune_name, agency_name, area_name, latest = name.split("\x1f")
         recorded = RecordedUnits(
-            (agency_code, agency_name), (commune, commune_name), (area, area_name)
+            (agency_code, agency_name),
+            (commune, commune_name),
+            (area, area_name),
+            datetime.fromtimestamp(int(latest), UTC),
         )
         rows.append((recorded, period_row(code, name, counts, processing_seconds, calendar)))
     return rows

@@ -180,6 +180,7 @@ class UnitView:
             agency if today_agency is None else (today_agency.code, today_agency.name),
             commune if today_commune is None else (today_commune.code, today_commune.name),
             self._today_area(commune[0], agency[0]) or recorded.area,
+            recorded.latest,
         )
 
 
@@ -189,11 +190,13 @@ AS_RECORDED = UnitView()
 @dataclass(frozen=True, slots=True)
 class RecordedUnits:
     """The agency, commune and area a group of dossiers was recorded under
-    (as a stored fact row names them: `commune_of`, `recorded_area`)."""
+    (as a stored fact row names them: `commune_of`, `recorded_area`), and the
+    group's latest receipt (a unit is named as on its latest receipt)."""
 
     agency: Unit
     commune: Unit
     area: Unit
+    latest: datetime | None = None
 
 
 class _Row(Protocol):
@@ -206,16 +209,20 @@ class _Row(Protocol):
 R = TypeVar("R", bound=_Row)
 
 
-def regroup(rows: Iterable[tuple[Unit, R]]) -> list[R]:
+def regroup(rows: Iterable[tuple[Unit, R, datetime | None]]) -> list[R]:
     """Rows renamed to their new unit, the rows of one unit summed into the
-    first (`add`), ordered by unit code as a period report is."""
+    first (`add`) and named as the row of the latest receipt (else the first),
+    ordered by unit code as a period report is."""
     out: dict[str, R] = {}
-    for (code, name), row in rows:
+    named_at: dict[str, datetime] = {}
+    for (code, name), row, latest in rows:
         if code in out:
             out[code].add(row)
         else:
-            row.unit_code, row.unit_name = code, name
             out[code] = row
+            row.unit_code, row.unit_name = code, name
+        if latest is not None and (code not in named_at or latest > named_at[code]):
+            out[code].unit_name, named_at[code] = name, latest
     return [out[code] for code in sorted(out)]
 
 
@@ -227,4 +234,4 @@ def rows_as_units(
     """Report rows counted per recorded (agency, commune, area) → the rows of
     the units `view` names (today's units: counts of merged units summed under
     the unit that took over), `pick` choosing agency, commune or area."""
-    return regroup((pick(view.units(recorded)), row) for recorded, row in rows)
+    return regroup((pick(view.units(recorded)), row, recorded.latest) for recorded, row in rows)

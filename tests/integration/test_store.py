@@ -104,3 +104,35 @@ def test_watch_reads_back_facts_that_raise_the_same_alerts(migrated) -> None:
     ]
     assert got.hotspots == want.hotspots
     assert got.due_soon == want.due_soon
+
+
+def test_report_as_todays_units_from_sql_equals_the_rule(migrated) -> None:
+    """METRICS.md §8: the stored rows of recorded units, mapped through the
+    directory's successors, equal the rule on the dossiers (2025 dossiers of
+    merged communes, loaded beside the 2026 province: no period overlaps)."""
+    from reports.sources import ClickHouseSource, FileSource
+    from streams.rules.units import UnitView
+    from tests.unit.rules.test_units_rows import HISTORIES
+    from tests.unit.rules.units_fixture import DIRECTORY
+
+    events = [e for history in HISTORIES for e in history]
+    load_facts(migrated, events, datetime(2026, 11, 2, tzinfo=UTC))
+    stored = ClickHouseSource(migrated, CAL, ("H44", "Tỉnh Phú Thọ"))
+    offline = FileSource([], CAL, ("H44", "Tỉnh Phú Thọ"), print, events=events)
+    periods = [
+        (datetime(2025, 6, 1, tzinfo=TZ), datetime(2025, 7, 1, tzinfo=TZ)),
+        (datetime(2025, 7, 1, tzinfo=TZ), datetime(2025, 8, 1, tzinfo=TZ)),
+        (datetime(2025, 6, 1, tzinfo=TZ), datetime(2025, 8, 1, tzinfo=TZ)),
+    ]
+    for start, end in periods:
+        for at in (end, datetime(2026, 2, 1, tzinfo=TZ)):
+            view = UnitView.as_units_at(DIRECTORY, at)
+            for by in (UnitKind.AGENCY, UnitKind.COMMUNE, UnitKind.AREA):
+                want = offline.rows(start, end, by, units=view)
+                got = stored.rows(start, end, by, units=view)
+                assert [r.as_record() for r in got] == [r.as_record() for r in want], (
+                    start,
+                    at,
+                    by,
+                )
+                assert len(got) > 0
