@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     hotspot_window_days: int = 30
     hotspot_min_total: int = 20
     hotspot_every_minutes: float = 60.0  # hotspots are evaluated on this grid
+    # the cells the watch runs (METRICS.md §5, §8): (field, district) — which
+    # from 1 July 2025 holds the area ingest gives — and (field, commune);
+    # "area" names the same place as district but apart (own ids and records)
+    hotspot_cells: list[Literal["district", "area", "commune"]] = ["district", "commune"]
     alertmanager_url: str = ""  # e.g. http://127.0.0.1:9093; empty = do not push
     board_url: str = ""  # linked from each alert (Grafana's alerts board)
     # -- ClickHouse (native protocol); the writer may insert, the reader only read

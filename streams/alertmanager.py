@@ -1,7 +1,8 @@
 """Inspector alerts (streams.rules.alerts) as Prometheus Alertmanager v2 alerts.
 
-Labels carry what routing needs (kind, severity, agency, district, field,
-dossier_id); annotations carry the Vietnamese summary and description. Only
+Labels carry what routing needs (kind, severity, agency, district, area,
+commune, field, dossier_id; `district` stays the area, so district routes
+keep working after 1 July 2025); annotations carry the Vietnamese summary and description. Only
 attribution, codes, due and lateness go in: never the applicant's data.
 """
 
@@ -23,6 +24,8 @@ def to_alertmanager(a: InspectorAlert, tz: tzinfo, board_url: str = "") -> dict:
         "severity": severity,
         "agency": a.agency_code,
         "district": a.district_code,
+        "area": a.area_code,  # METRICS.md §8: the district before 1 July 2025
+        "commune": a.commune_code,
         "field": a.field_code,
         "dossier_id": a.dossier_id,
         "alert_key": a.key,

@@ -68,6 +68,10 @@ def alert_message(a: InspectorAlert, tz: tzinfo) -> bytes:
             "dossier_id": a.dossier_id or None,
             "agency_code": a.agency_code or None,
             "district_code": a.district_code or None,
+            "commune_code": a.commune_code or None,  # METRICS.md §8
+            "commune_name": a.commune_name or None,
+            "area_code": a.area_code or None,
+            "area_name": a.area_name or None,
             "field_code": a.field_code or None,
             "procedure_code": a.procedure_code or None,
             "due": a.due.isoformat() if a.due else None,
@@ -144,7 +148,7 @@ class Watcher:
         if span is None:
             return None
         # the open hotspots as stored, each step: another worker may have led meanwhile
-        tracker = await self.sink.acall(lambda e: stored_tracker(e, self.config.hotspots))
+        tracker = await self.sink.acall(lambda e: stored_tracker(e, self.config))
         start = watch_window_start(span.since, self.config)
         facts = await self.sink.acall(lambda e: read_watch_facts(e, start, span.until))
         result = await asyncio.get_running_loop().run_in_executor(

@@ -17,8 +17,9 @@ from streams.clickhouse.rows import FACT_COLUMNS, stored_time
 from streams.clickhouse.sql import DATABASE, NEVER, Engine, sql_string, sql_time
 from streams.rules.alerts import InspectorAlert, summary
 from streams.rules.facts import Change, DossierFacts, DueInForce
-from streams.rules.hotspots import HotspotChange, HotspotTracker
+from streams.rules.hotspots import CellKind, HotspotChange, HotspotWatch
 from streams.rules.lifecycle import Outcome, Standing
+from streams.rules.watch import WatchConfig
 
 ALERT_COLUMNS = (
     "alert_id",
@@ -33,6 +34,8 @@ ALERT_COLUMNS = (
     "due",
     "hours_late",
     "summary",
+    "commune_code",  # migration 0012
+    "area_code",
 )
 HOTSPOT_COLUMNS = (
     "hotspot_id",
@@ -44,6 +47,7 @@ HOTSPOT_COLUMNS = (
     "cell_late",
     "wilson_lower",
     "baseline",
+    "cell_kind",  # migration 0012: district, area or commune (older rows: district)
 )
 SEVERITY = {"overdue": "critical", "overdue_reminder": "critical"}
 
@@ -142,6 +146,8 @@ def alert_row(a: InspectorAlert, tz: tzinfo) -> tuple:
         stored_time(a.due),
         a.hours_late,
         summary(a, tz),
+        a.commune_code,
+        a.area_code,
     )
 
 
@@ -156,15 +162,18 @@ def hotspot_row(c: HotspotChange) -> tuple:
         c.late,
         c.wilson_lower,
         c.baseline,
+        c.cell_kind.value,
     )
 
 
-def stored_tracker(engine: Engine, tracker_config) -> HotspotTracker:
-    """The open hotspots as stored: a restarted watch does not re-open them."""
+def stored_tracker(engine: Engine, config: WatchConfig) -> HotspotWatch:
+    """The open hotspots as stored, per cell kind: a restarted watch does not
+    re-open them."""
+    cell = "(cell_kind, field_code, district_code)"
     rows = engine.rows(
         f"SELECT {', '.join(HOTSPOT_COLUMNS)} FROM {DATABASE}.hotspots FINAL "
-        "WHERE (field_code, district_code) IN (SELECT field_code, district_code "
-        f"FROM {DATABASE}.hotspots FINAL GROUP BY field_code, district_code "
+        f"WHERE {cell} IN (SELECT cell_kind, field_code, district_code "
+        f"FROM {DATABASE}.hotspots FINAL GROUP BY cell_kind, field_code, district_code "
         "HAVING argMax(state, at) = 'opened')"
     )
     changes = [
@@ -178,10 +187,11 @@ def stored_tracker(engine: Engine, tracker_config) -> HotspotTracker:
             wilson_lower=lower,
             baseline=baseline,
             hotspot_id=ident,
+            cell_kind=CellKind(kind),
         )
-        for ident, state, at, field, district, total, late, lower, baseline in rows
+        for ident, state, at, field, district, total, late, lower, baseline, kind in rows
     ]
-    return HotspotTracker.from_changes(changes, tracker_config)
+    return config.hotspot_watch(changes)
 
 
 # -- the watch's position -----------------------------------------------------------

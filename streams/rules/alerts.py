@@ -34,6 +34,11 @@ class InspectorAlert:
     field_name: str = ""
     procedure_code: str = ""
     procedure_name: str = ""
+    commune_code: str = ""  # METRICS.md §8: the dossier's (or hotspot's) commune
+    commune_name: str = ""
+    area_code: str = ""  # the district before 1 July 2025, the area after
+    area_name: str = ""
+    two_tier: bool = False  # from 1 July 2025: no districts, texts say khu vực, xã/phường
     due: datetime | None = None
     hours_late: float = 0.0
     detail: str = ""  # e.g. a hotspot's counts
@@ -44,6 +49,26 @@ def _when(t: datetime | None, tz: tzinfo) -> str:
     return "—" if t is None else f"{t.astimezone(tz):%H:%M %d/%m/%Y}"
 
 
+def _place(a: InspectorAlert) -> str:
+    """Where a dossier belongs, in the words of its time."""
+    if not a.two_tier:
+        return f"huyện: {a.district_name or a.district_code}"
+    place = f"khu vực: {a.area_name or a.area_code or a.district_name or a.district_code}"
+    if a.commune_code:
+        place += f"; xã/phường: {a.commune_name or a.commune_code}"
+    return place
+
+
+def _hotspot_place(a: InspectorAlert) -> tuple[str, str]:
+    """(word, name) of a hotspot's place: a commune cell, an area cell (or a
+    district cell of two-tier time), else a district."""
+    if a.commune_code:
+        return "xã/phường", a.commune_name or a.commune_code
+    if a.two_tier:
+        return "khu vực", a.area_name or a.district_name or a.area_code or a.district_code
+    return "huyện", a.district_name or a.district_code
+
+
 def summary(a: InspectorAlert, tz: tzinfo) -> str:
     if a.kind == "due_soon":
         return f"Hồ sơ {a.dossier_id} sắp đến hạn ({_when(a.due, tz)})"
@@ -51,19 +76,26 @@ def summary(a: InspectorAlert, tz: tzinfo) -> str:
         return f"Hồ sơ {a.dossier_id} đã quá hạn {a.hours_late:.1f} giờ làm việc"
     if a.kind == "integrity":
         return f"Hồ sơ {a.dossier_id}: {a.detail.split(':', 1)[0]}"
-    return f"Điểm nóng trễ hạn: lĩnh vực {a.field_name} tại {a.district_name}"
+    word, name = _hotspot_place(a)
+    where = name if word == "huyện" else f"{word} {name}"  # a district's name says "huyện"
+    return f"Điểm nóng trễ hạn: lĩnh vực {a.field_name} tại {where}"
 
 
 def description(a: InspectorAlert, tz: tzinfo) -> str:
     if a.kind == "hotspot":
-        return f"{a.detail} Lĩnh vực: {a.field_name}; huyện: {a.district_name}."
+        word, name = _hotspot_place(a)
+        return f"{a.detail} Lĩnh vực: {a.field_name}; {word}: {name}."
     if a.kind == "integrity":
+        where = f"huyện: {a.district_code}"
+        if a.two_tier:
+            where = f"khu vực: {a.area_code or a.district_code}"
+            where += f"; xã/phường: {a.commune_code}" if a.commune_code else ""
         return (
             f"{a.detail} Thủ tục: {a.procedure_code}; lĩnh vực: {a.field_code}; "
-            f"đơn vị: {a.agency_code}; huyện: {a.district_code}."
+            f"đơn vị: {a.agency_code}; {where}."
         )
     return (
         f"Thủ tục: {a.procedure_name or a.procedure_code} ({a.procedure_code}); "
         f"lĩnh vực: {a.field_name}; đơn vị: {a.agency_name} ({a.agency_code}); "
-        f"huyện: {a.district_name}; hạn giải quyết: {_when(a.due, tz)}."
+        f"{_place(a)}; hạn giải quyết: {_when(a.due, tz)}."
     )

@@ -25,13 +25,16 @@ Decisions (the spec is silent on these):
   the cell itself included (the province's ratio, not a Wilson bound); a
   field with no dossiers has no baseline and no hotspot.
 - "Above baseline" is strict: lower bound > baseline.
+- The live watch runs several kinds at once (`HotspotWatch`); every change
+  says its `cell_kind`, and a kind's tracker is restored from its own
+  records only (stored rows before migration 0012 are district cells).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -178,6 +181,7 @@ class HotspotChange:
     wilson_lower: float
     baseline: float
     hotspot_id: str  # shared by an "opened" record and the "closed" that ends it
+    cell_kind: CellKind = CellKind.DISTRICT  # what district_code holds (area, commune)
 
 
 def hotspot_id(cell: Cell, opened_at: datetime, by: CellKind = CellKind.DISTRICT) -> str:
@@ -213,9 +217,11 @@ class HotspotTracker:
         cls, changes: Iterable[HotspotChange], config: HotspotConfig | None = None
     ) -> HotspotTracker:
         """Rebuild from stored records: a cell is open if its latest record is "opened"."""
+        config = config or HotspotConfig()
         latest: dict[Cell, HotspotChange] = {}
         for c in sorted(changes, key=lambda c: (c.at, c.kind == "closed")):
-            latest[(c.field_code, c.district_code)] = c
+            if c.cell_kind is config.by:
+                latest[(c.field_code, c.district_code)] = c
         return cls({cell: c.at for cell, c in latest.items() if c.kind == "opened"}, config)
 
     @property
@@ -252,6 +258,7 @@ class HotspotTracker:
                     wilson_lower=wilson_lower_bound(counts.late, counts.total, self.config.z),
                     baseline=baselines.get(cell[0], 0.0),
                     hotspot_id=ident,
+                    cell_kind=self.config.by,
                 )
             )
         return changes
@@ -261,3 +268,34 @@ class HotspotTracker:
         start = self.config.window_start(as_of)
         cells = cell_counts(facts, start, as_of, self.config.by, self.units)
         return self.evaluate(cells, field_baselines(cells), as_of)
+
+
+class HotspotWatch:
+    """One tracker per cell kind the watch runs (METRICS.md §8: by default
+    district and commune cells; see `streams.rules.watch.watch_config`), as
+    one tracker: `update` gives every kind's changes, district first."""
+
+    def __init__(self, trackers: Iterable[HotspotTracker]) -> None:
+        self.trackers = tuple(trackers)
+
+    @classmethod
+    def from_changes(
+        cls,
+        changes: Iterable[HotspotChange],
+        config: HotspotConfig | None = None,
+        kinds: Iterable[CellKind] = (CellKind.DISTRICT,),
+    ) -> HotspotWatch:
+        config, stored = config or HotspotConfig(), list(changes)
+        return cls(
+            HotspotTracker.from_changes(stored, replace(config, by=kind)) for kind in kinds
+        )
+
+    @classmethod
+    def of(
+        cls, config: HotspotConfig | None = None, kinds: Iterable[CellKind] = (CellKind.DISTRICT,)
+    ) -> HotspotWatch:
+        return cls.from_changes((), config, kinds)
+
+    def update(self, facts: Iterable[DossierFacts], as_of: datetime) -> list[HotspotChange]:
+        kept = list(facts)
+        return [c for tracker in self.trackers for c in tracker.update(kept, as_of)]

@@ -26,9 +26,16 @@ from streams.rules.alerts import InspectorAlert
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.deadlines import Alert, AlertConfig, alerts_between
 from streams.rules.facts import DossierFacts, due_in_force, standing_at
-from streams.rules.hotspots import HotspotChange, HotspotConfig, HotspotTracker
+from streams.rules.hotspots import (
+    CellKind,
+    HotspotChange,
+    HotspotConfig,
+    HotspotTracker,
+    HotspotWatch,
+)
 from streams.rules.integrity import FINDING_NAMES_VI, Finding, FindingKind
 from streams.rules.lifecycle import Standing
+from streams.rules.units import commune_of, is_two_tier, recorded_area
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,12 @@ class WatchConfig:
     alerts: AlertConfig = field(default_factory=AlertConfig)
     hotspots: HotspotConfig = field(default_factory=HotspotConfig)
     hotspot_every: timedelta = timedelta(hours=1)
+    # the cell kinds the live watch runs (settings.hotspot_cells; METRICS.md §8)
+    hotspot_kinds: tuple[CellKind, ...] = (CellKind.DISTRICT,)
+
+    def hotspot_watch(self, changes: Iterable[HotspotChange] = ()) -> HotspotWatch:
+        """A tracker per kind, restored from stored `changes` (open cells stay open)."""
+        return HotspotWatch.from_changes(changes, self.hotspots, self.hotspot_kinds)
 
 
 def watch_config(settings: Settings) -> WatchConfig:
@@ -49,6 +62,7 @@ def watch_config(settings: Settings) -> WatchConfig:
             window_days=settings.hotspot_window_days, min_total=settings.hotspot_min_total
         ),
         hotspot_every=timedelta(minutes=settings.hotspot_every_minutes),
+        hotspot_kinds=tuple(dict.fromkeys(CellKind(k) for k in settings.hotspot_cells)),
     )
 
 
@@ -61,6 +75,7 @@ class WatchStep:
 
 def deadline_alert(alert: Alert, facts: DossierFacts) -> InspectorAlert:
     r = facts.received
+    commune, area = commune_of(r), recorded_area(r)
     return InspectorAlert(
         kind=alert.kind,
         key=alert.alert_key,
@@ -74,26 +89,48 @@ def deadline_alert(alert: Alert, facts: DossierFacts) -> InspectorAlert:
         field_name=r.field_name or "",
         procedure_code=r.procedure_code or "",
         procedure_name=r.procedure_name or "",
+        commune_code=commune[0],
+        commune_name=commune[1] if commune[0] else "",
+        area_code=area[0],
+        area_name=area[1] if area[0] else "",
+        two_tier=is_two_tier(r.at),
         due=alert.due,
         hours_late=alert.hours_late,
     )
 
 
 def hotspot_alert(change: HotspotChange, names: dict[str, str]) -> InspectorAlert:
-    """An opened hotspot fires; a closed one resolves the same alert (same key)."""
+    """An opened hotspot fires; a closed one resolves the same alert (same key).
+
+    A commune cell's alert carries the commune and, for routing, its area in
+    the district fields (the area its latest dossier was recorded under); a
+    district or area cell's carries the place as district and area.
+    """
     share = change.late / change.total if change.total else 0.0
     detail = (
         f"{change.late}/{change.total} hồ sơ trễ hạn ({share:.0%}); cận dưới Wilson "
         f"{change.wilson_lower:.0%} so với tỷ lệ trễ toàn tỉnh của lĩnh vực {change.baseline:.0%}."
     )
+    place = change.district_code
+    if change.cell_kind is CellKind.COMMUNE:
+        area = names.get(f"area-of:{place}", "")
+        commune = (place, names.get(f"commune:{place}", place))
+    else:
+        area, commune = place, ("", "")
+    area_name = names.get(area, area)
     return InspectorAlert(
         kind="hotspot",
         key=f"hotspot|{change.hotspot_id}",
         at=change.at,
-        district_code=change.district_code,
-        district_name=names.get(change.district_code, change.district_code),
+        district_code=area,
+        district_name=area_name,
         field_code=change.field_code,
         field_name=names.get(change.field_code, change.field_code),
+        commune_code=commune[0],
+        commune_name=commune[1],
+        area_code=area,
+        area_name=area_name,
+        two_tier=is_two_tier(change.at),
         detail=detail,
         ends_at=change.at if change.kind == "closed" else None,
     )
@@ -170,13 +207,21 @@ def grid_instants(
 
 
 def _names(facts: Iterable[DossierFacts]) -> dict[str, str]:
+    """Names of fields and districts/areas by code; `commune:X` the commune's
+    name and `area-of:X` its area (as on its latest dossier)."""
     names: dict[str, str] = {}
+    latest: dict[str, datetime] = {}
     for f in facts:
         r = f.received
         if r.field_code and r.field_name:
             names.setdefault(r.field_code, r.field_name)
         if r.district_code and r.district_name:
             names.setdefault(r.district_code, r.district_name)
+        code, name = commune_of(r)
+        if code and (code not in latest or r.at > latest[code]):
+            latest[code] = r.at
+            names[f"commune:{code}"] = name
+            names[f"area-of:{code}"] = r.district_code or ""
     return names
 
 
@@ -184,7 +229,7 @@ def watch_step(
     facts: list[DossierFacts],
     since: datetime,
     until: datetime,
-    tracker: HotspotTracker,
+    tracker: HotspotTracker | HotspotWatch,
     cal: WorkingCalendar,
     config: WatchConfig,
 ) -> WatchStep:

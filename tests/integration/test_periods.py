@@ -81,7 +81,7 @@ def test_migration_fills_them_from_facts_stored_before_it(fresh, tmp_path: Path)
     rows = [fact_row(f, NOW)[:before] for f in facts]
     engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS[:before], rows)
 
-    assert migrate(engine) == [6, 7, 8, 9, 10, 11]
+    assert migrate(engine) == [6, 7, 8, 9, 10, 11, 12]
     assert_reports_match_offline(engine, EVENTS)
     still_open = sum(f.end_at is None for f in facts)
     assert 0 < still_open < len(facts)
