@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas.settings import Settings
-from streams.clickhouse.queries import active_facts_sql, period_counts_sql
+from streams.clickhouse.queries import active_facts_sql, period_counts_sql, unit_columns
 from streams.clickhouse.rows import UNIT_KINDS
 from streams.clickhouse.sql import DATABASE
 from streams.rules.calendar import working_calendar
@@ -39,10 +39,19 @@ class Local:
         return cls(settings.timezone, int(calendar.day_length.total_seconds()))
 
 
-# Template variables: one value, or '' for all (allValue); the fact column
-# each filters on comes from the units the workers record (streams.clickhouse.rows).
-_LABELS = {"district": "Huyện", "agency": "Đơn vị", "field": "Lĩnh vực", "level": "Cấp"}
-VARIABLES = {name: (label, UNIT_KINDS[name][0]) for name, label in _LABELS.items()}
+# Template variables: one value, or '' for all (allValue); the values come from
+# the units the workers record (streams.clickhouse.rows.UNIT_KINDS), each filters
+# on its unit's code as the reports read it (commune: a commune's own dossiers too).
+_LABELS = {
+    "district": "Huyện",
+    "area": "Khu vực",  # METRICS.md §8: the district before 1 July 2025
+    "commune": "Xã/phường",
+    "agency": "Đơn vị",
+    "field": "Lĩnh vực",
+    "level": "Cấp",
+}
+assert set(_LABELS) == set(UNIT_KINDS)
+VARIABLES = {name: (label, unit_columns(UnitKind(name))[0]) for name, label in _LABELS.items()}
 FILTER = " AND ".join(
     f"('${{{name}}}' = '' OR {code} = '${{{name}}}')" for name, (_, code) in VARIABLES.items()
 )

@@ -158,23 +158,38 @@ UNIT_KINDS = {
     "agency": ("agency_code", "agency_name"),
     "field": ("field_code", "field_name"),
     "level": ("level", "level"),
+    # METRICS.md §8: the area is the district fields (the area ingest gives
+    # from 1 July 2025); a commune is commune_code, else a commune-level agency
+    "area": ("district_code", "district_name"),
+    "commune": ("commune_code", "commune_name"),
 }
 _UNIT_INDEX = {
     kind: (FACT_COLUMNS.index(code), FACT_COLUMNS.index(name))
     for kind, (code, name) in UNIT_KINDS.items()
 }
 _UPDATED_AT = FACT_COLUMNS.index("updated_at")
+_LEVEL = FACT_COLUMNS.index("level")
+_AGENCY = _UNIT_INDEX["agency"]
+
+
+def _unit(row: tuple, kind: str) -> tuple[str, str]:
+    code_at, name_at = _UNIT_INDEX[kind]
+    code = row[code_at]
+    if kind == "level":
+        return code, LEVEL_NAMES[Level(code)] if code else ""
+    if kind == "commune" and not code and row[_LEVEL] == Level.COMMUNE.value:
+        return row[_AGENCY[0]], row[_AGENCY[1]]  # a commune's own dossier
+    return code, row[name_at] or code
 
 
 def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
     """One `units` row per (kind, code) named in fact rows; the latest name wins."""
     latest: dict[tuple[str, str], tuple] = {}
     for row in fact_rows:
-        for kind, (code_at, name_at) in _UNIT_INDEX.items():
-            code = row[code_at]
+        for kind in UNIT_KINDS:
+            code, name = _unit(row, kind)
             if not code:
                 continue
-            name = LEVEL_NAMES[Level(code)] if kind == "level" else row[name_at]
             seen = latest.get((kind, code))
             if seen is None or row[_UPDATED_AT] >= seen[3]:
                 latest[(kind, code)] = (kind, code, name, row[_UPDATED_AT])

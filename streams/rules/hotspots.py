@@ -286,9 +286,7 @@ class HotspotWatch:
         kinds: Iterable[CellKind] = (CellKind.DISTRICT,),
     ) -> HotspotWatch:
         config, stored = config or HotspotConfig(), list(changes)
-        return cls(
-            HotspotTracker.from_changes(stored, replace(config, by=kind)) for kind in kinds
-        )
+        return cls(HotspotTracker.from_changes(stored, replace(config, by=kind)) for kind in kinds)
 
     @classmethod
     def of(

@@ -228,12 +228,17 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             )
             assert stored == expected
             hotspots = engine.rows(
-                f"SELECT state, field_code, district_code, at, cell_total, cell_late "
-                f"FROM {DATABASE}.hotspots FINAL"
+                f"SELECT cell_kind, state, field_code, district_code, at, cell_total, cell_late "
+                f"FROM {DATABASE}.hotspots FINAL ORDER BY cell_kind"
             )
-            assert hotspots == [("opened", "DD", "H44.D01", local(4, 9), 5, 5)]
-            on_topic = topic_values(broker.bootstrap, alerts_topic, len(expected) + 1)
-            assert len(on_topic) == len(expected) + 1  # and the hotspot
+            # the watch runs district and commune cells (issue #17, settings.hotspot_cells):
+            # the late dossiers are all Phường Việt Trì's (H44.100) own, so both open
+            assert hotspots == [
+                ("commune", "opened", "DD", "H44.100", local(4, 9), 5, 5),
+                ("district", "opened", "DD", "H44.D01", local(4, 9), 5, 5),
+            ]
+            on_topic = topic_values(broker.bootstrap, alerts_topic, len(expected) + 2)
+            assert len(on_topic) == len(expected) + 2  # and the two hotspots
 
             by_receiver: dict[str, set[tuple[str, str]]] = {}
             for receiver, body in posted:
