@@ -6,6 +6,10 @@ on time (`totalOnTime`: finished early/on time + in progress within due +
 waiting on time); ratio = on time / judged. Ours are the same quantities of
 the II.06a row, so the two line up unit by unit. Differences in the judged
 count are usually sync gaps (dossiers the portal never received).
+
+Since 1 July 2025 the portal's units are departments (level PROVINCE) and
+communes (level COMMUNE); with the unit directory (`through_directory`) our
+rows of merged units count under the portal unit that took them over.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from typing import Any
 
 import orjson
 
+from schemas.units import UnitDirectory
 from streams.rules.period import PeriodRow
+from streams.rules.units import regroup
 
 
 class PortalFormatError(ValueError):
@@ -181,6 +187,40 @@ def _compare(portal: PortalUnit, ours: PeriodRow) -> list[str]:
         for what, a, b in pairs
         if Decimal(a) != (Decimal(0) if b is None else Decimal(b))
     ]
+
+
+def portal_unit_of(code: str, portal_codes: set[str], directory: UnitDirectory) -> str:
+    """The portal unit our recorded unit `code` counts under: itself when the
+    portal lists it, else the first of its successors the portal lists (a
+    merged commune's dossiers count at the commune that took it over); else
+    itself (it shows as missing at the portal)."""
+    seen: set[str] = set()
+    current: str | None = code
+    while current is not None and current not in seen:
+        if current in portal_codes:
+            return current
+        seen.add(current)
+        versions = directory.versions(current)
+        current = versions[-1].successor if versions else None
+    return code
+
+
+def through_directory(
+    our_rows: Sequence[PeriodRow], portal_units: Sequence[PortalUnit], directory: UnitDirectory
+) -> list[PeriodRow]:
+    """Our rows per recorded unit → per portal unit (AGENCY or COMMUNE) through
+    the unit directory's successors; the rows of one portal unit summed."""
+    codes = {u.code for u in portal_units}
+    names = {u.code: u.name for u in portal_units}
+    copies = [PeriodRow(r.unit_code, r.unit_name) for r in our_rows]
+    for copy, row in zip(copies, our_rows, strict=True):
+        copy.add(row)
+    keyed = []
+    for row in copies:
+        code = portal_unit_of(row.unit_code, codes, directory)
+        name = row.unit_name if code == row.unit_code else names.get(code, code)
+        keyed.append(((code, name), row, None))
+    return regroup(keyed)
 
 
 def reconcile(

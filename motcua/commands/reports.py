@@ -305,6 +305,14 @@ def reconcile(
         Path | None,
         typer.Option(help="Danh mục TTHC (JSON hoặc CSV) cho mẫu số của bảng điểm (--scorecard)."),
     ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--directory",
+            help="Danh mục đơn vị có đơn vị kế thừa: hồ sơ của đơn vị đã sáp nhập được cộng vào "
+            "đơn vị (sở, xã/phường) kế thừa mà Cổng liệt kê.",
+        ),
+    ] = None,
 ) -> None:
     """Our 766 progress figures per unit beside the national portal's, with differences;
     with --scorecard, every indicator and group we compute beside the portal's figures."""
@@ -347,6 +355,11 @@ def reconcile(
     agencies = rows.rows(start, end, UnitKind.AGENCY)
     if not agencies:
         raise no_data(rows, f"trong tháng {month}", settings)
+    if directory is not None:
+        from motcua.root import unit_directory
+        from reports.reconcile import through_directory
+
+        agencies = through_directory(agencies, children, unit_directory(directory))
     province = rows.rows(start, end, UnitKind.PROVINCE)
     province = [replace(r, unit_code=parent.code) for r in province]
     lines = compare([parent], province) + compare(children, agencies)

@@ -20,6 +20,7 @@ from streams.rules.calendar import WorkingCalendar
 from streams.rules.integrity import FINDING_NAMES_VI, integrity_findings
 from streams.rules.lifecycle import Standing, dossier_state
 from streams.rules.period import UnitKind, period_report
+from streams.rules.units import commune_of, recorded_area
 from tests.conftest import load_facts
 from tests.histories import TZ, random_province
 
@@ -104,6 +105,11 @@ def test_filter_lists_are_the_units_received(loaded) -> None:
         expected["agency"][e.agency_code] = e.agency_name
         expected["field"][e.field_code] = e.field_name
         expected["level"][e.level.value] = level_names[e.level.value]
+        # issue #17: the area is the district fields; the commune as the reports name it
+        expected["area"][e.district_code] = e.district_name
+        commune = commune_of(e)
+        if commune[0]:
+            expected["commune"][commune[0]] = commune[1]
     for variable in BOARDS["toan-tinh"](LOCAL)["templating"]["list"]:
         listed = run(loaded, variable["query"])
         want = expected[variable["name"]]
@@ -182,7 +188,15 @@ def test_overdue_list_is_what_the_rules_say_now(loaded) -> None:
     assert got == overdue and overdue
 
 
-def test_hotspot_cells_count_finished_in_range_and_open_at_end(loaded) -> None:
+@pytest.mark.parametrize(
+    ("title", "place"),
+    [
+        ("Tỷ lệ trễ hạn theo lĩnh vực × huyện", lambda r: r.district_name),
+        ("Tỷ lệ trễ hạn theo lĩnh vực × khu vực", lambda r: recorded_area(r)[1]),
+        ("Tỷ lệ trễ hạn theo lĩnh vực × xã/phường", lambda r: commune_of(r)[1]),
+    ],
+)
+def test_hotspot_cells_count_finished_in_range_and_open_at_end(loaded, title, place) -> None:
     engine = loaded
     expected: Counter = Counter()
     late: Counter = Counter()
@@ -190,10 +204,11 @@ def test_hotspot_cells_count_finished_in_range_and_open_at_end(loaded) -> None:
         in_range = s.end_at is not None and s.end_at >= START
         open_now = s.standing in (Standing.WITHIN_DUE, Standing.OVERDUE)
         if in_range or open_now:
-            cell = (s.received.field_name, s.received.district_name)
+            cell = (s.received.field_name, place(s.received))
             expected[cell] += 1
             late[cell] += s.standing in (Standing.LATE, Standing.OVERDUE)
-    sql = by_title("diem-nong", "Tỷ lệ trễ hạn theo lĩnh vực × huyện")["targets"][0]["rawSql"]
+    assert len(expected) > 3
+    sql = by_title("diem-nong", title)["targets"][0]["rawSql"]
     got = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in run(engine, sql)}
     assert got == {cell: (expected[cell], late[cell]) for cell in expected}
 
