@@ -33,7 +33,11 @@ class _RateColumn(ProgressColumn):
 
 StateOption = Annotated[Path, typer.Option(help="Nơi lưu bản ghi cuối của mỗi hồ sơ (SQLite).")]
 UnitsOption = Annotated[
-    Path, typer.Option(help="Danh mục đơn vị (JSON), ví dụ deploy/ingest/units.example.json.")
+    Path,
+    typer.Option(
+        help="Danh mục đơn vị (JSON hoặc CSV), ví dụ deploy/ingest/units.example.json, hoặc "
+        "có hiệu lực và đơn vị kế thừa: deploy/ingest/units-history.example.json."
+    ),
 ]
 
 
