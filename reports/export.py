@@ -26,6 +26,12 @@ SHEETS = {
     UnitKind.FIELD: "Theo lĩnh vực",
     UnitKind.DISTRICT: "Theo huyện",
 }
+# sheets `export monthly --by` adds (METRICS.md §8: two-tier units)
+EXTRA_SHEETS = {
+    UnitKind.AREA: "Theo khu vực",
+    UnitKind.COMMUNE: "Theo xã, phường",  # "/" is not allowed in a sheet title
+}
+SHEET_NAMES = SHEETS | EXTRA_SHEETS
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def write_monthly_workbook(evidence: MonthlyEvidence, path: Path) -> None:
     book = Workbook()
     _cover(book.active, evidence)
     for kind, rows in evidence.tables.items():
-        _table(book.create_sheet(SHEETS[kind]), rows, evidence.province, unit_labels(kind))
+        _table(book.create_sheet(SHEET_NAMES[kind]), rows, evidence.province, unit_labels(kind))
     _charts(book.create_sheet("Biểu đồ"), evidence)
     _findings(book.create_sheet(FINDINGS_SHEET), evidence.findings)
     book.save(path)
@@ -99,7 +105,7 @@ def _cover(sheet, evidence: MonthlyEvidence) -> None:
         ("Tiến độ giải quyết 766 (%)", _number(p.progress_ratio_766)),
         ("Điểm tiến độ 766 (/20)", _number(p.progress_score_766)),
     ]
-    lines += [(f"Số dòng — {SHEETS[k]}", len(rows)) for k, rows in evidence.tables.items()]
+    lines += [(f"Số dòng — {SHEET_NAMES[k]}", len(rows)) for k, rows in evidence.tables.items()]
     lines.append((f"Số dòng — {FINDINGS_SHEET}", len(evidence.findings)))
     lines.append(("Mã kiểm tra SHA-256 (số liệu các biểu, dạng CSV)", checksum(evidence)))
     for label, value in lines:

@@ -36,6 +36,11 @@ from streams.rules.units import UnitView
 export_app = typer.Typer(help="Xuất hồ sơ minh chứng (sổ tính Excel, CSV tiếng Việt).")
 
 
+class ExtraSheet(StrEnum):
+    AREA = "area"
+    COMMUNE = "commune"
+
+
 class ExportFormat(StrEnum):
     XLSX = "xlsx"
     CSV = "csv"
@@ -43,7 +48,8 @@ class ExportFormat(StrEnum):
 
 @export_app.command(
     "monthly",
-    help="Biểu II.06a của tháng theo cơ quan, lĩnh vực và huyện, kèm tỷ lệ 766, biểu đồ "
+    help="Biểu II.06a của tháng theo cơ quan, lĩnh vực và huyện (--by: thêm khu vực, "
+    "xã/phường), kèm tỷ lệ 766, biểu đồ "
     "và trang bìa (kỳ, thời điểm chốt, nguồn, số dòng, mã kiểm tra).",
 )
 def export_monthly(
@@ -57,6 +63,13 @@ def export_monthly(
     events: EventsOption = None,
     units: UnitsOption = UnitsAs.RECORDED,
     directory: DirectoryOption = None,
+    by: Annotated[
+        list[ExtraSheet] | None,
+        typer.Option(
+            "--by",
+            help="Thêm biểu theo khu vực (area) hoặc xã/phường (commune); lặp lại cho cả hai.",
+        ),
+    ] = None,
 ) -> None:
     """The month's Biểu II.06a per agency, field and district, with a cover sheet.
 
@@ -67,6 +80,8 @@ def export_monthly(
     from rich.progress import Progress
 
     from reports.export import SHEETS, MonthlyEvidence, write_monthly_workbook
+
+    kinds = [*SHEETS, *(UnitKind(k.value) for k in dict.fromkeys(by or ()))]
     from reports.integrity import finding_record
     from streams.clickhouse.rollups import month_bounds
 
@@ -83,9 +98,9 @@ def export_monthly(
         for back in range(11, -1, -1)
     ]
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("Tổng hợp số liệu", total=len(SHEETS) + 1 + len(months))
+        task = progress.add_task("Tổng hợp số liệu", total=len(kinds) + 1 + len(months))
         tables = {}
-        for kind in SHEETS:
+        for kind in kinds:
             tables[kind] = rows.rows(start, end, kind, unit, units=view)
             progress.advance(task)
         province = province_total(rows.rows(start, end, UnitKind.PROVINCE, unit), settings)
@@ -116,7 +131,7 @@ def export_monthly(
         with output.open("w", encoding="utf-8-sig", newline="") as out:
             records = [r.as_record() for r in [*tables[UnitKind.AGENCY], province]]
             write_records_csv(CSV_COLUMNS, records, out)
-    counts = ", ".join(f"{len(tables[k])} {BY_TITLE[k].removeprefix('theo ')}" for k in SHEETS)
+    counts = ", ".join(f"{len(tables[k])} {BY_TITLE[k].removeprefix('theo ')}" for k in tables)
     rate = "—" if province.on_time_rate is None else f"{province.on_time_rate}%"
     say(
         f"Đã ghi {output}: tháng {evidence.month}"

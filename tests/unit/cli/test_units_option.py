@@ -160,3 +160,26 @@ def test_the_trend_across_the_reform_sums_the_predecessors() -> None:
     recorded = monthly_trend(source, months, Settings(), "H44.125")
     # as recorded, the former unit's trend stops at the reform
     assert [r.received_total for _, r in recorded] == [1, 1, 0]
+
+
+def test_export_monthly_adds_sheets_by_area_and_commune(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    events, directory = files(tmp_path)
+    out = tmp_path / "july.xlsx"
+    result = CliRunner().invoke(
+        app,
+        ["export", "monthly", "--month", "2025-07", "--output", str(out), "--events",
+         str(events), "--by", "commune", "--by", "area", "--directory", str(directory)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    assert book.sheetnames[1:6] == [
+        "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Theo xã, phường", "Theo khu vực",
+    ]  # fmt: skip
+    communes = list(book["Theo xã, phường"].iter_rows(values_only=True))
+    assert communes[0][:2] == ("Mã xã/phường", "Xã/phường")
+    # X01's two (k1, k2) and X04's one (k3), then the province row
+    assert [(r[0], r[3]) for r in communes[2:]] == [("X01", 2), ("X04", 1), ("ALL", 3)]
+    areas = list(book["Theo khu vực"].iter_rows(values_only=True))
+    assert [(r[0], r[3]) for r in areas[2:]] == [("B01", 1), ("H44.D04", 2), ("ALL", 3)]
