@@ -136,3 +136,31 @@ def test_report_as_todays_units_from_sql_equals_the_rule(migrated) -> None:
                     by,
                 )
                 assert len(got) > 0
+
+
+def test_hotspot_records_of_every_cell_kind_restore_their_trackers(migrated) -> None:
+    """Migration 0012: a hotspot row says its cell kind; each kind's tracker is
+    restored from its own open cells (a district and a commune cell share no
+    state even when their codes do)."""
+    from streams.clickhouse.alerts import HOTSPOT_COLUMNS, hotspot_row, stored_tracker
+    from streams.clickhouse.sql import DATABASE
+    from streams.rules.hotspots import CellKind, HotspotChange, HotspotConfig
+    from streams.rules.watch import WatchConfig
+
+    at = datetime(2025, 9, 1, 2, tzinfo=UTC)
+
+    def change(kind: CellKind, place: str, state: str = "opened") -> HotspotChange:
+        return HotspotChange(state, "DD", place, at, 5, 5, 0.56, 0.5, f"{kind}:{place}", kind)
+
+    rows = [change(CellKind.COMMUNE, "X1"), change(CellKind.DISTRICT, "H44.D01"),
+            change(CellKind.AREA, "K9")]  # fmt: skip
+    migrated.insert(f"{DATABASE}.hotspots", HOTSPOT_COLUMNS, [hotspot_row(c) for c in rows])
+    config = WatchConfig(
+        hotspots=HotspotConfig(min_total=5), hotspot_kinds=(CellKind.DISTRICT, CellKind.COMMUNE)
+    )
+    watch = stored_tracker(migrated, config)
+    open_cells = {t.config.by: set(t.open_cells) for t in watch.trackers}
+    assert open_cells[CellKind.COMMUNE] == {("DD", "X1")}
+    assert ("DD", "H44.D01") in open_cells[CellKind.DISTRICT]
+    assert ("DD", "X1") not in open_cells[CellKind.DISTRICT]
+    assert CellKind.AREA not in open_cells  # not run: its record stays, unused
