@@ -9,7 +9,7 @@ Two input shapes are read:
 - the versioned shape: `code, name, kind, parent, area (code + name),
   valid_from, valid_to, successor` (JSON objects, nested `area` or flat
   `area_code`/`area_name`; or CSV with the flat columns);
-- the shape ingest reads today (`ingest.sync.UnitDirectory`): a list of
+- the old shape (ingest's directory files before issue #17): a list of
   `{agency_code, agency_name, level, district_code, district_name}` or a
   mapping `{code: {...}}`. Such a row has no validity and no successor: it is
   valid always, its area is its district, its kind follows its level.

@@ -128,7 +128,7 @@ def history_path(units: Path) -> Path:
 
 
 def write_units(path: Path, sim: Simulation) -> None:
-    """The unit directory, as `ingest.sync.UnitDirectory.from_file` reads it (every
+    """The unit directory in the old shape, as `ingest.sync.read_unit_directory` reads it (every
     unit of either shape), and beside it the versioned directory with validity and
     successors (`schemas.units.parse_unit_directory` reads it; METRICS.md §8)."""
     _create(path).write_bytes(orjson.dumps(sim.province.directory(), option=orjson.OPT_INDENT_2))

@@ -206,7 +206,7 @@ class Unit:
         return entry
 
     def directory_entry(self) -> dict[str, Any]:
-        """The shape `ingest.sync.UnitDirectory.from_data` reads (a list item)."""
+        """The old directory shape (a list item; `schemas.units` still reads it)."""
         return {
             "agency_code": self.code,
             "agency_name": self.name,
@@ -427,7 +427,7 @@ class Province:
         return [unit for unit in self.units if unit.valid_on(day)]
 
     def directory(self) -> list[dict[str, Any]]:
-        """Every unit in the shape ingest reads today (`ingest.sync.UnitDirectory`)."""
+        """Every unit in the old directory shape (`units.json`; valid always)."""
         return [unit.directory_entry() for unit in self.units]
 
     def unit_history(self) -> UnitDirectory:
