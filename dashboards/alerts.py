@@ -32,13 +32,15 @@ FROM {DATABASE}.alerts FINAL
 WHERE kind IN ('due_soon', 'overdue') AND $__timeFilter(raised_at)
   AND dossier_id IN (SELECT dossier_id FROM {OPEN} WHERE end_at > now())
   AND ('${{district}}' = '' OR district_code = '${{district}}')
+  AND ('${{area}}' = '' OR district_code = '${{area}}')
+  AND ('${{commune}}' = '' OR commune_code = '${{commune}}')
   AND ('${{agency}}' = '' OR agency_code = '${{agency}}')"""
     layout = Layout()
     layout.add(
         table(
-            "Cảnh báo đang mở theo huyện",
+            "Cảnh báo đang mở theo huyện, khu vực",
             f"""
-SELECT district_code AS "Huyện", countIf(kind = 'overdue') AS "Quá hạn",
+SELECT district_code AS "Huyện, khu vực", countIf(kind = 'overdue') AS "Quá hạn",
        countIf(kind = 'due_soon') AS "Sắp đến hạn"
 {open_alerts}
 GROUP BY district_code ORDER BY "Quá hạn" DESC""",
@@ -51,7 +53,8 @@ GROUP BY district_code ORDER BY "Quá hạn" DESC""",
             "Cảnh báo mới nhất",
             f"""
 SELECT raised_at AS "Thời điểm", kind AS "Loại", dossier_id AS "Mã hồ sơ",
-       agency_code AS "Đơn vị", procedure_code AS "Thủ tục", hours_late AS "Số giờ trễ",
+       agency_code AS "Đơn vị", commune_code AS "Xã/phường", procedure_code AS "Thủ tục",
+       hours_late AS "Số giờ trễ",
        summary AS "Nội dung"
 {open_alerts}
 ORDER BY raised_at DESC LIMIT 200""",
