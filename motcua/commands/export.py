@@ -22,10 +22,12 @@ from motcua.options import (
 )
 from motcua.root import report_source
 from reports.render import write_records_csv
+from reports.sources import ClickHouseSource, ReportSource
 from reports.tables import BY_TITLE
 from schemas.settings import Settings
 from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
+from streams.rules.scorecard import UnitScorecard
 
 export_app = typer.Typer(help="Xuất hồ sơ minh chứng (sổ tính Excel, CSV tiếng Việt).")
 
@@ -68,7 +70,7 @@ def export_monthly(
         for back in range(11, -1, -1)
     ]
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("Tổng hợp số liệu", total=len(SHEETS) + 1 + len(months))
+        task = progress.add_task("Tổng hợp số liệu", total=len(SHEETS) + 2 + len(months))
         tables = {}
         for kind in SHEETS:
             tables[kind] = rows.rows(start, end, kind, unit)
@@ -81,6 +83,8 @@ def export_monthly(
             total = province_total(rows.rows(*bounds, UnitKind.PROVINCE, unit), settings)
             trend.append((f"{y:04d}-{m:02d}", total))
             progress.advance(task)
+        scorecard = month_scorecard(rows, start, end, unit)
+        progress.advance(task)
     if not any(tables.values()):
         what = f"của cơ quan {unit} " if unit else ""
         raise no_data(rows, f"{what}trong tháng {month}", settings)
@@ -96,6 +100,7 @@ def export_monthly(
         findings=[
             finding_record(f, working_calendar(settings)) for f in rows.findings(start, end, unit)
         ],
+        scorecard=scorecard,
     )
     if fmt is ExportFormat.XLSX:
         write_monthly_workbook(evidence, output)
@@ -113,6 +118,26 @@ def export_monthly(
         f"{province.finished_total} đã giải quyết, tỷ lệ đúng hạn {rate} · "
         f"nguồn: {evidence.source}"
     )
+
+
+def month_scorecard(
+    rows: ReportSource, start: datetime, end: datetime, unit: str | None
+) -> list[UnitScorecard]:
+    """The month's 766 scorecards: the province's then the agencies' (the unit's
+    alone with --unit). From ClickHouse with the stored procedure catalogue
+    (`motcua catalogue load`), as the board "Chỉ số 766"; from files with §7's
+    stand-ins. The portal-only indicators show as missing."""
+    from streams.clickhouse.scorecard import STORED_CATALOGUE
+
+    def cards(by: UnitKind) -> list[UnitScorecard]:
+        if isinstance(rows, ClickHouseSource):
+            return rows.scorecard(start, end, by, catalogue=STORED_CATALOGUE)
+        return rows.scorecard(start, end, by)
+
+    agencies = cards(UnitKind.AGENCY)
+    if unit is not None:
+        return [c for c in agencies if c.unit_code == unit]
+    return [*cards(UnitKind.PROVINCE), *agencies]
 
 
 def province_total(rows: list[PeriodRow], settings: Settings) -> PeriodRow:
