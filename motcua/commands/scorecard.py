@@ -36,10 +36,12 @@ from motcua.options import (
     source_name,
 )
 from motcua.root import report_source
+from reports.sources import ClickHouseSource
 from reports.tables import BY_TITLE
 from schemas.catalogue import ProcedureCatalogue, parse_catalogue
 from schemas.scoring import DEFAULT_SCORING, ScoringTable, scoring_from_json
 from schemas.settings import Settings
+from streams.clickhouse.scorecard import STORED_CATALOGUE
 from streams.problems import USAGE, Problem
 from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
@@ -209,7 +211,15 @@ def scorecard(
     chosen = choose_source(source, events)
     rows_source = report_source(settings, chosen, events)
     figures = read_portal(portal, table, by, settings.province_code)
-    cards = rows_source.scorecard(start, end, by, catalogue=procedures, table=table, portal=figures)
+    if procedures is None and isinstance(rows_source, ClickHouseSource):
+        # the catalogue `motcua catalogue load` stored (stand-ins where it lists nothing)
+        cards = rows_source.scorecard(
+            start, end, by, catalogue=STORED_CATALOGUE, table=table, portal=figures
+        )
+    else:
+        cards = rows_source.scorecard(
+            start, end, by, catalogue=procedures, table=table, portal=figures
+        )
     if not cards:
         raise no_data(rows_source, f"trong kỳ {from_} đến trước {to}", settings)
     title = f"Bảng điểm 766 — {from_} đến trước {to} — {BY_TITLE[by]}"
@@ -233,7 +243,12 @@ def scorecard(
     if figures is not None:
         given = sum(s.source is ScoreSource.PORTAL for card in cards for s in card.scores)
         published = f"{given} số liệu từ {', '.join(str(p) for p in portal or [])}"
-    listed = f"{catalogue} ({len(procedures)} thủ tục)" if procedures is not None else "không có"
+    if procedures is not None:
+        listed = f"{catalogue} ({len(procedures)} thủ tục)"
+    elif isinstance(rows_source, ClickHouseSource):
+        listed = "danh mục đã lưu trong ClickHouse (motcua catalogue load)"
+    else:
+        listed = "không có"
     say(
         f"{len(cards)} đơn vị {BY_TITLE[by]} · kỳ {from_} đến trước {to} · "
         f"danh mục thủ tục: {listed} · "
