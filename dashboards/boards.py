@@ -16,6 +16,7 @@ from dashboards.alerts import alerts_board
 from dashboards.hotspots import hotspot_board
 from dashboards.panels import VARIABLES, Local
 from dashboards.province import province_board
+from dashboards.scorecard import scorecard_board
 from schemas.settings import Settings
 
 __all__ = ["BOARDS", "JSON_DIR", "VARIABLES", "Local", "render_all", "write_all"]
@@ -27,6 +28,7 @@ BOARDS: dict[str, Callable[[Local], dict[str, Any]]] = {
     "don-vi": agency_board,
     "diem-nong": hotspot_board,
     "canh-bao": alerts_board,
+    "chi-so-766": scorecard_board,
 }
 
 

@@ -15,7 +15,16 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from motcua.commands import boards, export, ingest, pipeline, reports, scorecard, simulate
+from motcua.commands import (
+    boards,
+    catalogue,
+    export,
+    ingest,
+    pipeline,
+    reports,
+    scorecard,
+    simulate,
+)
 from motcua.console import quiet_libraries, say, settings_for_messages
 from streams.problems import explain
 
@@ -50,6 +59,7 @@ app.add_typer(scorecard.app)
 app.add_typer(ingest.ingest_app, name="ingest")
 app.add_typer(boards.dashboards_app, name="dashboards")
 app.add_typer(export.export_app, name="export")
+app.add_typer(catalogue.catalogue_app, name="catalogue")
 app.add_typer(simulate.app)
 app.add_typer(pipeline.services_app, name="services")
 app.add_typer(pipeline.app)

@@ -1,7 +1,8 @@
 """The monthly evidence workbook: Biểu II.06a per agency, field and district,
-the 766 rates, charts, and a cover sheet that lets it stand as evidence
-(period, data cut-off, source, row counts, and a SHA-256 of the data as the
-CSV export writes it, formula-like names neutralised: schemas/cells.py).
+the 766 rates, the 766 scorecard (sheet "Chỉ số 766"), charts, and a cover
+sheet that lets it stand as evidence (period, data cut-off, source, row
+counts, and a SHA-256 of the data as the CSV export writes it, formula-like
+names neutralised: schemas/cells.py).
 
 Pure of I/O except writing the file: the caller hands in the rows.
 """
@@ -13,6 +14,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from reports.integrity import FINDING_COLUMNS, FINDING_LABELS_VI, vietnamese
@@ -20,6 +22,7 @@ from reports.render import write_records_csv
 from reports.tables import unit_labels
 from schemas.cells import append_row, set_cell
 from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
+from streams.rules.scorecard import UnitScorecard
 
 SHEETS = {
     UnitKind.AGENCY: "Theo đơn vị",
@@ -44,6 +47,8 @@ class MonthlyEvidence:
     source: str
     # integrity findings observed in the month (reports.integrity.finding_record)
     findings: Sequence[Mapping[str, object]] = ()
+    # the month's 766 scorecards: the province's, then the agencies' (or the one unit's)
+    scorecard: Sequence[UnitScorecard] = ()
 
 
 def data_csv(evidence: MonthlyEvidence) -> str:
@@ -66,12 +71,37 @@ def write_monthly_workbook(evidence: MonthlyEvidence, path: Path) -> None:
     _cover(book.active, evidence)
     for kind, rows in evidence.tables.items():
         _table(book.create_sheet(SHEET_NAMES[kind]), rows, evidence.province, unit_labels(kind))
+    if evidence.scorecard:
+        _scorecard(book.create_sheet(SCORECARD_SHEET), evidence.scorecard)
     _charts(book.create_sheet("Biểu đồ"), evidence)
     _findings(book.create_sheet(FINDINGS_SHEET), evidence.findings)
     book.save(path)
 
 
 FINDINGS_SHEET = "Dấu hiệu sửa hồ sơ"
+SCORECARD_SHEET = "Chỉ số 766"
+
+
+def _scorecard(sheet, cards: Sequence[UnitScorecard]) -> None:
+    """The scorecard CSV's columns (METRICS.md §7) with the indicator's name and the
+    points lost, Vietnamese headers over the machine names, where each figure
+    came from in words; each unit ends with its total."""
+    from openpyxl.styles import Font
+
+    from reports.scorecard import LABELS_VI, SOURCE_VI, XLSX_COLUMNS, xlsx_records
+
+    sources = {source.value: text for source, text in SOURCE_VI.items()}
+    append_row(sheet, [LABELS_VI[c] for c in XLSX_COLUMNS])
+    append_row(sheet, list(XLSX_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for record in xlsx_records(cards):
+        shown = record | {"source": sources.get(str(record["source"]), record["source"])}
+        append_row(sheet, [_figure(shown[c]) for c in XLSX_COLUMNS])
+        if record["indicator"] == "Tổng":
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+    sheet.freeze_panes = "C3"
 
 
 def _findings(sheet, records: Sequence[Mapping[str, object]]) -> None:
@@ -107,12 +137,20 @@ def _cover(sheet, evidence: MonthlyEvidence) -> None:
     ]
     lines += [(f"Số dòng — {SHEET_NAMES[k]}", len(rows)) for k, rows in evidence.tables.items()]
     lines.append((f"Số dòng — {FINDINGS_SHEET}", len(evidence.findings)))
+    if evidence.scorecard:
+        rows = sum(len(card.scores) for card in evidence.scorecard)
+        lines.append((f"Số dòng — {SCORECARD_SHEET} (không kể dòng tổng)", rows))
     lines.append(("Mã kiểm tra SHA-256 (số liệu các biểu, dạng CSV)", checksum(evidence)))
     for label, value in lines:
         append_row(sheet, [label, value])  # the unit's name and the source come from data
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.column_dimensions["A"].width = 48
     sheet.column_dimensions["B"].width = 70
+
+
+def _figure(value: object) -> object:
+    """Decimals as numbers; texts and blanks as they are."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _number(value: object) -> object:

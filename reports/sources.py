@@ -20,7 +20,7 @@ from schemas.events import DossierEvent
 from schemas.scoring import DEFAULT_SCORING, ScoringTable
 from streams.clickhouse.findings import read_findings
 from streams.clickhouse.queries import recorded_units_rows, report_rows
-from streams.clickhouse.scorecard import active_payloads, read_scorecard
+from streams.clickhouse.scorecard import CatalogueSql, active_payloads, read_scorecard
 from streams.clickhouse.sql import DATABASE, Engine
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.forecast import Forecast
@@ -201,7 +201,7 @@ class ClickHouseSource:
         start: datetime,
         end: datetime,
         by: UnitKind,
-        catalogue: ProcedureCatalogue | None = None,
+        catalogue: ProcedureCatalogue | CatalogueSql | None = None,
         table: ScoringTable = DEFAULT_SCORING,
         portal: PortalFigures | None = None,
     ) -> list[UnitScorecard]:

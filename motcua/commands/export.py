@@ -26,11 +26,12 @@ from motcua.options import (
 )
 from motcua.root import report_source, unit_view
 from reports.render import write_records_csv
-from reports.sources import ReportSource
+from reports.sources import ClickHouseSource, ReportSource
 from reports.tables import BY_TITLE
 from schemas.settings import Settings
 from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, PeriodRow, UnitKind
+from streams.rules.scorecard import UnitScorecard
 from streams.rules.units import UnitView
 
 export_app = typer.Typer(help="Xuất hồ sơ minh chứng (sổ tính Excel, CSV tiếng Việt).")
@@ -98,7 +99,7 @@ def export_monthly(
         for back in range(11, -1, -1)
     ]
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task("Tổng hợp số liệu", total=len(kinds) + 1 + len(months))
+        task = progress.add_task("Tổng hợp số liệu", total=len(kinds) + 2 + len(months))
         tables = {}
         for kind in kinds:
             tables[kind] = rows.rows(start, end, kind, unit, units=view)
@@ -108,6 +109,8 @@ def export_monthly(
         trend = monthly_trend(
             rows, months, settings, unit, trend_view, lambda: progress.advance(task)
         )
+        scorecard = month_scorecard(rows, start, end, unit)
+        progress.advance(task)
     if not any(tables.values()):
         what = f"của cơ quan {unit} " if unit else ""
         raise no_data(rows, f"{what}trong tháng {month}", settings)
@@ -123,6 +126,7 @@ def export_monthly(
         findings=[
             finding_record(f, working_calendar(settings)) for f in rows.findings(start, end, unit)
         ],
+        scorecard=scorecard,
     )
     if fmt is ExportFormat.XLSX:
         write_monthly_workbook(evidence, output)
@@ -170,6 +174,26 @@ def monthly_trend(
 def unit_total(rows: list[PeriodRow], unit: str) -> PeriodRow:
     """The row of `unit` among rows of today's units; an empty one without it."""
     return next((r for r in rows if r.unit_code == unit), PeriodRow(unit, unit))
+
+
+def month_scorecard(
+    rows: ReportSource, start: datetime, end: datetime, unit: str | None
+) -> list[UnitScorecard]:
+    """The month's 766 scorecards: the province's then the agencies' (the unit's
+    alone with --unit). From ClickHouse with the stored procedure catalogue
+    (`motcua catalogue load`), as the board "Chỉ số 766"; from files with §7's
+    stand-ins. The portal-only indicators show as missing."""
+    from streams.clickhouse.scorecard import STORED_CATALOGUE
+
+    def cards(by: UnitKind) -> list[UnitScorecard]:
+        if isinstance(rows, ClickHouseSource):
+            return rows.scorecard(start, end, by, catalogue=STORED_CATALOGUE)
+        return rows.scorecard(start, end, by)
+
+    agencies = cards(UnitKind.AGENCY)
+    if unit is not None:
+        return [c for c in agencies if c.unit_code == unit]
+    return [*cards(UnitKind.PROVINCE), *agencies]
 
 
 def province_total(rows: list[PeriodRow], settings: Settings) -> PeriodRow:

@@ -1,15 +1,17 @@
 """`scorecard`, `forecast`: the 766 scorecard of a period and the month's 2.1 forecast
 (METRICS.md §7), from event files or the pipeline's ClickHouse.
 
-The portal's published figures (`--portal`) are not wired yet: their loader
-(reports/portal766.py) is another change; until then those indicators show
-as missing, never as zero.
+The indicators only the national portal decides (1.x, 3.5, 3.5b, 4.5a, 4.C,
+5.2, 5.3) come from its published figures (`--portal FILE`, repeatable,
+read by reports/portal766.py); without them, or where a file leaves one
+unpublished, they show as missing, never as zero.
 """
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -34,13 +36,16 @@ from motcua.options import (
     source_name,
 )
 from motcua.root import report_source
+from reports.sources import ClickHouseSource
 from reports.tables import BY_TITLE
 from schemas.catalogue import ProcedureCatalogue, parse_catalogue
 from schemas.scoring import DEFAULT_SCORING, ScoringTable, scoring_from_json
 from schemas.settings import Settings
+from streams.clickhouse.scorecard import STORED_CATALOGUE
 from streams.problems import USAGE, Problem
 from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
+from streams.rules.scorecard import Source as ScoreSource
 
 app = typer.Typer()
 
@@ -91,6 +96,60 @@ def read_scoring(path: Path | None) -> ScoringTable:
         ) from None
 
 
+PortalOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--portal",
+        help="Tệp số liệu 766 của Cổng Dịch vụ công quốc gia (cây tiến độ, cây trực tuyến, "
+        "hoặc dạng chung JSON/CSV); lặp lại cho nhiều tệp. Các chỉ số chỉ Cổng chấm "
+        "(1.x, 3.5, 3.5b, 4.5a, 4.C, 5.2, 5.3) lấy điểm từ đây và được cộng vào tổng.",
+    ),
+]
+
+
+def read_portal(
+    paths: list[Path] | None, table: ScoringTable, by: UnitKind, province_code: str
+) -> dict[tuple[str, str], Decimal | None] | None:
+    """The scorecard's `portal` argument from the portal's files (None without any).
+
+    By province, the files' province row (the trees' parent, `PROVINCE_TOTAL`)
+    is the scorecard's province row."""
+    from motcua.commands.reports import PORTAL_FIGURES_EXPECTED
+    from reports.portal766 import (
+        PROVINCE_TOTAL,
+        PortalFigureError,
+        load_portal_figures,
+        merge_portal_figures,
+        portal_points,
+    )
+
+    if not paths:
+        return None
+    check_files(paths, "tệp của Cổng")
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append(
+                load_portal_figures(
+                    path, table=table, on_unknown=lambda m, p=path: say(f"Bỏ qua {p}: {m}")
+                )
+            )
+        except PortalFigureError as exc:
+            raise Problem(f"{path} không dùng được: {exc}", PORTAL_FIGURES_EXPECTED) from None
+    try:
+        figures = merge_portal_figures(*loaded)
+    except PortalFigureError as exc:
+        raise Problem(
+            f"các tệp của Cổng mâu thuẫn nhau: {exc}", "mỗi số liệu chỉ lấy từ một tệp", USAGE
+        ) from None
+    if by is UnitKind.PROVINCE:
+        figures = {
+            (province_code if f.level == PROVINCE_TOTAL else code, indicator): f
+            for (code, indicator), f in figures.items()
+        }
+    return portal_points(figures, table)
+
+
 def print_table(table: Table, output: Path | None) -> None:
     """On a terminal as it is; to a file or a pipe without colours, wide enough not to wrap."""
     if output is not None:
@@ -121,6 +180,7 @@ def scorecard(
         ),
     ] = None,
     scoring: ScoringOption = None,
+    portal: PortalOption = None,
     fmt: Annotated[
         ReportFormat,
         typer.Option(
@@ -150,7 +210,16 @@ def scorecard(
     table = read_scoring(scoring)
     chosen = choose_source(source, events)
     rows_source = report_source(settings, chosen, events)
-    cards = rows_source.scorecard(start, end, by, catalogue=procedures, table=table)
+    figures = read_portal(portal, table, by, settings.province_code)
+    if procedures is None and isinstance(rows_source, ClickHouseSource):
+        # the catalogue `motcua catalogue load` stored (stand-ins where it lists nothing)
+        cards = rows_source.scorecard(
+            start, end, by, catalogue=STORED_CATALOGUE, table=table, portal=figures
+        )
+    else:
+        cards = rows_source.scorecard(
+            start, end, by, catalogue=procedures, table=table, portal=figures
+        )
     if not cards:
         raise no_data(rows_source, f"trong kỳ {from_} đến trước {to}", settings)
     title = f"Bảng điểm 766 — {from_} đến trước {to} — {BY_TITLE[by]}"
@@ -170,11 +239,20 @@ def scorecard(
         print_table(scorecard_table(cards, title), output)
         if output is not None:
             say(f"Đã ghi bảng vào {output}.")
-    listed = f"{catalogue} ({len(procedures)} thủ tục)" if procedures is not None else "không có"
+    published = "chưa có"
+    if figures is not None:
+        given = sum(s.source is ScoreSource.PORTAL for card in cards for s in card.scores)
+        published = f"{given} số liệu từ {', '.join(str(p) for p in portal or [])}"
+    if procedures is not None:
+        listed = f"{catalogue} ({len(procedures)} thủ tục)"
+    elif isinstance(rows_source, ClickHouseSource):
+        listed = "danh mục đã lưu trong ClickHouse (motcua catalogue load)"
+    else:
+        listed = "không có"
     say(
         f"{len(cards)} đơn vị {BY_TITLE[by]} · kỳ {from_} đến trước {to} · "
         f"danh mục thủ tục: {listed} · "
-        "nhóm chỉ số của Cổng (1.x, 3.5, 3.5b, 4.5a, 4.C, 5.2, 5.3): chưa có · "
+        f"nhóm chỉ số của Cổng (1.x, 3.5, 3.5b, 4.5a, 4.C, 5.2, 5.3): {published} · "
         f"nguồn: {source_name(chosen, events)}"
     )
 

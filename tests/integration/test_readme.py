@@ -136,7 +136,8 @@ def test_offline_examples_report_reconcile_export(offline) -> None:
 
     book = load_workbook(repo / ".data" / "august.xlsx")
     assert book.sheetnames == [
-        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ", "Dấu hiệu sửa hồ sơ",
+        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Chỉ số 766", "Biểu đồ",
+        "Dấu hiệu sửa hồ sơ",
     ]  # fmt: skip
     assert said[-1].startswith(f"Đã ghi .data/august.xlsx: tháng 2026-08 — {len(truth)} cơ quan")
     assert "Traceback" not in result.stderr

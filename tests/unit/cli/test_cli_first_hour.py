@@ -76,7 +76,8 @@ def test_events_alone_mean_files_for_export_and_reconcile(events: Path, tmp_path
         f"2 đã giải quyết, tỷ lệ đúng hạn 100.00% · nguồn: {events}"
     )
     assert load_workbook(out).sheetnames == [
-        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ", "Dấu hiệu sửa hồ sơ",
+        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Chỉ số 766", "Biểu đồ",
+        "Dấu hiệu sửa hồ sơ",
     ]  # fmt: skip
     result = run("reconcile", str(PROGRESS), "--month", "2026-05", "--events", str(events),
                  "--format", "csv", env=env)  # fmt: skip

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from motcua import app
+from reports.scorecard import XLSX_COLUMNS
 from streams.rules.period import CSV_COLUMNS
 from tests.unit.cli.test_report_command import EXPECTED, LINES
 
@@ -60,7 +61,8 @@ def _line(row: tuple) -> list[str]:
 def test_workbook_sheets_headers_totals_and_cover(tmp_path: Path) -> None:
     book = load_workbook(_export(tmp_path, "xlsx"))
     assert book.sheetnames == [
-        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Biểu đồ", "Dấu hiệu sửa hồ sơ",
+        "Bìa", "Theo đơn vị", "Theo lĩnh vực", "Theo huyện", "Chỉ số 766", "Biểu đồ",
+        "Dấu hiệu sửa hồ sơ",
     ]  # fmt: skip
     agencies = book["Theo đơn vị"]
     rows = list(agencies.iter_rows(values_only=True))
@@ -98,6 +100,38 @@ def test_workbook_sheets_headers_totals_and_cover(tmp_path: Path) -> None:
     digest = hashlib.sha256(text.getvalue().encode()).hexdigest()
     assert cover["Mã kiểm tra SHA-256 (số liệu các biểu, dạng CSV)"] == digest
     assert len(book["Biểu đồ"]._charts) == 2
+
+
+def test_scorecard_sheet_is_the_scorecard_with_vietnamese_headers(tmp_path: Path) -> None:
+    book = load_workbook(_export(tmp_path, "xlsx"))
+    rows = list(book["Chỉ số 766"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Mã đơn vị", "Tên đơn vị", "Chỉ số", "Tên chỉ số")
+    assert rows[0][-3:] == ("Điểm mất", "Chỉ tiêu (%)", "Nguồn")
+    assert rows[1] == XLSX_COLUMNS
+    sheet = [dict(zip(XLSX_COLUMNS, r, strict=True)) for r in rows[2:]]
+    assert sheet[0]["unit_code"] == "ALL"  # the province first, then the agencies
+    # the same figures as `motcua scorecard` (CSV, METRICS.md §7) for the month
+    for by in ("province", "agency"):
+        result = CliRunner().invoke(app, ["scorecard", "--from", "2026-05-01", "--to",
+                                          "2026-06-01", "--by", by, "--format", "csv",
+                                          "--events", str(_events(tmp_path))])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        for want in csv.DictReader(io.StringIO(result.stdout)):
+            got = next(r for r in sheet if (r["unit_code"], r["indicator"]) ==
+                       (want["unit_code"], want["indicator"]))  # fmt: skip
+            for column in ("numerator", "denominator", "rate", "points", "max"):
+                value = got[column]
+                assert ("" if value is None else f"{value:.2f}".removesuffix(".00")) == (
+                    want[column].removesuffix(".00")
+                ), (want["unit_code"], want["indicator"], column)
+            source = {"computed": "tính từ hồ sơ", "missing": "chưa có"}[want["source"]]
+            assert got["source"] == source
+    total = next(r for r in sheet if r["unit_code"] == "ALL" and r["indicator"] == "Tổng")
+    two_one = next(r for r in sheet if r["unit_code"] == "ALL" and r["indicator"] == "2.1")
+    assert two_one["points"] == 20 and two_one["points_lost"] == 0
+    assert total["points_lost"] == total["max"] - total["points"]
+    cover = dict(book["Bìa"].iter_rows(values_only=True))
+    assert cover["Số dòng — Chỉ số 766 (không kể dòng tổng)"] == len(sheet) - 3  # 3 totals
 
 
 def test_csv_variant_has_a_bom_and_the_same_columns(tmp_path: Path) -> None:

@@ -92,6 +92,54 @@ def test_xlsx_is_written_with_vietnamese_headers(tmp_path: Path) -> None:
     assert (a_total[7], a_total[8]) == (37.44, 62)  # points, out of
 
 
+PORTAL = Path(__file__).resolve().parents[2] / "fixtures" / "portal" / "scorecard.may.json"
+
+
+def test_portal_figures_count_in_the_total_and_missing_stays_missing(tmp_path: Path) -> None:
+    events = str(events_file(tmp_path))
+    result = run("scorecard", *PERIOD, "--events", events, "--format", "csv",
+                 "--portal", str(PORTAL))  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    a = {r["indicator"]: r for r in rows if r["unit_code"] == "H44.100"}
+    b = {r["indicator"]: r for r in rows if r["unit_code"] == "H44.101"}
+    assert (a["1.1"]["points"], a["1.1"]["source"]) == ("5.50", "portal")
+    assert (a["1.2"]["points"], a["4.5a"]["points"]) == ("3.00", "2.00")
+    assert (a["1.3"]["points"], a["1.3"]["source"]) == ("", "missing")  # null: not published
+    assert (a["1.4"]["points"], a["1.4"]["source"]) == ("", "missing")  # not in the file
+    assert (b["5.2"]["points"], b["5.2"]["source"]) == ("4.50", "portal")
+    assert "publicity" not in a  # a group's figure is not an indicator of the card
+    assert "4 số liệu từ" in result.stderr and str(PORTAL) in result.stderr
+    # the total: 37.44 of 62 computed (test_xlsx_…) + 5.5 + 3 + 2 of 6 + 4 + 2
+    book_path = tmp_path / "scorecard.xlsx"
+    run("scorecard", *PERIOD, "--events", events, "--format", "xlsx", "--output",
+        str(book_path), "--portal", str(PORTAL))  # fmt: skip
+    sheet = load_workbook(book_path)["Bảng điểm 766"]
+    a_total = next(r for r in sheet.iter_rows(values_only=True)
+                   if r[0] == "H44.100" and r[2] == "Tổng")  # fmt: skip
+    assert (a_total[7], a_total[8]) == (47.94, 74)
+
+
+def test_the_portals_province_row_is_the_province_by_province(tmp_path: Path) -> None:
+    events = str(events_file(tmp_path))
+    result = run("scorecard", *PERIOD, "--events", events, "--format", "csv", "--by",
+                 "province", "--portal", str(PORTAL))  # fmt: skip
+    rows = {r["indicator"]: r for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert (rows["1.1"]["unit_code"], rows["1.1"]["points"]) == ("ALL", "5.75")
+    assert rows["1.1"]["source"] == "portal" and rows["1.2"]["source"] == "missing"
+
+
+def test_a_portal_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    events = str(events_file(tmp_path))
+    bad = tmp_path / "portal.json"
+    bad.write_text('{"figures": [{"unit_code": "H44.100", "indicator": "9.9"}]}', "utf-8")
+    result = run("scorecard", *PERIOD, "--events", events, "--portal", str(bad))
+    assert f"Bỏ qua {bad}" in result.stderr  # an unknown indicator is skipped, named
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", "utf-8")
+    result = run("scorecard", *PERIOD, "--events", events, "--portal", str(broken), code=1)
+    assert f"{broken} không dùng được" in result.stderr
+
+
 def test_usage_and_input_problems(tmp_path: Path) -> None:
     events = str(events_file(tmp_path))
     result = run("scorecard", *PERIOD, "--events", events, "--format", "xlsx", code=2)
