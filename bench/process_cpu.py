@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import encode, simulated_events  # noqa: E402
+from common import encode, simulated_events
 
-from schemas.settings import Settings  # noqa: E402
-from streams.clickhouse.rows import stored_batch  # noqa: E402
-from streams.histories import DossierHistories  # noqa: E402
-from streams.rules.calendar import working_calendar  # noqa: E402
-from streams.rules.processor import BatchProcessor, Message  # noqa: E402
+from schemas.settings import Settings
+from streams.clickhouse.rows import stored_batch
+from streams.histories import DossierHistories
+from streams.rules.calendar import working_calendar
+from streams.rules.processor import BatchProcessor, Message
 
 
 def one_pass(messages: list[Message], batch: int, settings: Settings) -> float:
