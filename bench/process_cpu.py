@@ -17,14 +17,14 @@ from common import encode, simulated_events
 
 from schemas.settings import Settings
 from streams.clickhouse.rows import stored_batch
-from streams.histories import DossierHistories
+from streams.histories import DECODED_HISTORIES, DossierHistories
 from streams.rules.calendar import working_calendar
 from streams.rules.processor import BatchProcessor, Message
 
 
-def one_pass(messages: list[Message], batch: int, settings: Settings) -> float:
+def one_pass(messages: list[Message], batch: int, settings: Settings, decoded: int) -> float:
     processor = BatchProcessor(working_calendar(settings), source="dossier-events")
-    histories = DossierHistories(settings.cached_histories)
+    histories = DossierHistories(settings.cached_histories, decoded)
     began = time.process_time()
     for i in range(0, len(messages), batch):
         processed = processor.process(messages[i : i + batch], histories)
@@ -39,6 +39,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument(
+        "--decoded",
+        type=int,
+        nargs="+",
+        default=[DECODED_HISTORIES],
+        help="histories kept decoded (streams.histories); several: compared, interleaved",
+    )
     args = parser.parse_args()
     events, _ = simulated_events(args.events)
     messages = [
@@ -48,10 +55,18 @@ def main() -> None:
     settings = Settings()
     if args.profile:
         cProfile.runctx(
-            "one_pass(messages, args.batch, settings)", globals(), locals(), str(args.profile)
+            "one_pass(messages, args.batch, settings, args.decoded[0])",
+            globals(),
+            locals(),
+            str(args.profile),
         )
-    best = min(one_pass(messages, args.batch, settings) for _ in range(args.repeat))
-    print(f"{best / len(messages) * 1e6:.1f} µs CPU per event ({len(messages)} events)")
+    times: dict[int, list[float]] = {n: [] for n in args.decoded}
+    for _ in range(args.repeat):
+        for n in args.decoded:
+            times[n].append(one_pass(messages, args.batch, settings, n))
+    for n, seconds in times.items():
+        per_event = min(seconds) / len(messages) * 1e6
+        print(f"{n} decoded: {per_event:.1f} µs CPU per event, best of {args.repeat}")
 
 
 if __name__ == "__main__":

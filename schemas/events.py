@@ -28,6 +28,7 @@ from schemas.personal import scrub_personal_data
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _set = object.__setattr__
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}  # DossierEvent.trusted
 # An event more than this far ahead of "now" is impossible (EVENTS.md §1).
 MAX_FUTURE = timedelta(days=1)
 
@@ -177,7 +178,14 @@ class DossierEvent(BaseModel):
         property test holds it equal to `model_validate` (tests/unit/rules)."""
         event = cls.__new__(cls)
         _set(event, "__dict__", fields)
-        _set(event, "__pydantic_fields_set__", {k for k, v in fields.items() if v is not None})
+        # one set per combination of fields present, shared: a model_copy copies it
+        present = tuple(k for k, v in fields.items() if v is not None)
+        fields_set = _FIELDS_SETS.get(present)
+        if fields_set is None:
+            fields_set = set(present)
+            if len(_FIELDS_SETS) < 1000:
+                _FIELDS_SETS[present] = fields_set
+        _set(event, "__pydantic_fields_set__", fields_set)
         _set(event, "__pydantic_extra__", None)
         _set(event, "__pydantic_private__", None)
         return event

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from sys import intern
 from typing import Protocol
 
 import orjson
@@ -47,7 +48,11 @@ class Message:
 
 
 class DossierStore(Protocol):
-    """Per-dossier history (encoded), partitioned like the events topic."""
+    """Per-dossier history (encoded), partitioned like the events topic.
+
+    A store may also offer `events(dossier_id) -> list[DossierEvent]` and
+    `keep(dossier_id, events, message)`, the same with decoded histories:
+    then the processor uses those (streams.histories.DossierHistories)."""
 
     def get(self, dossier_id: str) -> bytes | None: ...
 
@@ -121,6 +126,10 @@ _DECODE = {
     "time_limit": _time_limit,
     "field": CorrectedField,
 }
+_SHARED_TEXT = (
+    "agency_code", "agency_name", "district_code", "district_name", "procedure_code",
+    "procedure_name", "field_code", "field_name", "source", "commune_code", "commune_name",
+)  # fmt: skip
 _FIELD_ORDER = tuple(DossierEvent.model_fields)
 _NONE_FIELDS = dict.fromkeys(_FIELD_ORDER)
 
@@ -134,6 +143,12 @@ def _unpacked(dossier_id: str, values: list) -> DossierEvent:
         if value is not None:
             decode = _DECODE.get(name)
             fields[name] = value if decode is None else decode(value)
+    # the few names of units, procedures, fields repeat in every dossier:
+    # one copy of each while some event holds it (decoded histories' memory)
+    for name in _SHARED_TEXT:
+        value = fields[name]
+        if value is not None:
+            fields[name] = intern(value)
     event_id = fields["event_id"]
     if isinstance(event_id, list):
         fields["event_id"] = dossier_id + event_id[0]
@@ -203,6 +218,8 @@ class BatchProcessor:
         out = ProcessedBatch(now)
         histories: dict[str, list[DossierEvent]] = {}
         last_message: dict[str, Message] = {}
+        # a store that keeps decoded histories (streams.histories) is spared the codec
+        load, keep = getattr(store, "events", None), getattr(store, "keep", None)
         for m in messages:
             try:
                 event = self._parse(m, now)
@@ -212,7 +229,9 @@ class BatchProcessor:
                 continue
             history = histories.get(event.dossier_id)
             if history is None:
-                history = histories[event.dossier_id] = decode_history(store.get(event.dossier_id))
+                history = histories[event.dossier_id] = (
+                    load(event.dossier_id) if load else decode_history(store.get(event.dossier_id))
+                )
             last_message[event.dossier_id] = m
             if any(e.event_id == event.event_id for e in history):
                 out.duplicates += 1  # stored again below: harmless, and closes crash gaps
@@ -221,7 +240,10 @@ class BatchProcessor:
                 out.new_events += 1
             out.events.append(event)
         for dossier_id, history in histories.items():
-            store.put(dossier_id, encode_history(history), last_message[dossier_id])
+            if keep:
+                keep(dossier_id, history, last_message[dossier_id])
+            else:
+                store.put(dossier_id, encode_history(history), last_message[dossier_id])
             facts = dossier_facts(history, self.calendar)
             if facts is not None:
                 out.facts.append(facts)
