@@ -21,15 +21,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from schemas.events import DossierEvent
-from streams.rules.processor import encode_history
+from streams.rules.processor import decode_history, encode_history
+
+# How many of the cached histories are kept decoded (the most recently judged):
+# a dossier judged again soon is then neither decoded nor re-encoded. A decoded
+# receipt takes ~2 KB against ~330 B packed, so this bounds the extra memory
+# (~40 MB at most; bench/memory.py); older ones are packed as they fall out.
+DECODED_HISTORIES = 20_000
 
 
 class DossierHistories:
-    """Encoded histories by dossier_id (streams.rules.processor's DossierStore)."""
+    """Histories by dossier_id (streams.rules.processor's DossierStore): the
+    most recently judged `max_decoded` as event lists, the others packed
+    (`encode_history`), `max_cached` in all."""
 
-    def __init__(self, max_cached: int = 500_000) -> None:
+    def __init__(self, max_cached: int = 500_000, max_decoded: int = DECODED_HISTORIES) -> None:
         self.max_cached = max_cached
-        self._cached: dict[str, bytes] = {}
+        self.max_decoded = max_decoded
+        self._cached: dict[str, bytes | list[DossierEvent]] = {}
+        self._decoded: dict[str, None] = {}  # which of _cached are lists, oldest first
         self._known: set[int] = set()
         self.known_loaded = False
 
@@ -38,12 +48,36 @@ class DossierHistories:
 
     # -- DossierStore ----------------------------------------------------------
     def get(self, dossier_id: str) -> bytes | None:
-        return self._cached.get(dossier_id)
+        history = self._cached.get(dossier_id)
+        return encode_history(history) if isinstance(history, list) else history
 
     def put(self, dossier_id: str, history: bytes, message: object = None) -> None:
         self._cached.pop(dossier_id, None)  # re-insert: the dict's order is recency
+        self._decoded.pop(dossier_id, None)
         self._cached[dossier_id] = history
         self._known.add(hash(dossier_id))
+
+    def events(self, dossier_id: str) -> list[DossierEvent]:
+        """The dossier's cached history, decoded ([] when none is cached)."""
+        history = self._cached.get(dossier_id)
+        if isinstance(history, list):
+            return history
+        return decode_history(history)
+
+    def keep(self, dossier_id: str, events: list[DossierEvent], message: object = None) -> None:
+        """`put` for a decoded history: kept as it is while among the recent ones."""
+        self._cached.pop(dossier_id, None)
+        self._decoded.pop(dossier_id, None)
+        self._cached[dossier_id] = events
+        self._decoded[dossier_id] = None
+        self._known.add(hash(dossier_id))
+        excess = len(self._decoded) - self.max_decoded
+        if excess > 0:
+            for old in list(self._decoded)[:excess]:
+                del self._decoded[old]
+                history = self._cached.get(old)
+                if isinstance(history, list):
+                    self._cached[old] = encode_history(history)  # keeps its place
 
     # -- loading from raw_events ---------------------------------------------------
     def load_known(self, dossier_ids: Iterable[str]) -> None:
@@ -68,12 +102,15 @@ class DossierHistories:
         """Forget cached histories (finished dossiers); they stay `known`."""
         for dossier_id in dossier_ids:
             self._cached.pop(dossier_id, None)
+            self._decoded.pop(dossier_id, None)
         excess = len(self._cached) - self.max_cached
         for dossier_id in list(self._cached)[: max(0, excess)]:
             del self._cached[dossier_id]  # least recently judged first
+            self._decoded.pop(dossier_id, None)
 
     def clear(self) -> None:
         """After a revocation: what other workers store next is not seen here."""
         self._cached.clear()
+        self._decoded.clear()
         self._known.clear()
         self.known_loaded = False

@@ -285,3 +285,36 @@ def test_stored_history_roundtrips(events: list[DossierEvent]) -> None:
     from streams.rules.processor import decode_history, encode_history
 
     assert decode_history(encode_history(events)) == events
+
+
+@given(dossier_history("H44.100-260504-0008"), st.sampled_from(["+07:00", "Z", "+00:00", ""]))
+@settings(max_examples=300, deadline=None)
+def test_trusted_decode_equals_validation(events: list[DossierEvent], offset: str) -> None:
+    # the stored history is read back without pydantic validation
+    # (DossierEvent.trusted): it must give what model_validate gives on the
+    # same stored values, to the type of every field (aware datetimes, enums)
+    import orjson
+
+    from streams.rules.processor import HISTORY_FIELDS, _unpacked, decode_history, encode_history
+
+    if offset != "+07:00":  # events as other sources write their times
+        events = [
+            DossierEvent.model_validate(
+                e.model_dump(mode="json") | {"at": e.at.strftime("%Y-%m-%dT%H:%M:%S") + offset}
+            )
+            for e in events
+        ]
+    stored = orjson.loads(encode_history(events))
+    dossier_id = stored[1]
+    for values, event in zip(stored[2:], events, strict=True):
+        fast = _unpacked(dossier_id, values)
+        fields = dict(zip(HISTORY_FIELDS, values, strict=False))
+        if isinstance(fields["event_id"], list):
+            fields["event_id"] = dossier_id + fields["event_id"][0]
+        checked = DossierEvent.model_validate(fields | {"dossier_id": dossier_id})
+        assert fast == checked == event
+        for name in DossierEvent.model_fields:
+            assert type(getattr(fast, name)) is type(getattr(checked, name)), name
+        assert fast.at.tzinfo is not None and fast.at.utcoffset() == checked.at.utcoffset()
+        assert fast.model_dump_json() == checked.model_dump_json()
+    assert decode_history(encode_history(events)) == events

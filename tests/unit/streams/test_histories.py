@@ -58,3 +58,38 @@ def test_clear_forgets_what_other_workers_may_change() -> None:
     h.put("A", b"x")
     h.clear()
     assert not h.known_loaded and h.get("A") is None and h.to_read(["A"]) == []
+
+
+def test_decoded_histories_are_kept_up_to_their_bound_then_packed() -> None:
+    h = DossierHistories(max_cached=10, max_decoded=2)
+    other = RECEIVED.model_copy(update={"dossier_id": "B", "event_id": "B-r"})
+    h.keep("A", [RECEIVED, RESOLVED])
+    h.keep("B", [other])
+    assert h.events("A") == [RECEIVED, RESOLVED] and isinstance(h._cached["A"], list)
+    h.keep("C", [other.model_copy(update={"dossier_id": "C", "event_id": "C-r"})])
+    assert isinstance(h._cached["A"], bytes)  # the oldest decoded one is packed
+    assert h.events("A") == [RECEIVED, RESOLVED] and decode_history(h.get("B")) == [other]
+    assert list(h._cached) == ["A", "B", "C"]  # packing keeps the recency order
+    h.drop(["B"])
+    assert h.get("B") is None and "B" not in h._decoded and h.to_read(["B"]) == ["B"]
+    h.clear()
+    assert len(h) == 0 and not h._decoded
+
+
+def test_the_processor_keeps_decoded_histories_in_the_cache() -> None:
+    import orjson
+
+    from streams.rules.calendar import WorkingCalendar
+    from streams.rules.processor import BatchProcessor, Message
+
+    def msg(offset: int, event: DossierEvent) -> Message:
+        return Message("t", 0, offset, b"A", orjson.dumps(event.model_dump(mode="json")))
+
+    h = DossierHistories(max_decoded=1)
+    p = BatchProcessor(WorkingCalendar())
+    p.process([msg(0, RECEIVED)], h)
+    assert h.events("A") == [RECEIVED]
+    out = p.process([msg(1, RESOLVED), msg(2, RESOLVED)], h)
+    assert out.new_events == 1 and out.duplicates == 1
+    assert h.events("A") == [RECEIVED, RESOLVED] == decode_history(h.get("A"))
+    assert out.facts[0].end_at == RESOLVED.at
