@@ -14,7 +14,7 @@ hangs on a second.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -81,6 +81,13 @@ class Dossier:
     returned_at: datetime | None
     processing: timedelta | None  # working time received → end, by construction
     late: bool  # the final outcome counts as late (decided before building)
+    # the 766 scorecard (METRICS.md §7); drawn from their own generator (`_scorecard`)
+    electronic_result: bool = False  # an electronic result issued at the finish
+    components_digitized: bool = False  # a component with a file, at receipt
+    reused: bool = False  # a component taken from digitized data (DuocSoHoa)
+    personal_store: bool = False  # a component from the personal store (DuocLayTuKhoDMQG)
+    vneid_verified: bool = False
+    complaint_at: datetime | None = None
 
     @property
     def dossier_id(self) -> str:
@@ -249,7 +256,7 @@ def plan_dossier(
     promised = None
     if life.extended_at is not None:
         promised = (life.extended_at, life.at(end_off + rnd.randrange(life.day // 2, 3 * life.day)))
-    return Dossier(
+    planned = Dossier(
         arrival=arrival,
         due=life.at(limit),
         fee_due=proc.fee,
@@ -264,6 +271,27 @@ def plan_dossier(
         processing=timedelta(seconds=end_off),
         late=c.late,
     )
+    return replace(planned, **_scorecard(knobs, cal, planned))  # type: ignore[arg-type]
+
+
+def _scorecard(knobs: Knobs, cal: WorkingCalendar, d: Dossier) -> dict[str, object]:
+    """The 766 flags and a complaint, from a generator of their own (seed and dossier
+    id), so adding them left every other draw of a run as it was."""
+    rnd = random.Random(f"{knobs.seed}/{d.dossier_id}/766")
+    online = d.arrival.channel is Channel.ONLINE
+    reused = rnd.random() < knobs.reused_share
+    complaint = None
+    if d.returned_at is not None and rnd.random() < knobs.complaint_share:
+        complaint = cal.add_working_time(d.returned_at, timedelta(hours=rnd.uniform(1, 80)))
+    return {
+        "electronic_result": d.finish is Finish.RESOLVED
+        and rnd.random() < knobs.electronic_result_share,
+        "components_digitized": reused or rnd.random() < knobs.components_digitized_share,
+        "reused": reused,
+        "personal_store": online and rnd.random() < knobs.personal_store_share,
+        "vneid_verified": online and rnd.random() < knobs.vneid_share,
+        "complaint_at": complaint,
+    }
 
 
 def _paid_online_share(arrival: Arrival) -> float:

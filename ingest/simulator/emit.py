@@ -70,6 +70,11 @@ def _received(d: Dossier) -> DossierEvent:
         fee_due=d.fee_due,
         paid_online=d.paid_online_at == a.received_at,
         digitized=d.digitized,
+        components_digitized=d.components_digitized,
+        # as ingest reads a record: HoSoCoThanhPhanSoHoa = 1 or a DuocSoHoa component
+        reused_digitized_data=d.digitized or d.reused,
+        from_personal_store=d.personal_store,
+        vneid_verified=d.vneid_verified,
     )
 
 
@@ -97,9 +102,12 @@ def events_of(d: Dossier) -> list[DossierEvent]:
         at, promised = d.extended
         events.append(_event(d, EventType.EXTENDED, 1, at, due_at=promised))
     if d.finish is not None and d.end_at is not None:
-        events.append(_event(d, _FINISH_EVENT[d.finish], 0, d.end_at))
+        result = {"electronic_result": True} if d.electronic_result else {}
+        events.append(_event(d, _FINISH_EVENT[d.finish], 0, d.end_at, **result))
     if d.returned_at is not None:
         events.append(_event(d, EventType.RETURNED, 0, d.returned_at))
+    if d.complaint_at is not None:
+        events.append(_event(d, EventType.COMPLAINT, 1, d.complaint_at))
     return sorted(events, key=lambda e: e.at)
 
 
@@ -177,17 +185,43 @@ def record_at(d: Dossier, t: datetime, personal: bool) -> dict[str, Any]:
     ended = d.end_at is not None and d.end_at <= t
     returned = d.returned_at is not None and d.returned_at <= t
     paid = d.paid_online_at is not None and d.paid_online_at <= t
-    return _base(d.arrival, personal) | {
-        "NgayTiepNhan": _time(d.received_at),
-        "NgayHenTra": _time(_due_in_force(d, t)),
-        "NgayKetThucXuLy": _time(d.end_at if ended else None),
-        "NgayTra": _time(d.returned_at if returned else None),
-        "TrangThaiHoSo": _status(d, t),
-        "DanhSachHoSoBoSung": [
-            _round(s, t) for s in d.stops if s.kind is StopKind.SUPPLEMENT and s.start <= t
-        ],
-        "DuocThanhToanTrucTuyen": 2 if paid else 0,
-        "HoSoCoThanhPhanSoHoa": int(d.digitized),
+    return (
+        _base(d.arrival, personal)
+        | {
+            "NgayTiepNhan": _time(d.received_at),
+            "NgayHenTra": _time(_due_in_force(d, t)),
+            "NgayKetThucXuLy": _time(d.end_at if ended else None),
+            "NgayTra": _time(d.returned_at if returned else None),
+            "TrangThaiHoSo": _status(d, t),
+            "DanhSachHoSoBoSung": [
+                _round(s, t) for s in d.stops if s.kind is StopKind.SUPPLEMENT and s.start <= t
+            ],
+            "DuocThanhToanTrucTuyen": 2 if paid else 0,
+            "HoSoCoThanhPhanSoHoa": int(d.digitized),
+            "TaiLieuNop": _components(d),
+            "TaiKhoanDuocXacThucVoiVNeID": int(d.vneid_verified),
+        }
+        | (_result(d) if ended else {})
+    )
+
+
+def _components(d: Dossier) -> list[dict[str, Any]]:
+    """The submitted components as TaiLieuNop lists them (names of documents, no
+    personal data; a made-up file link where one was digitized)."""
+    form = {"TenGiayTo": "Tờ khai theo mẫu", "DuocSoHoa": int(d.reused),
+            "DuocLayTuKhoDMQG": int(d.personal_store)}  # fmt: skip
+    if d.components_digitized:
+        form["TepDinhKem"] = f"simulator://{d.dossier_id}/to-khai.pdf"
+    return [form, {"TenGiayTo": "Giấy tờ kèm theo", "DuocSoHoa": 0, "DuocLayTuKhoDMQG": 0}]
+
+
+def _result(d: Dossier) -> dict[str, str]:
+    """MaKetQua and DuongDanTepTinKetQua once an electronic result is issued."""
+    if not d.electronic_result:
+        return {}
+    return {
+        "MaKetQua": f"KQ-{d.dossier_id}",
+        "DuongDanTepTinKetQua": f"simulator://{d.dossier_id}/ket-qua.pdf",
     }
 
 

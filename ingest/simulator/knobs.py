@@ -21,10 +21,24 @@ class Knobs:
     reject_share: float = 0.01
     apology_share: float = 0.6  # late resolved dossiers with an apology (xin lỗi, hẹn lại)
     digitized_share: float = 0.85
+    # The 766 scorecard's flags (METRICS.md §7). Only the online share is calibrated
+    # (../shared/data/portal-766: channelOnlineSum / channelTotalSum = 150,956 /
+    # 152,595 = 98.9 % in August 2026); the portal publishes no dossier-level
+    # figure for the rest, so these are guesses of a province well on its way:
+    electronic_result_share: float = 0.8  # resolved dossiers issued an electronic result
+    components_digitized_share: float = 0.8  # components with a file (TaiLieuNop)
+    reused_share: float = 0.35  # a component taken from digitized data (DuocSoHoa)
+    personal_store_share: float = 0.15  # online: a component from the personal store
+    vneid_share: float = 0.9  # online: the account verified with VNeID (0 at the counter)
+    complaint_share: float = 0.004  # dossiers complained about after the return
 
     def __post_init__(self) -> None:
         if not 0 < self.scale <= 10:
             raise ValueError(f"scale must be in (0, 10], got {self.scale}")
-        for name in ("online_share", "weekend_share", "evening_share", "refused_share"):
+        for name in (
+            "online_share", "weekend_share", "evening_share", "refused_share",
+            "electronic_result_share", "components_digitized_share", "reused_share",
+            "personal_store_share", "vneid_share", "complaint_share",
+        ):  # fmt: skip
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")

@@ -244,11 +244,9 @@ def test_events_parse_are_time_ordered_and_every_type_occurs() -> None:
     assert ats[-1] < run.sim.end_at
     for item in run.outputs:
         assert parse_event(line_of(item)) == item.payload
-    # rewrites (corrected) come from comparing sync records at ingest, not from here;
-    # complaints (766 indicator 5.4) come from the feedback system, not simulated yet
+    # rewrites (corrected) come from comparing sync records at ingest, not from here
     assert {item.payload.type for item in run.outputs} == set(EventType) - {
         EventType.CORRECTED,
-        EventType.COMPLAINT,
     }
 
 
@@ -257,6 +255,9 @@ def test_each_dossier_history_is_a_valid_lifecycle() -> None:
     finishing = {EventType.RESOLVED, EventType.REJECTED, EventType.WITHDRAWN}
     for dossier_id, events in histories(run).items():
         kinds = [e.type for e in events]
+        if EventType.COMPLAINT in kinds:  # once, after the return
+            assert kinds[-2:] == [EventType.RETURNED, EventType.COMPLAINT]
+            kinds = kinds[:-1]
         assert kinds[0] is EventType.RECEIVED and kinds.count(EventType.RECEIVED) == 1
         assert len({e.at for e in events}) == len(events)  # never two steps at one instant
         assert sum(k in finishing for k in kinds) <= 1
@@ -346,6 +347,44 @@ def test_sync_records_reproduce_the_truth() -> None:
     for dossier_id, plan in run.plans.items():
         # sync records carry no apology (no DongBoHoSoMC field for it)
         _compare(judge(plan, end), dossier_state(events[dossier_id], end, CAL), apology=False)
+
+
+SCORECARD_FLAGS = (
+    "electronic_result", "components_digitized", "reused_digitized_data",
+    "from_personal_store", "vneid_verified",
+)  # fmt: skip
+
+
+def test_scorecard_flags_and_complaints_at_their_shares_on_both_routes() -> None:
+    """The 766 flags come at about their knobs' shares, and the sync records say the
+    same as the canonical events (complaints excepted: no DongBoHoSoMC field)."""
+    canonical, sync = may(), may(Format.SYNC)
+    end = canonical.sim.end_at
+    states = {d: dossier_state(h, end, CAL) for d, h in histories(canonical).items()}
+    knobs = canonical.sim.knobs
+    online = [s for s in states.values() if s and s.received.channel.value == "online"]
+    resolved = [s for s in states.values() if s and s.outcome and s.outcome.value == "resolved"]
+
+    def share(flag: str, of: list) -> float:
+        return sum(getattr(s, flag) for s in of) / len(of)
+
+    assert abs(share("vneid_verified", online) - knobs.vneid_share) < 0.05
+    assert abs(share("from_personal_store", online) - knobs.personal_store_share) < 0.05
+    assert abs(share("electronic_result", resolved) - knobs.electronic_result_share) < 0.05
+    assert 0 < sum(s.complaint for s in states.values() if s) < 0.02 * len(states)
+    directory = UnitDirectory.from_data(sync.sim.province.directory())
+    store = LastRecords()
+    events: dict[str, list[DossierEvent]] = defaultdict(list)
+    for item in sync.outputs:
+        assert isinstance(item.payload, dict)
+        for event in convert([parse_record(item.payload)], store, directory, item.at):
+            events[event.dossier_id].append(event)
+    for dossier_id, state in states.items():
+        other = dossier_state(events[dossier_id], end, CAL)
+        assert state is not None and other is not None
+        assert [getattr(other, f) for f in SCORECARD_FLAGS] == [
+            getattr(state, f) for f in SCORECARD_FLAGS
+        ], dossier_id
 
 
 def test_truth_columns_are_the_report_columns() -> None:
