@@ -372,7 +372,7 @@ def test_scorecard_flags_and_complaints_at_their_shares_on_both_routes() -> None
     assert abs(share("from_personal_store", online) - knobs.personal_store_share) < 0.05
     assert abs(share("electronic_result", resolved) - knobs.electronic_result_share) < 0.05
     assert 0 < sum(s.complaint for s in states.values() if s) < 0.02 * len(states)
-    directory = UnitDirectory.from_data(sync.sim.province.directory())
+    directory = sync.sim.province.unit_history()
     store = LastRecords()
     events: dict[str, list[DossierEvent]] = defaultdict(list)
     for item in sync.outputs:
