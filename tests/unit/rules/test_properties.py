@@ -130,10 +130,8 @@ maybe_flag = st.sampled_from([None, False, True])
 
 
 @st.composite
-def dossier_history(
-    draw: st.DrawFn, dossier_id: str, scorecard_flags: bool = True
-) -> list[DossierEvent]:
-    """A random history; `scorecard_flags` also sets the 766 scorecard's flags on its events."""
+def dossier_history(draw: st.DrawFn, dossier_id: str) -> list[DossierEvent]:
+    """A random history, the 766 scorecard's flags and complaints included."""
     code, name, district, district_name, level = draw(st.sampled_from(AGENCIES))
     field_code, field_name = draw(st.sampled_from(FIELDS))
     received_at = BASE + timedelta(minutes=draw(st.integers(0, 120 * 24 * 60)))
@@ -164,7 +162,7 @@ def dossier_history(
         fee_due=draw(st.booleans()),
         paid_online=draw(st.booleans()),
         digitized=draw(st.booleans()),
-        **({f: draw(maybe_flag) for f in SCORECARD_FLAGS} if scorecard_flags else {}),
+        **{f: draw(maybe_flag) for f in SCORECARD_FLAGS},
     )
     events = [received]
     steps = draw(st.lists(st.tuples(st.sampled_from(FOLLOW_UPS), OFFSETS)))
@@ -176,7 +174,7 @@ def dossier_history(
             extra["due_at"] = received_at + timedelta(hours=draw(st.integers(1, 600)))
         elif kind is EventType.CORRECTED:
             extra = _correction(draw, received_at)
-        if scorecard_flags and kind is not EventType.RECEIVED and draw(st.booleans()):
+        if kind is not EventType.RECEIVED and draw(st.booleans()):
             # a flag reported later (the result file, a reused component...)
             extra[draw(st.sampled_from(SCORECARD_FLAGS))] = draw(st.booleans())
         events.append(
@@ -277,9 +275,8 @@ def test_facts_give_the_state_at_any_instant(
         assert finished == (state.end_at is not None)
 
 
-# without the 766 scorecard flags: the stored history format gains them with the
-# wiring of issue #16 (tests/unit/rules/test_processor.py holds that as a strict xfail)
-@given(dossier_history("H44.100-260504-0007", scorecard_flags=False))
+# with the 766 scorecard flags: the stored history format carries them (issue #16)
+@given(dossier_history("H44.100-260504-0007"))
 @settings(max_examples=200, deadline=None)
 def test_stored_history_roundtrips(events: list[DossierEvent]) -> None:
     from streams.rules.processor import decode_history, encode_history
