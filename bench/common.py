@@ -157,6 +157,7 @@ _ENV_FIELDS = (
 
 
 MOTCUA_WORKER = ("-m", "motcua", "worker")
+MOTCUA_BACKFILL = ("-m", "motcua", "backfill")
 
 # bench/quix_peer.py's library: it pins pydantic<2.14, so it cannot be in the
 # project's extras; `make bench` runs this (bench/README.md)

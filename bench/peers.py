@@ -43,6 +43,7 @@ from statistics import median
 
 import sampling as spy
 from common import (
+    MOTCUA_BACKFILL,
     QUIX_INSTALL,
     ROOT,
     bench_settings,
@@ -170,7 +171,7 @@ def timed_consumer(
     sampler = spy.start(proc.pid, profile) if profile else None
     done = first
     while done < total:
-        if proc.poll() is not None:
+        if proc.poll() is not None and (done := stored()) < total:
             raise RuntimeError(f"the consumer exited with {proc.returncode}; see its log")
         if time.perf_counter() - began > timeout:
             raise TimeoutError(f"{done} of {total} stored after {timeout:.0f} s")
@@ -211,6 +212,33 @@ def worker_run(settings, engine, work: Path, offsets: dict[int, int], others, pr
     finally:
         stop_worker(proc)
     return run
+
+
+def backfill_run(settings, engine, work: Path, offsets: dict[int, int], others, profile) -> dict:
+    """(e): `motcua backfill` on the full topic; it stops by itself once caught up."""
+    total = sum(o + 1 for o in offsets.values())
+    settings = settings.model_copy(update={"app_id": f"{settings.app_id}-backfill"})
+
+    def stored() -> int:
+        have = stored_offsets(engine, settings.events_topic)
+        return sum(min(have.get(p, -1), o) + 1 for p, o in offsets.items())
+
+    proc = start_worker(settings, work / "backfill", work / "backfill.log", MOTCUA_BACKFILL)
+    try:
+        pids = {"backfill": proc.pid} | others
+        where = work / "backfill.pyspy" if profile else None
+        run = timed_consumer(proc, stored, total, pids, where)
+        run["exit_code"] = proc.wait(timeout=120)  # it stops by itself once caught up
+        wait_until_stored(engine, settings, offsets, timeout=120)
+    finally:
+        stop_worker(proc)
+    return run
+
+
+def facts_of(engine: DriverEngine) -> list[tuple]:
+    """Every dossier's facts (but when they were computed), by dossier."""
+    sql = f"SELECT {', '.join(COMPARED)} FROM {DATABASE}.dossier_facts FINAL ORDER BY dossier_id"
+    return engine.rows(sql)
 
 
 def quix_run(settings, ch: ClickHouseServer, work: Path, total: int, others, args) -> dict:
@@ -311,11 +339,21 @@ def one_round(n: int, path: Path, span, broker, ch, peer_ch, work: Path, args) -
     runs["publisher"], offsets = publisher(path, settings, {"broker": broker.pid})
     total = runs["publisher"]["events_timed"] = runs["publisher"]["published"]
 
-    print(f"round {n}: (c) motcua worker", flush=True)
+    print(f"round {n}: (e) motcua backfill", flush=True)
     engine = ch.engine()
     fresh(engine)
     others = {"broker": broker.pid, "clickhouse": ch.pid}
+    runs["backfill"] = backfill_run(settings, engine, where, offsets, others, args.profile)
+    backfilled = facts_of(engine)
+    start, end = offline["period"]
+    cal = working_calendar(settings)
+    report = report_rows(engine, start, end, UnitKind.AGENCY, cal, settings.province)
+    runs["backfill"]["report_equals_offline"] = report == offline["rows"]
+
+    print(f"round {n}: (c) motcua worker", flush=True)
+    fresh(engine)
     runs["worker"] = worker_run(settings, engine, where, offsets, others, args.profile)
+    runs["backfill"]["facts_equal_worker"] = facts_of(engine) == backfilled
 
     if peer_ch is not None:
         print(f"round {n}: (d) quix peer", flush=True)
@@ -391,6 +429,27 @@ def main() -> int:
     return 2 if missing else 0
 
 
+def backfill_lines(rounds: list[dict[str, dict]], rate: dict[str, float]) -> list[str]:
+    if "backfill" not in rate:
+        return []
+    e_over_a = rate["backfill"] / rate["offline"]
+    each = [r["backfill"]["events_per_second"] / r["offline"]["events_per_second"] for r in rounds]
+    year = YEAR_EVENTS / rate["backfill"]
+    equal = all(r["backfill"]["facts_equal_worker"] for r in rounds)
+    offline = all(r["backfill"]["report_equals_offline"] for r in rounds)
+    exits = [r["backfill"]["exit_code"] for r in rounds]
+    return [
+        f"- (e)/(a) = {e_over_a:.2f} (each round: {_listed(each, '.2f')}): target ≥ "
+        f"{TARGET_RATIO}: **{verdict(e_over_a >= TARGET_RATIO)}**; (e)/(c) = "
+        f"{rate['backfill'] / rate['worker']:.1f}",
+        f"- (e) stored facts equal to (c)'s in every round: **{'yes' if equal else 'NO'}**; "
+        f"its period report equals the offline report's: **{'yes' if offline else 'NO'}**; "
+        f"it stopped by itself once caught up (exit codes {exits})",
+        f"- **extrapolation**: a province-year through `motcua backfill` at (e)'s median rate "
+        f"would take {year / 60:.0f} min ({year / YEAR_SECONDS:.1f}× the 10 min target)",
+    ]
+
+
 def peer_versions() -> dict[str, str]:
     from common import _version
 
@@ -402,6 +461,7 @@ LABELS = {
     "publisher": "(b) publisher: `replay_files`, kafka-python acks=all",
     "worker": "(c) motcua worker, end to end into ClickHouse",
     "quix": "(d) quix-streams peer, end to end into ClickHouse",
+    "backfill": "(e) `motcua backfill`: aiokafka batches, the same rules and progress",
 }
 # the process doing the run's own work, in its cpu_seconds
 MAIN_PROCESS = {
@@ -409,6 +469,7 @@ MAIN_PROCESS = {
     "publisher": "publisher (this process)",
     "worker": "worker",
     "quix": "quix peer",
+    "backfill": "backfill",
 }
 
 
@@ -468,6 +529,7 @@ def report(common: dict, rounds: list[dict[str, dict]], check: dict, where: dict
             f"- (d) **not run**: quixstreams is missing ({common['quix_missing']}); "
             f"install it with `{QUIX_INSTALL}`"
         )
+    lines += backfill_lines(rounds, rate)
     lines += [
         f"- (b) the publisher, {rate['publisher']:,.0f} events/s: a province-year "
         f"({YEAR_EVENTS:,} events) in ≤ {YEAR_SECONDS / 60:.0f} min needs {needed:,.0f}: "
@@ -501,7 +563,12 @@ def report(common: dict, rounds: list[dict[str, dict]], check: dict, where: dict
         + ("" if common["quix_changelog"] else "--no-changelog"),
     ]
     last = rounds[-1]
-    for key, what in (("worker", "worker in (c)"), ("quix", "quix peer in (d)")):
+    profiled = (
+        ("worker", "worker in (c)"),
+        ("quix", "quix peer in (d)"),
+        ("backfill", "backfill in (e)"),
+    )
+    for key, what in profiled:
         if key not in last:
             continue
         if not common["profiled"]:
@@ -519,6 +586,7 @@ def report(common: dict, rounds: list[dict[str, dict]], check: dict, where: dict
         "events_per_second_each_round": per_round,
         "cpu_us_per_event_each_round": cpu,
         "worker_over_offline": c_over_a,
+        "backfill_over_offline": rate.get("backfill", 0) / rate["offline"],
         "target_ratio": TARGET_RATIO,
         "ratio_met": met_ratio,
         "worker_over_quix": c_over_d,

@@ -1,4 +1,4 @@
-"""`services`, `migrate`, `worker`, `replay`, `recompute`, `rollup`, `run`: the pipeline."""
+"""`services`, `migrate`, `worker`, `backfill`, `replay`, `recompute`, `rollup`, `run`."""
 
 from __future__ import annotations
 
@@ -90,13 +90,68 @@ def worker() -> None:
     Connects as the writer; migrates first only with MOTCUA_WORKER_MIGRATE=true."""
     from faust.worker import Worker
 
-    from streams.clickhouse.migrations import migrate as apply
-    from streams.clickhouse.migrations import pending_migrations
-    from streams.kafka.topics import ensure_topics
     from streams.logs import logging_config
     from streams.worker import make_app
 
-    settings = Settings()
+    settings = _ready_to_consume(Settings())
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
+    faust_app = make_app(settings)
+    config = logging_config(settings.log_level)
+    runner = Worker(faust_app, loglevel=settings.log_level, quiet=True, logging_config=config)
+    # faust's startup spinner writes cursor escape codes (and backspaces) into the
+    # log even when it is a file: a service's log is JSON lines only
+    runner.spinner = None
+    runner.execute_from_commandline()
+
+
+@app.command(
+    help="Nạp nhanh phần tồn đọng của topic sự kiện vào ClickHouse theo lô lớn (cùng quy tắc, "
+    "cùng tiến độ với worker), rồi dừng khi đã lưu hết; chạy khi các worker đang dừng.",
+)
+def backfill(
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", help="Không dừng khi đã hết tồn đọng; dừng bằng Ctrl-C."),
+    ] = False,
+) -> None:
+    """Store the events topic's backlog in large batches (aiokafka, outside faust's
+    per-event stream) and stop once caught up; run it while the workers are stopped."""
+    import logging
+    import logging.config
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from streams.backfill import run_backfill
+    from streams.logs import logging_config
+
+    settings = _ready_to_consume(Settings())
+    logging.config.dictConfig(logging_config(settings.log_level))
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("Đang nạp…")
+
+        def shown(result) -> None:
+            rate = result.events / max(progress.tasks[task].elapsed or 1e-9, 1e-9)
+            progress.update(
+                task, description=f"Đã lưu {result.events:,} sự kiện ({rate:,.0f} sự kiện/giây)"
+            )
+
+        result = run_backfill(settings, follow=follow, on_batch=shown)
+    say(
+        f"Đã nạp {result.events:,} sự kiện ({result.new_events:,} mới, "
+        f"{result.duplicates:,} lặp lại, {result.dead_letters:,} sang hàng đợi lỗi) và "
+        f"{result.letters_stored:,} thư lỗi trong {result.seconds:.1f} giây."
+    )
+
+
+def _ready_to_consume(settings: Settings) -> Settings:
+    """The checks a consumer starts with (schema, broker, topics); the settings
+    with the topics' real partition count."""
+    from streams.clickhouse.migrations import migrate as apply
+    from streams.clickhouse.migrations import pending_migrations
+    from streams.kafka.topics import ensure_topics
+
     if settings.worker_migrate:
         apply(engine_for(settings, "admin"))
     else:  # the writer's credentials only: the schema must already be there
@@ -110,14 +165,7 @@ def worker() -> None:
             )
     check_broker(settings)
     partitions = ensure_topics(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
-    faust_app = make_app(settings.model_copy(update={"topic_partitions": partitions}))
-    config = logging_config(settings.log_level)
-    runner = Worker(faust_app, loglevel=settings.log_level, quiet=True, logging_config=config)
-    # faust's startup spinner writes cursor escape codes (and backspaces) into the
-    # log even when it is a file: a service's log is JSON lines only
-    runner.spinner = None
-    runner.execute_from_commandline()
+    return settings.model_copy(update={"topic_partitions": partitions})
 
 
 @app.command(

@@ -1,6 +1,6 @@
 """The one Kafka configuration (Settings' broker fields), translated for each
-client the project uses: kafka-python (publishers, log samples) and faust
-(the worker). Nothing else reads the broker settings."""
+client the project uses: kafka-python (publishers, log samples), faust
+(the worker) and aiokafka (the backfill). Nothing else reads the broker settings."""
 
 from __future__ import annotations
 
@@ -23,6 +23,26 @@ def client_options(settings: Settings) -> dict[str, object]:
         }
     if settings.ssl_cafile:
         options["ssl_cafile"] = str(settings.ssl_cafile)
+    return options
+
+
+def aiokafka_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka connection options: the same settings as `client_options`."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers.split(","),
+        "security_protocol": settings.security_protocol,
+    }
+    if settings.security_protocol.startswith("SASL"):
+        options |= {
+            "sasl_mechanism": settings.sasl_mechanism,
+            "sasl_plain_username": settings.sasl_username,
+            "sasl_plain_password": settings.sasl_password.get_secret_value(),
+        }
+    if "SSL" in settings.security_protocol:
+        from aiokafka.helpers import create_ssl_context
+
+        cafile = str(settings.ssl_cafile) if settings.ssl_cafile else None
+        options["ssl_context"] = create_ssl_context(cafile=cafile)
     return options
 
 

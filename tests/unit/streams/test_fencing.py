@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
 from streams.histories import DossierHistories
+from streams.pipeline import OwnedPartitions
 from streams.rules.calendar import working_calendar
 from streams.rules.positions import ContiguousProgress, Position
 from streams.rules.processor import BatchProcessor, Message, dead_letter_batch
-from streams.worker import OwnedPartitions
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
