@@ -4,7 +4,7 @@ on one seeded events file (the province simulator, `--events`, default 100k):
 (a) the offline report on the file: parse + fold + report, no broker (the
     timing of bench/offline_report.py: `reports.sources.FileSource`);
 (b) the publisher alone: `streams.kafka.clients.replay_files` (what `motcua replay`
-    runs: validate, then kafka-python, acks=all) into a fresh topic;
+    runs: validate, then whole record batches (streams.kafka.bulk), acks=all) into a fresh topic;
 (c) our worker end to end: one `motcua worker` on that topic, into ClickHouse;
 (d) the same stateful job written as a quix-streams user would
     (bench/quix_peer.py) on the same topic, into a ClickHouse server of its own.
@@ -68,7 +68,7 @@ from streams.clickhouse.queries import report_rows
 from streams.clickhouse.rollups import month_bounds
 from streams.clickhouse.rows import FACT_COLUMNS
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.progress import stored_offsets, wait_until_stored
 from streams.rules.calendar import working_calendar
 from streams.rules.period import UnitKind
@@ -130,7 +130,7 @@ def offline_report(path: Path, settings: Settings, span: tuple[datetime, datetim
 
 def publisher(path: Path, settings: Settings, others: dict[str, int]) -> tuple[dict, dict]:
     cpu = {name: cpu_seconds(pid) for name, pid in others.items()}
-    producer = make_producer(settings)
+    producer = BulkProducer(settings)
     began, own = time.perf_counter(), time.process_time()
     result = replay_files([path], settings, producer)
     seconds = time.perf_counter() - began
@@ -458,7 +458,7 @@ def peer_versions() -> dict[str, str]:
 
 LABELS = {
     "offline": "(a) offline report: parse + fold + report, no broker",
-    "publisher": "(b) publisher: `replay_files`, kafka-python acks=all",
+    "publisher": "(b) publisher: `replay_files` (what `motcua replay` runs), acks=all",
     "worker": "(c) motcua worker, end to end into ClickHouse",
     "quix": "(d) quix-streams peer, end to end into ClickHouse",
     "backfill": "(e) `motcua backfill`: aiokafka batches, the same rules and progress",
@@ -624,7 +624,7 @@ def why(rounds: list[dict[str, dict]], cpu: dict[str, list[float]]) -> list[str]
         )
     out.append(
         f"- why (b): the publisher spent {median(cpu['publisher']):.0f} µs CPU per event "
-        f"(validate, serialize, kafka-python; busy {busy('publisher')} of a core), the broker "
+        f"(validate, serialize, record batches; busy {busy('publisher')} of a core), the broker "
         f"{beside('publisher', 'broker'):.0f}"
     )
     return out

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka import KafkaProducer
 from kafka.producer.future import RecordMetadata
 
 from ingest.lines import numbered_lines
 from schemas.deadletter import DeadLetter
 from schemas.events import InvalidEvent, parse_event
 from schemas.settings import Settings
+from streams.kafka.bulk import BulkProducer
 
 
 def acknowledged(offsets: dict[int, int], sent: RecordMetadata) -> None:
@@ -34,14 +34,14 @@ class ReplayResult:
 def replay_files(
     paths: Iterable[Path],
     settings: Settings,
-    producer: KafkaProducer,
+    producer: BulkProducer,
     on_reject: Callable[[str, int, str], None] = lambda path, line, reason: None,
 ) -> ReplayResult:
     """Validate and scrub each line, publish good ones keyed by dossier_id and
     rejected ones to the dead-letter topic; returns once all are acknowledged."""
     result = ReplayResult()
-    pending = []
     now = datetime.now(UTC)
+    events_topic, dead_topic = settings.events_topic, settings.dead_letter_topic
     for path, number, raw in numbered_lines(paths):
         try:
             event = parse_event(raw, now=now)
@@ -51,14 +51,12 @@ def replay_files(
             letter = DeadLetter.of(
                 f"replay:{path.name}:{number}", now, "replay", exc.reason, raw.rstrip()
             )
-            key = letter.dead_letter_id.encode()
-            producer.send(settings.dead_letter_topic, key=key, value=letter.to_bytes())
+            producer.send(dead_topic, letter.dead_letter_id.encode(), letter.to_bytes())
             continue
         value = event.model_dump_json(exclude_none=True).encode()
-        key = event.dossier_id.encode()
-        pending.append(producer.send(settings.events_topic, key=key, value=value))
-    producer.flush()
-    for future in pending:
-        acknowledged(result.offsets, future.get(timeout=30))  # raises if the broker refused it
+        producer.send(events_topic, event.dossier_id.encode(), value)
         result.published += 1
+    for (topic, partition), offset in producer.flush().items():  # raises if refused
+        if topic == events_topic:
+            result.offsets[partition] = offset
     return result

@@ -179,12 +179,12 @@ def replay(
 ) -> None:
     """Publish canonical events (JSON lines) to the dossier-events topic."""
     from ingest.replay import replay_files
-    from streams.kafka.clients import make_producer
+    from streams.kafka.bulk import BulkProducer
 
     settings = Settings()
     check_files(files, "tệp sự kiện")
     check_broker(settings)
-    producer = make_producer(settings)
+    producer = BulkProducer(settings)
 
     def on_reject(path: str, line: int, reason: str) -> None:
         nonlocal listed

@@ -25,7 +25,7 @@ from ingest.replay import replay_files
 from reports.offline import states_at
 from schemas.events import DossierEvent
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.progress import stored_offsets, wait_until_stored
 from streams.rules.calendar import working_calendar
 from streams.rules.facts import dossier_facts
@@ -59,7 +59,7 @@ def pipeline(broker, clickhouse, tmp_path):
 def _publish(pipeline: Pipeline, lines: list[str], name: str) -> dict[int, int]:
     path = pipeline.tmp / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    producer = make_producer(pipeline.settings)
+    producer = BulkProducer(pipeline.settings)
     result = replay_files([path], pipeline.settings, producer)
     producer.close()
     return result.offsets

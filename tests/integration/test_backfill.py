@@ -19,7 +19,7 @@ from kafka import KafkaProducer
 
 from ingest.replay import replay_files
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.progress import stored_offsets, wait_until_stored
 from tests.histories import TZ, random_province
 from tests.integration.test_lost_broker import _assert_whole_history, _halves
@@ -32,7 +32,7 @@ def _publish(pipeline: Pipeline, lines: list[str], name: str) -> dict[int, int]:
     """Events on the topic, nothing consuming them yet; the offsets published."""
     path = pipeline.tmp / name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    producer = make_producer(pipeline.settings)
+    producer = BulkProducer(pipeline.settings)
     result = replay_files([path], pipeline.settings, producer)
     producer.close()
     return result.offsets

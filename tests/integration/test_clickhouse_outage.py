@@ -17,7 +17,7 @@ import time
 import pytest
 
 from ingest.replay import replay_files
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.progress import wait_until_stored
 from tests.integration.test_lost_broker import _assert_whole_history, _halves
 from tests.integration.test_pipeline import Pipeline, _events_as_lines
@@ -44,7 +44,7 @@ def test_a_worker_started_during_an_outage_waits_and_then_stores_everything(
         try:
             path = tmp_path / "second.jsonl"
             path.write_text("\n".join(_events_as_lines(second)) + "\n", encoding="utf-8")
-            producer = make_producer(pipeline.settings)
+            producer = BulkProducer(pipeline.settings)
             offsets = replay_files([path], pipeline.settings, producer).offsets
             producer.close()
             time.sleep(8)  # the worker has read the batch and found ClickHouse down

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from ingest.replay import replay_files
 from motcua import app
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.progress import wait_until_stored
 from tests.integration.loopback import topic_values
 from tests.integration.test_pipeline import Pipeline
@@ -147,7 +147,7 @@ def test_planted_personal_data_reaches_no_table_topic_or_log(pipeline: Pipeline,
                     "at": "2026-05-06T10:00:00"}),
     ]  # fmt: skip
     reasons: list[str] = []
-    producer = make_producer(settings)
+    producer = BulkProducer(settings)
     result = replay_files(
         [_lines(tmp_path / "events.jsonl", lines)],
         settings,

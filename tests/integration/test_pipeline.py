@@ -26,7 +26,7 @@ from streams.clickhouse.migrations import migrate
 from streams.clickhouse.queries import report_rows
 from streams.clickhouse.recompute import recompute_facts
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.progress import wait_until_stored
 from streams.rules.calendar import working_calendar
 from streams.rules.period import CSV_COLUMNS, UnitKind, period_report
@@ -118,7 +118,7 @@ class Pipeline:
             + "\n",
             encoding="utf-8",
         )
-        producer = make_producer(self.settings)
+        producer = BulkProducer(self.settings)
         result = replay_files([path], self.settings, producer)
         producer.close()
         try:
@@ -275,7 +275,7 @@ def test_clickhouse_down_mid_stream_loses_nothing(pipeline: Pipeline) -> None:
     half = len(events) // 2
     pipeline.replay(_events_as_lines(events[:half]), "first.jsonl")
     pipeline.clickhouse.stop()
-    producer = make_producer(pipeline.settings)
+    producer = BulkProducer(pipeline.settings)
     path = pipeline.tmp / "second.jsonl"
     path.write_text("\n".join(_events_as_lines(events[half:])) + "\n", encoding="utf-8")
     result = replay_files([path], pipeline.settings, producer)  # the broker still takes them
@@ -375,7 +375,7 @@ def test_kill_9_mid_replay_then_restart_gives_the_same_report(pipeline: Pipeline
     pipeline.settings = pipeline.settings.model_copy(update={"batch_max_events": 50})
     pipeline.stop_worker()
     pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
-    producer = make_producer(pipeline.settings)
+    producer = BulkProducer(pipeline.settings)
     result = replay_files([path], pipeline.settings, producer)
     producer.close()
     deadline = time.monotonic() + 60

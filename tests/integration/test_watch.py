@@ -46,7 +46,7 @@ import yaml
 
 from ingest.replay import replay_files
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.clients import make_producer
+from streams.kafka.bulk import BulkProducer
 from streams.services import Alertmanager
 from tests.histories import TZ
 from tests.integration.loopback import topic_values, webhook
@@ -178,7 +178,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
             pipeline.stop_worker()  # everything on the broker before the worker starts
             path = tmp_path / "week.jsonl"
             path.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in week()) + "\n")
-            producer = make_producer(pipeline.settings)
+            producer = BulkProducer(pipeline.settings)
             assert replay_files([path], pipeline.settings, producer).rejected == 0
             producer.close()
             watch_env = {
@@ -289,7 +289,7 @@ def test_replayed_week_raises_the_expected_notifications_once(broker, clickhouse
                 "H44.107-260306-0002", at(6, 8, 31), ("H44.D03", "Huyện Phù Ninh"), CIVIL
             )
             later.write_text(json.dumps(one_more, ensure_ascii=False) + "\n")
-            producer = make_producer(pipeline.settings)
+            producer = BulkProducer(pipeline.settings)
             replay_files([later], pipeline.settings, producer)
             producer.close()
             moved = local(6, 8, 31)
