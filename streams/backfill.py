@@ -101,7 +101,12 @@ class Backfill:
             self._seek, settings, self.sink, self.processor, self.histories
         )
         self.store = BatchStore(
-            self.owned, self.processor, self.histories, self.sink, self._send_dead_letter
+            self.owned,
+            self.processor,
+            self.histories,
+            self.sink,
+            self._send_dead_letter,
+            overlap=True,  # a batch's write runs while the next is judged
         )
         self.stopping = asyncio.Event()
         self.result = BackfillResult()
@@ -134,6 +139,13 @@ class Backfill:
         return self.result
 
     async def _consume(self) -> None:
+        try:
+            await self._batches()
+            await self.store.written()
+        except SinkClosed:
+            return  # stopping: what was not stored is read again next time
+
+    async def _batches(self) -> None:
         batch_ms = int(self.settings.batch_max_seconds * 1000)
         while not self.stopping.is_set():
             fetched = await self.consumer.getmany(
@@ -143,20 +155,17 @@ class Backfill:
                 if not self.follow and await self._caught_up():
                     return
                 continue
-            try:
-                await self._store(fetched)
-            except SinkClosed:
-                return  # stopping: what was not stored is read again next time
+            await self._store(fetched)
             self.on_batch(self.result)
             del fetched
             return_freed_memory()
 
     async def _store(self, fetched: dict[TopicPartition, list[Any]]) -> None:
+        # aiokafka's records have Message's fields: handed on as they are
         events: list[Message] = []
         letters: list[Message] = []
         for tp, records in fetched.items():
-            into = events if tp.topic == self.settings.events_topic else letters
-            into.extend(Message(r.topic, r.partition, r.offset, r.key, r.value) for r in records)
+            (events if tp.topic == self.settings.events_topic else letters).extend(records)
         if events:
             processed = await self.store.events(events)
             self.result.events += processed.new_events + processed.duplicates
@@ -170,6 +179,7 @@ class Backfill:
 
     async def _caught_up(self) -> bool:
         """Every partition held is stored up to the end its last fetch showed."""
+        await self.store.written()  # what progress says is stored, is
         owned = set(self.owned.owned)
         if not owned:
             return False  # not joined yet

@@ -36,6 +36,10 @@ Seek = Callable[[Partition, int], Awaitable[None]]
 SendDeadLetter = Callable[[bytes, bytes], Awaitable[Awaitable[object]]]
 
 
+async def _nothing_in_flight() -> None:
+    return None
+
+
 class OwnedPartitions:
     """The partitions this process may write for, and where each resumes.
 
@@ -66,10 +70,13 @@ class OwnedPartitions:
         self.topics = (settings.events_topic, settings.dead_letter_topic)
         self.lock = asyncio.Lock()
         self.owned: set[Partition] = set()
+        # the write in flight, awaited before partitions change (BatchStore.written)
+        self.settle: Callable[[], Awaitable[None]] = _nothing_in_flight
 
     async def revoke(self, revoked: Iterable) -> None:
         """Given the consumer's topic-partitions (with .topic and .partition)."""
         async with self.lock:
+            await self.settle()
             gone = {(tp.topic, tp.partition) for tp in revoked}
             self.owned -= gone
             self.progress.forget(gone)
@@ -77,6 +84,7 @@ class OwnedPartitions:
 
     async def assign(self, assigned: Iterable) -> None:
         async with self.lock:
+            await self.settle()
             new = {(tp.topic, tp.partition) for tp in assigned if tp.topic in self.topics}
             self.owned |= new
             log.info("partitions assigned: %s", ", ".join(f"{t}[{p}]" for t, p in sorted(new)))
@@ -148,7 +156,17 @@ class OwnedPartitions:
 
 
 class BatchStore:
-    """Judges and stores batches of the events and dead-letter topics."""
+    """Judges and stores batches of the events and dead-letter topics.
+
+    With `overlap` (the backfill), a batch's write runs while the next batch
+    is read and judged, with at most one write in flight, so ClickHouse
+    works on one core while this process judges on the other. What that
+    must not break: writes stay in batch order (the next starts only after
+    the last is stored); a dossier finished in a batch leaves the cache only
+    once that batch is stored and the next has not touched it (else a later
+    event would read a `raw_events` history missing the write in flight);
+    and a rebalance waits for the write in flight (`OwnedPartitions.settle`).
+    """
 
     def __init__(
         self,
@@ -158,26 +176,48 @@ class BatchStore:
         sink: ClickHouseSink,
         send_dead_letter: SendDeadLetter,
         timed: Callable[[], AbstractContextManager] = nullcontext,
+        overlap: bool = False,
     ) -> None:
         self.owned, self.processor, self.histories = owned, processor, histories
         self.sink, self.send_dead_letter = sink, send_dead_letter
         self.timed = timed  # around each batch's write (the worker's metric)
+        self.overlap = overlap
+        self._writing: asyncio.Future | None = None
+        self._finished: set[str] = set()  # finished in the batch being written
+        owned.settle = self.written
 
     async def events(self, messages: list[Message]) -> ProcessedBatch:
-        """Messages of the events topic: judged and stored (raises SinkClosed when stopping)."""
+        """Messages of the events topic: judged and stored (raises SinkClosed when
+        stopping); with `overlap`, stored once the next call or `written` returns."""
         async with self.owned.lock:  # a revocation waits for the batch's write
             fresh = await self.owned.unstored(messages)
             await read_histories(self.sink, self.histories, fresh)
             processed = self.processor.process(fresh, self.histories)
-            with self.timed():
-                await self._store(processed)
-            self.histories.drop(f.dossier_id for f in processed.facts if f.end_at is not None)
             await self.owned.reread(processed.gaps)
+            touched = {f.dossier_id for f in processed.facts}
+            await self.written()
+            self.histories.drop(self._finished - touched)
+            self._finished = {f.dossier_id for f in processed.facts if f.end_at is not None}
+            self._writing = asyncio.ensure_future(self._store(processed))
+            if not self.overlap:
+                await self.written()
         return processed
+
+    async def written(self) -> None:
+        """Wait until the write in flight is stored (raises what it raised)."""
+        writing = self._writing
+        if writing is not None:
+            await writing  # whoever else waits (a rebalance) waits for the same write
+            if self._writing is writing:
+                self._writing = None
+            if not self.overlap:
+                self.histories.drop(self._finished)
+                self._finished = set()
 
     async def dead_letters(self, messages: list[Message]) -> ProcessedBatch:
         """Messages of the dead-letter topic: the same gap-checked progress as events."""
         async with self.owned.lock:
+            await self.written()
             fresh = await self.owned.unstored(messages)
             stored = dead_letter_batch(fresh, self.processor.progress, datetime.now(UTC))
             await self.sink.awrite(stored_batch(stored))
@@ -192,12 +232,13 @@ class BatchStore:
         before ClickHouse stored the progress replays the batch (stored again,
         harmlessly).
         """
-        sent = []
-        for letter in processed.dead_letters:
-            key, value = letter.dead_letter_id.encode(), letter.to_bytes()
-            sent.append(await self.send_dead_letter(key, value))
-        await asyncio.wait_for(asyncio.gather(*sent), SEND_TIMEOUT_S)
-        await self.sink.awrite(stored_batch(processed))
+        with self.timed():
+            sent = []
+            for letter in processed.dead_letters:
+                key, value = letter.dead_letter_id.encode(), letter.to_bytes()
+                sent.append(await self.send_dead_letter(key, value))
+            await asyncio.wait_for(asyncio.gather(*sent), SEND_TIMEOUT_S)
+            await self.sink.awrite(stored_batch(processed))
         if processed.dead_letters:
             log.warning("dead letters", extra={"count": len(processed.dead_letters)})
 

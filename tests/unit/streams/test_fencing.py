@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from schemas.deadletter import DeadLetter
 from schemas.settings import Settings
 from streams.histories import DossierHistories
-from streams.pipeline import OwnedPartitions
+from streams.pipeline import BatchStore, OwnedPartitions
 from streams.rules.calendar import working_calendar
 from streams.rules.positions import ContiguousProgress, Position
 from streams.rules.processor import BatchProcessor, Message, dead_letter_batch
@@ -104,3 +104,79 @@ def test_dead_letters_below_the_stored_position_are_not_stored_again() -> None:
     progress.set(("dl", 0), Position(0, 4, "f"))
     stored = dead_letter_batch([letter(0, 3), letter(0, 4)], progress, NOW)
     assert (stored.letters, stored.progress, stored.gaps) == ([], [], {})
+
+
+# -- the backfill's overlapped writes (streams.pipeline.BatchStore, overlap=True) ----
+
+
+class SlowSink:
+    """Records what is written and when; each write takes a moment (ClickHouse
+    working). A stand-in for the order of events only: the tables' side is
+    tests/integration/test_backfill.py's."""
+
+    def __init__(self, seen: list[str]) -> None:
+        self.seen = seen
+
+    async def awrite(self, batch) -> None:
+        offsets = sorted(row[3] for row in batch.progress)
+        self.seen.append(f"writing up to {offsets}")
+        await asyncio.sleep(0.05)
+        self.seen.append(f"stored up to {offsets}")
+
+    async def aread(self, work) -> list:
+        return []
+
+
+def event_message(partition: int, offset: int, dossier: str, event: str) -> Message:
+    value = (
+        f'{{"event_id": "{event}", "dossier_id": "{dossier}", "type": "received", '
+        '"at": "2026-05-04T08:00:00+07:00", "agency_code": "A", "agency_name": "Sở A", '
+        '"level": "province", "district_code": "H1", "district_name": "Huyện 1", '
+        '"procedure_code": "P", "procedure_name": "Thủ tục P", '
+        '"field_code": "F", "field_name": "Lĩnh vực F", "channel": "online", '
+        '"due_at": "2026-05-08T17:00:00+07:00"}'
+    )
+    return Message("ev", partition, offset, dossier.encode(), value.encode())
+
+
+async def _never_sent(key: bytes, value: bytes) -> None:
+    raise AssertionError("no dead letter expected")
+
+
+def overlapped_store(seen: list[str]) -> BatchStore:
+    owned = owned_partitions()
+    owned.sink = SlowSink(seen)  # type: ignore[assignment]
+    owned.histories.load_known([])
+    processor = BatchProcessor(working_calendar(owned.settings), source="ev")
+    processor.progress = owned.progress
+    return BatchStore(
+        owned,
+        processor,
+        owned.histories,
+        owned.sink,
+        _never_sent,
+        overlap=True,  # type: ignore[arg-type]
+    )
+
+
+def test_overlapped_writes_stay_in_order_and_a_revocation_waits_for_the_one_in_flight() -> None:
+    async def scenario() -> list[str]:
+        seen: list[str] = []
+        store = overlapped_store(seen)
+        await store.events([event_message(0, 10, "D1", "e1")])
+        seen.append("first batch judged")
+        await store.events([event_message(0, 11, "D2", "e2")])  # waits for the first write
+        seen.append("second batch judged")
+        await store.owned.revoke([TP("ev", 0)])
+        seen.append("revoked")
+        return seen
+
+    assert asyncio.run(scenario()) == [
+        "first batch judged",
+        "writing up to [10]",
+        "stored up to [10]",
+        "second batch judged",
+        "writing up to [11]",
+        "stored up to [11]",
+        "revoked",
+    ]
