@@ -6,6 +6,11 @@ The events (the province simulator's time-ordered stream, or the seeded test
 histories if the simulator is missing) are generated and serialized before
 the clock starts. Timed: from the first send (kafka-python, acks=all, as
 `motcua replay` does) until the worker's stored offsets cover every message.
+Then the same events through the commands a user runs for a backfill:
+`motcua replay FILE` (whole record batches) and, once it returns, `motcua
+backfill` (aiokafka batches through the worker's own rules and progress),
+one process or several of its group (`--backfills`), timed from the start
+of the replay until the last backfill exits (every partition stored).
 A province-year does not fit in this run's time, so the result is an
 extrapolation at the measured rate; CPU seconds of each process show where
 the time goes. Writes bench/results/backfill-latest.{md,json}.
@@ -14,12 +19,14 @@ the time goes. Writes bench/results/backfill-latest.{md,json}.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import sampling as spy
 from common import (
+    MOTCUA_BACKFILL,
     bench_settings,
     cpu_seconds,
     encode,
@@ -27,12 +34,14 @@ from common import (
     publish,
     services,
     simulated_events,
+    start_worker,
     verdict,
     warm_workers,
     write_results,
 )
 
-from streams.progress import wait_until_stored
+from streams.kafka.topics import ensure_topics
+from streams.progress import stored_offsets, wait_until_stored
 
 YEAR_EVENTS = 10_000_000
 YEAR_DOSSIERS = 2_000_000
@@ -70,11 +79,60 @@ def timed_run(
     return run
 
 
+def _reaped(proc) -> float:
+    """Wait for a child; its CPU seconds (user + system) from the kernel."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def commands_run(settings, engine, work: Path, path: Path, total: int, backfills: int, others):
+    """`motcua replay FILE`, then `backfills` × `motcua backfill` until they exit."""
+    directory = work / f"commands-{backfills}"
+    directory.mkdir()
+    log = directory / "commands.log"
+    ensure_topics(settings)  # as a worker that ran before would have
+    cpu_before = {name: cpu_seconds(pid) for name, pid in others.items()}
+    began = time.perf_counter()
+    replay = start_worker(settings, directory, log, ("-m", "motcua", "replay", str(path)))
+    cpu = {"motcua replay": _reaped(replay)}
+    replayed = time.perf_counter() - began
+    procs = [start_worker(settings, directory, log, MOTCUA_BACKFILL) for _ in range(backfills)]
+    first = 0  # events stored when the first stored batch is seen (start-up and join before it)
+    while first == 0 and all(p.poll() is None for p in procs):
+        time.sleep(0.1)
+        first = sum(o + 1 for o in stored_offsets(engine, settings.events_topic).values())
+    first_seen = time.perf_counter()
+    for n, proc in enumerate(procs, start=1):
+        cpu[f"motcua backfill {n}"] = _reaped(proc)
+    ended = time.perf_counter()
+    stored = sum(o + 1 for o in stored_offsets(engine, settings.events_topic).values())
+    if stored != total:
+        raise RuntimeError(f"the backfill exited with {stored} of {total} events stored")
+    cpu |= {name: cpu_seconds(pid) - cpu_before[name] for name, pid in others.items()}
+    return {
+        "events": total,
+        "backfills": backfills,
+        "replay_seconds": replayed,
+        "backfill_seconds": ended - began - replayed,
+        "total_seconds": ended - began,
+        "events_per_second": total / (ended - began),
+        "start_up_seconds": first_seen - began - replayed,
+        "steady_events_per_second": (total - first) / (ended - first_seen),
+        "cpu_seconds": cpu,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--scale", type=float, default=1.0, help="simulator scale")
     parser.add_argument("--workers", default="1,2", help="worker counts to run, comma separated")
+    parser.add_argument(
+        "--backfills", default="1,2", help="`motcua backfill` processes to run, comma separated"
+    )
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="no py-spy sampling"
     )
@@ -85,23 +143,30 @@ def main() -> None:
     span = (events[0].at, events[-1].at)
     del events
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-backfill-"))
-    runs = []
+    path = work / "events.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    runs, commands = [], []
     with services(work) as (broker, ch):
         engine = ch.engine()
         where = machine(engine)
         others = {"broker": broker.pid, "clickhouse": ch.pid}
-        for i, count in enumerate(int(n) for n in args.workers.split(",")):
+        for i, count in enumerate(int(n) for n in args.workers.split(",") if n):
             settings = bench_settings(broker, ch, f"backfill{count}")
             runs.append(
                 timed_run(
                     settings, engine, work, count, lines, keys, others, args.profile and i == 0
                 )
             )
+        for count in (int(n) for n in args.backfills.split(",") if n):
+            settings = bench_settings(broker, ch, f"commands{count}")
+            commands.append(commands_run(settings, engine, work, path, len(lines), count, others))
     common = {"events": len(lines), "dossiers": dossiers, "span": [str(s) for s in span]}
-    report(common, runs, source, where, args.profile)
+    report(common, runs, commands, source, where, args.profile)
 
 
-def report(common: dict, runs: list[dict], source: str, where: dict, profiled: bool) -> None:
+def report(
+    common: dict, runs: list[dict], commands: list[dict], source: str, where: dict, profiled: bool
+) -> None:
     best = max(runs, key=lambda r: r["events_per_second"])
     rate = best["events_per_second"]
     year = YEAR_EVENTS / rate
@@ -134,6 +199,7 @@ def report(common: dict, runs: list[dict], source: str, where: dict, profiled: b
         f"{YEAR_EVENTS / TARGET_SECONDS:,.0f} events/s, {YEAR_EVENTS / TARGET_SECONDS / rate:.1f}×"
         " the best measured rate)",
     ]
+    lines += command_lines(commands)
     for r in runs:
         lines.append(
             f"- CPU seconds, {r['workers']} worker(s) (wall {r['total_seconds']:.0f} s, 2 cores): "
@@ -150,8 +216,56 @@ def report(common: dict, runs: list[dict], source: str, where: dict, profiled: b
     if profiled:
         lines += spy.lines(first["profile"], "worker during the timed run (1st run)")
     data = common | {"runs": runs, "events_per_second": rate, "year_seconds_extrapolated": year}
+    data |= {"commands": commands}
     data |= {"target_seconds": TARGET_SECONDS, "met": met, "source": source}
     write_results("backfill", lines, data, where)
+
+
+def _year_seconds(run: dict) -> float:
+    """A province-year at a commands run's rates: replay, start-up, steady backfill."""
+    scale = YEAR_EVENTS / run["events"]
+    return (
+        run["replay_seconds"] * scale
+        + run["start_up_seconds"]
+        + YEAR_EVENTS / run["steady_events_per_second"]
+    )
+
+
+def command_lines(commands: list[dict]) -> list[str]:
+    """The commands' path: its table, extrapolation and CPU."""
+    if not commands:
+        return []
+    lines = [
+        "",
+        "Through the commands a user runs: `motcua replay FILE`, then `motcua backfill`:",
+        "",
+        "| backfill processes | replay s | backfill s (of it start-up and join) | total s "
+        "| events/s end to end | backfill events/s after its first stored batch |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in commands:
+        lines.append(
+            f"| {r['backfills']} | {r['replay_seconds']:.1f} | {r['backfill_seconds']:.1f} "
+            f"({r['start_up_seconds']:.1f}) | {r['total_seconds']:.1f} "
+            f"| {r['events_per_second']:,.0f} | {r['steady_events_per_second']:,.0f} |"
+        )
+    best = min(commands, key=_year_seconds)
+    year = _year_seconds(best)
+    lines += [
+        "",
+        f"- **extrapolation**: a province-year through the commands, the replay at this run's "
+        f"rate, then the backfill's start-up plus the year at its rate after its first stored "
+        f"batch ({best['backfills']} backfill process(es), the best here), would take "
+        f"{year / 60:.0f} min: target ≤ {TARGET_SECONDS / 60:.0f} min "
+        f"**{verdict(year <= TARGET_SECONDS)}**",
+    ]
+    for r in commands:
+        lines.append(
+            f"- CPU seconds, {r['backfills']} backfill process(es) (wall "
+            f"{r['total_seconds']:.0f} s, 2 cores): "
+            + ", ".join(f"{name} {s:.1f}" for name, s in r["cpu_seconds"].items())
+        )
+    return lines
 
 
 if __name__ == "__main__":
