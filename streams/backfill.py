@@ -4,7 +4,7 @@ faust hands an agent one event at a time through its stream machinery,
 which costs ~90 µs of CPU per event before any work is done (bench/peers.py;
 a bare aiokafka read costs ~3). A province-year cannot pass through that in
 ten minutes, so a backlog is read here with aiokafka's `getmany` in batches
-of `batch_max_events` and handed to the same `streams.pipeline.BatchStore`
+of `backfill_batch_events` and handed to the same `streams.pipeline.BatchStore`
 as the live worker's: the same rules, the same gap-checked progress in
 ClickHouse as the only truth of what is stored, the same fencing, the same
 order of writes. A backfill and the worker store identical facts
@@ -90,7 +90,7 @@ class Backfill:
             group_id=f"{settings.app_id}-backfill",
             enable_auto_commit=False,  # where to resume is ClickHouse's progress
             auto_offset_reset="earliest",
-            max_poll_records=settings.batch_max_events,
+            max_poll_records=settings.backfill_batch_events,
             max_partition_fetch_bytes=FETCH_BYTES_PER_PARTITION,
             session_timeout_ms=int(settings.broker_session_timeout * 1000),
             heartbeat_interval_ms=int(settings.broker_heartbeat_interval * 1000),
@@ -149,7 +149,7 @@ class Backfill:
         batch_ms = int(self.settings.batch_max_seconds * 1000)
         while not self.stopping.is_set():
             fetched = await self.consumer.getmany(
-                timeout_ms=batch_ms, max_records=self.settings.batch_max_events
+                timeout_ms=batch_ms, max_records=self.settings.backfill_batch_events
             )
             if not fetched:
                 if not self.follow and await self._caught_up():

@@ -90,7 +90,7 @@ def test_a_backfill_killed_mid_way_and_run_again_stores_everything_once(
     events = random_province(seed=52, dossiers=1500, start=datetime(2026, 3, 2, tzinfo=TZ))
     pipeline = Pipeline(broker, clickhouse, tmp_path)
     pipeline.stop_worker()
-    small = {"MOTCUA_BATCH_MAX_EVENTS": "300"}  # many batches: the kill lands between them
+    small = {"MOTCUA_BACKFILL_BATCH_EVENTS": "300"}  # many batches: the kill lands between them
     offsets = _publish(pipeline, _events_as_lines(events), "events.jsonl")
     total = sum(o + 1 for o in offsets.values())
     proc = _backfill(pipeline, **small)
