@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -130,6 +131,8 @@ RECEIVED_REQUIRED = (
     "channel",
 )
 
+_received_values = itemgetter(*RECEIVED_REQUIRED)
+
 
 class DossierEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -192,12 +195,16 @@ class DossierEvent(BaseModel):
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> DossierEvent:
-        if self.type is EventType.RECEIVED:
-            missing = [name for name in RECEIVED_REQUIRED if getattr(self, name) is None]
-            if missing:
+        # runs for every event parsed: the values straight from __dict__, a
+        # list of the missing ones only when one is
+        fields = self.__dict__
+        kind = fields["type"]
+        if kind is EventType.RECEIVED:
+            if None in _received_values(fields):
+                missing = [name for name in RECEIVED_REQUIRED if fields[name] is None]
                 raise ValueError(f"received event lacks {', '.join(missing)}")
-        if self.type is EventType.CORRECTED:
-            missing = [name for name in ("field", "old", "new") if getattr(self, name) is None]
+        elif kind is EventType.CORRECTED:
+            missing = [name for name in ("field", "old", "new") if fields[name] is None]
             if missing:
                 raise ValueError(f"corrected event lacks {', '.join(missing)}")
             if self.field is CorrectedField.DUE_AT:
