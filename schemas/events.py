@@ -100,7 +100,8 @@ def parse_local_datetime(value: Any) -> datetime:
             raise ValueError("not an ISO 8601 date-time") from None
     else:
         raise ValueError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
-    parsed = parsed.replace(microsecond=0)
+    if parsed.microsecond:
+        parsed = parsed.replace(microsecond=0)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
