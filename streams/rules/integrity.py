@@ -147,8 +147,10 @@ def _end_rewritten(e: DossierEvent, fold: Fold) -> list[tuple[FindingKind, str, 
 def _late_without_apology(facts: DossierFacts) -> Finding | None:
     """The first instant the dossier stood overdue (§3), if no apology came before it."""
     received = facts.received
-    crossing = next((c for c in facts.changes if c.standing is Standing.OVERDUE), None)
-    if crossing is None:
+    for crossing in facts.changes:  # a loop, not next(genexpr): it runs for every dossier
+        if crossing.standing is Standing.OVERDUE:
+            break
+    else:
         return None
     if facts.apology_at is not None and facts.apology_at <= crossing.at:
         return None
