@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import orjson
+
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, Level
 from streams.clickhouse.sql import NEVER, period_of
@@ -51,11 +53,35 @@ class StoredTimes(dict[datetime | None, int]):
 RAW_EVENT_COLUMNS = ("event_id", "dossier_id", "type", "at", "payload", "stored_at")
 
 
+def _odd_offset(t: datetime) -> bool:
+    offset = t.utcoffset()
+    return offset is None or offset.seconds % 60 != 0 or t.microsecond != 0
+
+
+def event_payload(event: DossierEvent) -> str:
+    """`event.model_dump_json(exclude_none=True)`, the same text at about half
+    the cost (orjson from the field values; a property test holds them equal).
+    pydantic writes the rare cases orjson would write otherwise: an offset
+    with seconds (an LMT zone), microseconds, text orjson refuses."""
+    fields = event.__dict__
+    due = fields["due_at"]
+    if _odd_offset(fields["at"]) or (due is not None and _odd_offset(due)):
+        return event.model_dump_json(exclude_none=True)
+    payload = {k: v for k, v in fields.items() if v is not None}
+    limit = payload.get("time_limit")
+    if limit is not None:
+        payload["time_limit"] = {"value": limit.value, "unit": limit.unit}
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_UTC_Z).decode()
+    except orjson.JSONEncodeError:
+        return event.model_dump_json(exclude_none=True)
+
+
 def raw_event_row(
     event: DossierEvent, stored_at: datetime, times: StoredTimes | None = None
 ) -> tuple:
     times = StoredTimes() if times is None else times
-    payload = event.model_dump_json(exclude_none=True)
+    payload = event_payload(event)
     return (
         event.event_id,
         event.dossier_id,
