@@ -217,7 +217,9 @@ class BatchProcessor:
         now = self.clock()
         out = ProcessedBatch(now)
         histories: dict[str, list[DossierEvent]] = {}
-        event_ids: dict[str, set[str]] = {}  # of each history: a repeat is found in O(1)
+        # (dossier_id, event_id) of every history: a repeat is found in O(1); one
+        # set, not one per dossier (each kept container costs the collector)
+        seen: set[tuple[str, str]] = set()
         last_message: dict[str, Message] = {}
         # a store that keeps decoded histories (streams.histories) is spared the codec
         load, keep = getattr(store, "events", None), getattr(store, "keep", None)
@@ -234,14 +236,14 @@ class BatchProcessor:
                 history = histories[dossier_id] = (
                     load(dossier_id) if load else decode_history(store.get(dossier_id))
                 )
-                event_ids[dossier_id] = {e.event_id for e in history}
+                seen.update((dossier_id, e.event_id) for e in history)
             last_message[dossier_id] = m
-            ids = event_ids[dossier_id]
-            if event.event_id in ids:
+            key = (dossier_id, event.event_id)
+            if key in seen:
                 out.duplicates += 1  # stored again below: harmless, and closes crash gaps
             else:
                 history.append(event)
-                ids.add(event.event_id)
+                seen.add(key)
                 out.new_events += 1
             out.events.append(event)
         for dossier_id, history in histories.items():
