@@ -217,6 +217,14 @@ class DossierEvent(BaseModel):
         # runs for every event parsed: the values straight from __dict__, a
         # list of the missing ones only when one is
         fields = self.__dict__
+        # one fields set per combination, shared as `trusted` does: a set fewer
+        # per event held in the histories (and walked by the collector)
+        present = tuple(self.__pydantic_fields_set__)
+        shared = _FIELDS_SETS.get(present)
+        if shared is None and len(_FIELDS_SETS) < 1000:
+            shared = _FIELDS_SETS[present] = set(present)
+        if shared is not None:
+            _set(self, "__pydantic_fields_set__", shared)
         kind = fields["type"]
         if kind is EventType.RECEIVED:
             if None in _received_values(fields):
