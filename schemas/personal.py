@@ -120,7 +120,8 @@ def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
     clean = _CLEAN_KEYS.get(keys)
     if clean is None:
         clean = not any(is_personal_key(str(k)) for k in keys)
-        if len(_CLEAN_KEYS) < 4096:
+        # bounded: a message's keys are input (a few MB of odd keys stay out)
+        if len(_CLEAN_KEYS) < 4096 and sum(len(str(k)) for k in keys) <= 2000:
             _CLEAN_KEYS[keys] = clean
     if not clean:
         return {k: _scrub_value(v) for k, v in data.items() if not is_personal_key(str(k))}
