@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
+from operator import itemgetter
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -99,7 +101,8 @@ def parse_local_datetime(value: Any) -> datetime:
             raise ValueError("not an ISO 8601 date-time") from None
     else:
         raise ValueError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
-    parsed = parsed.replace(microsecond=0)
+    if parsed.microsecond:
+        parsed = parsed.replace(microsecond=0)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
 
 
@@ -129,6 +132,9 @@ RECEIVED_REQUIRED = (
     "field_name",
     "channel",
 )
+
+_received_values = itemgetter(*RECEIVED_REQUIRED)
+_SHARED_LIMITS: dict[tuple[float, TimeUnit], TimeLimit] = {}
 
 
 class DossierEvent(BaseModel):
@@ -168,6 +174,22 @@ class DossierEvent(BaseModel):
     old: Text | None = None
     new: Text | None = None
 
+    @field_validator("time_limit")
+    @classmethod
+    def _shared_limit(cls, limit: TimeLimit | None) -> TimeLimit | None:
+        # few distinct limits, each kept by every receipt in the histories: one
+        # shared (frozen) instance each, three objects fewer per receipt to hold
+        # and for the garbage collector to walk
+        if limit is None:
+            return None
+        key = (limit.value, limit.unit)
+        shared = _SHARED_LIMITS.get(key)
+        if shared is None:
+            if len(_SHARED_LIMITS) >= 10_000:
+                return limit
+            shared = _SHARED_LIMITS[key] = limit
+        return shared
+
     @classmethod
     def trusted(cls, fields: dict[str, Any]) -> DossierEvent:
         """An event from values this system validated before (its own stored
@@ -192,12 +214,24 @@ class DossierEvent(BaseModel):
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> DossierEvent:
-        if self.type is EventType.RECEIVED:
-            missing = [name for name in RECEIVED_REQUIRED if getattr(self, name) is None]
-            if missing:
+        # runs for every event parsed: the values straight from __dict__, a
+        # list of the missing ones only when one is
+        fields = self.__dict__
+        # one fields set per combination, shared as `trusted` does: a set fewer
+        # per event held in the histories (and walked by the collector)
+        present = tuple(self.__pydantic_fields_set__)
+        shared = _FIELDS_SETS.get(present)
+        if shared is None and len(_FIELDS_SETS) < 1000:
+            shared = _FIELDS_SETS[present] = set(present)
+        if shared is not None:
+            _set(self, "__pydantic_fields_set__", shared)
+        kind = fields["type"]
+        if kind is EventType.RECEIVED:
+            if None in _received_values(fields):
+                missing = [name for name in RECEIVED_REQUIRED if fields[name] is None]
                 raise ValueError(f"received event lacks {', '.join(missing)}")
-        if self.type is EventType.CORRECTED:
-            missing = [name for name in ("field", "old", "new") if getattr(self, name) is None]
+        elif kind is EventType.CORRECTED:
+            missing = [name for name in ("field", "old", "new") if fields[name] is None]
             if missing:
                 raise ValueError(f"corrected event lacks {', '.join(missing)}")
             if self.field is CorrectedField.DUE_AT:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import compress
+from operator import not_
 from typing import Any
 
 # Exact keys (normalised) that carry personal data.
@@ -107,9 +109,29 @@ def is_personal_key(key: str) -> bool:
     return norm in _EXACT or any(token in norm for token in _TOKENS)
 
 
+# key tuples (a message's keys, in order) → whether none of them is personal:
+# messages repeat a few shapes, so most are then judged by one lookup
+_CLEAN_KEYS: dict[tuple, bool] = {}
+
+
 def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `data` without personal keys, at any depth (lists included)."""
-    return {k: _scrub_value(v) for k, v in data.items() if not is_personal_key(str(k))}
+    keys = tuple(data)
+    clean = _CLEAN_KEYS.get(keys)
+    if clean is None:
+        clean = not any(is_personal_key(str(k)) for k in keys)
+        # bounded: a message's keys are input (a few MB of odd keys stay out)
+        if len(_CLEAN_KEYS) < 4096 and sum(len(str(k)) for k in keys) <= 2000:
+            _CLEAN_KEYS[keys] = clean
+    if not clean:
+        return {k: _scrub_value(v) for k, v in data.items() if not is_personal_key(str(k))}
+    scrubbed = dict(data)
+    # only the nested values (a time_limit) need a look: picked out without a
+    # Python loop over every value
+    nested = map(not_, map(_SCALARS.__contains__, map(type, data.values())))
+    for k in compress(keys, nested):
+        scrubbed[k] = _scrub_value(data[k])
+    return scrubbed
 
 
 def _scrub_value(value: Any) -> Any:

@@ -71,13 +71,14 @@ class DossierHistories:
         self._cached[dossier_id] = events
         self._decoded[dossier_id] = None
         self._known.add(hash(dossier_id))
-        excess = len(self._decoded) - self.max_decoded
-        if excess > 0:
-            for old in list(self._decoded)[:excess]:
-                del self._decoded[old]
-                history = self._cached.get(old)
-                if isinstance(history, list):
-                    self._cached[old] = encode_history(history)  # keeps its place
+        decoded = self._decoded
+        while len(decoded) > self.max_decoded:
+            # the oldest first (dict order is recency): not a list of them all per call
+            old = next(iter(decoded))
+            del decoded[old]
+            history = self._cached.get(old)
+            if isinstance(history, list):
+                self._cached[old] = encode_history(history)  # keeps its place
 
     # -- loading from raw_events ---------------------------------------------------
     def load_known(self, dossier_ids: Iterable[str]) -> None:
@@ -104,7 +105,7 @@ class DossierHistories:
             self._cached.pop(dossier_id, None)
             self._decoded.pop(dossier_id, None)
         excess = len(self._cached) - self.max_cached
-        for dossier_id in list(self._cached)[: max(0, excess)]:
+        for dossier_id in list(self._cached)[:excess] if excess > 0 else ():
             del self._cached[dossier_id]  # least recently judged first
             self._decoded.pop(dossier_id, None)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
+
+import orjson
 
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, Level
@@ -24,18 +26,69 @@ def stored_time(t: datetime | None) -> int:
     return int((NEVER if t is None else t).timestamp())
 
 
+NEVER_STORED = stored_time(None)
+
+
+class StoredTimes(dict[datetime | None, int]):
+    """`stored_time` as a lookup, each distinct datetime converted once: a fact
+    row has ~20 time cells, mostly the same few instants (an event's `at` is
+    its receipt, a change, a due's start, a flag...), and `timestamp()` costs
+    ~0.6 µs against ~30 ns for a lookup. Use one per batch (memory)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: NEVER_STORED})
+
+    def __missing__(self, t: datetime) -> int:
+        seconds = int(t.timestamp())
+        tz = t.tzinfo
+        # equal datetimes are one instant, hence one value, unless a fold can
+        # tell them apart (same zone and fields, other offset) or they are naive
+        if type(tz) is timezone or (
+            tz is not None and t.utcoffset() == t.replace(fold=1 - t.fold).utcoffset()
+        ):
+            self[t] = seconds
+        return seconds
+
+
 RAW_EVENT_COLUMNS = ("event_id", "dossier_id", "type", "at", "payload", "stored_at")
 
 
-def raw_event_row(event: DossierEvent, stored_at: datetime) -> tuple:
-    payload = event.model_dump_json(exclude_none=True)
+def _odd_offset(t: datetime) -> bool:
+    offset = t.utcoffset()
+    return offset is None or offset.seconds % 60 != 0 or t.microsecond != 0
+
+
+def event_payload(event: DossierEvent) -> str:
+    """`event.model_dump_json(exclude_none=True)`, the same text at about half
+    the cost (orjson from the field values; a property test holds them equal).
+    pydantic writes the rare cases orjson would write otherwise: an offset
+    with seconds (an LMT zone), microseconds, text orjson refuses."""
+    fields = event.__dict__
+    due = fields["due_at"]
+    if _odd_offset(fields["at"]) or (due is not None and _odd_offset(due)):
+        return event.model_dump_json(exclude_none=True)
+    payload = {k: v for k, v in fields.items() if v is not None}
+    limit = payload.get("time_limit")
+    if limit is not None:
+        payload["time_limit"] = {"value": limit.value, "unit": limit.unit}
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_UTC_Z).decode()
+    except orjson.JSONEncodeError:
+        return event.model_dump_json(exclude_none=True)
+
+
+def raw_event_row(
+    event: DossierEvent, stored_at: datetime, times: StoredTimes | None = None
+) -> tuple:
+    times = StoredTimes() if times is None else times
+    payload = event_payload(event)
     return (
         event.event_id,
         event.dossier_id,
-        event.type.value,
-        stored_time(event.at),
+        event.type._value_,
+        times[event.at],
         payload,
-        stored_time(stored_at),
+        times[stored_at],
     )
 
 
@@ -103,49 +156,58 @@ def fact_version(facts: DossierFacts, computed_at: datetime) -> int:
     return (facts.event_count << 32) | int(computed_at.timestamp())
 
 
-def fact_row(facts: DossierFacts, computed_at: datetime) -> tuple:
+def fact_row(facts: DossierFacts, computed_at: datetime, times: StoredTimes | None = None) -> tuple:
+    """`times`: a batch's shared conversions (`stored_batch`)."""
+    t = StoredTimes() if times is None else times
     r = facts.received
     processing = 0 if facts.processing_time is None else int(facts.processing_time.total_seconds())
+    changes, dues, findings = facts.changes, facts.dues, facts.findings
+    # `_value_`, not `.value`: the same str without the enum property (~0.2 µs each)
     return (
         facts.dossier_id,
-        fact_version(facts, computed_at),
+        (facts.event_count << 32) | t[computed_at],  # fact_version
         r.agency_code or "",
         r.agency_name or "",
-        r.level.value if r.level else "",
+        r.level._value_ if r.level else "",
         r.district_code or "",
         r.district_name or "",
         r.field_code or "",
         r.field_name or "",
         r.procedure_code or "",
         r.procedure_name or "",
-        r.channel.value if r.channel else "",
-        r.online_level.value if r.online_level else "",
-        stored_time(r.at),
-        stored_time(facts.due),
-        stored_time(facts.end_at),
-        facts.outcome.value if facts.outcome else "",
-        stored_time(facts.judged_at),
-        facts.final_standing.value if facts.final_standing else "",
+        r.channel._value_ if r.channel else "",
+        r.online_level._value_ if r.online_level else "",
+        t[r.at],
+        t[facts.due],
+        t[facts.end_at],
+        facts.outcome._value_ if facts.outcome else "",
+        t[facts.judged_at],
+        facts.final_standing._value_ if facts.final_standing else "",
         facts.supplement_count,
-        stored_time(facts.apology_at),
-        stored_time(facts.fee_due_at),
-        stored_time(facts.paid_online_at),
-        stored_time(facts.digitized_at),
+        t[facts.apology_at],
+        t[facts.fee_due_at],
+        t[facts.paid_online_at],
+        t[facts.digitized_at],
         processing,
-        [stored_time(c.at) for c in facts.changes],
-        [c.standing.value for c in facts.changes],
-        [int(c.late) for c in facts.changes],
-        stored_time(computed_at),
-        stored_time(facts.last_event_at),
-        [stored_time(d.since) for d in facts.dues],
-        [stored_time(d.due) for d in facts.dues],
-        [f.kind.value for f in facts.findings],
-        [stored_time(f.observed_at) for f in facts.findings],
-        [f.old for f in facts.findings],
-        [f.new for f in facts.findings],
-        [" ".join(f.evidence) for f in facts.findings],
-        *(stored_time(getattr(facts, column)) for column in SCORECARD_FLAG_COLUMNS),
-        stored_time(facts.complaint_at),
+        [t[c.at] for c in changes],
+        [c.standing._value_ for c in changes],
+        [int(c.late) for c in changes],
+        t[computed_at],
+        t[facts.last_event_at],
+        [t[d.since] for d in dues],
+        [t[d.due] for d in dues],
+        [f.kind._value_ for f in findings],
+        [t[f.observed_at] for f in findings],
+        [f.old for f in findings],
+        [f.new for f in findings],
+        [" ".join(f.evidence) for f in findings],
+        # SCORECARD_FLAG_COLUMNS
+        t[facts.electronic_result_at],
+        t[facts.components_digitized_at],
+        t[facts.reused_digitized_data_at],
+        t[facts.from_personal_store_at],
+        t[facts.vneid_verified_at],
+        t[facts.complaint_at],
         r.commune_code or "",
         r.commune_name or "",
     )
@@ -197,7 +259,6 @@ def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
 
 
 PERIOD_COLUMNS = ("period", *FACT_COLUMNS)
-NEVER_STORED = stored_time(None)
 _RECEIVED_AT = FACT_COLUMNS.index("received_at")
 _END_AT = FACT_COLUMNS.index("end_at")
 _LAST_EVENT_AT = FACT_COLUMNS.index("last_event_at")
@@ -251,9 +312,10 @@ def stored_batch(processed: ProcessedBatch) -> SinkBatch:
     """A processed batch as the rows the writer stores (facts and raw events
     with the batch's computing time; progress rows as the rules made them)."""
     now = processed.computed_at
+    times = StoredTimes()  # the batch's events' times recur in its fact rows
     return SinkBatch(
-        facts=[fact_row(f, now) for f in processed.facts],
-        raw_events=[raw_event_row(e, now) for e in processed.events],
+        facts=[fact_row(f, now, times) for f in processed.facts],
+        raw_events=[raw_event_row(e, now, times) for e in processed.events],
         dead_letters=[dead_letter_row(letter) for letter in processed.letters],
         progress=processed.progress,
     )

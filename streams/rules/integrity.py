@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from schemas.events import CorrectedField, DossierEvent, EventType, parse_local_datetime
@@ -47,6 +48,7 @@ FINDING_NAMES_VI = {  # as inspectors read them
 # `corrected` status values that mean finished (the lifecycle's finishing events)
 FINISHED_STATUSES = frozenset({"resolved", "returned", "rejected", "withdrawn"})
 _RESTARTS = (EventType.SUPPLEMENT_RECEIVED, EventType.PAYMENT_RECEIVED)
+_type = attrgetter("type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,7 @@ def findings_of(
     (streams.rules.facts calls it; without a `corrected` event only the lifecycle
     is looked at, so the common dossier costs a scan of its changes)."""
     found: dict[FindingKind, Finding] = {}
-    if any(e.type is EventType.CORRECTED for e in ordered):
+    if EventType.CORRECTED in map(_type, ordered):  # no Python frame per event
         fold = Fold(calendar)
         for i, event in enumerate(ordered):
             if event.type is EventType.CORRECTED and fold.received is not None:
@@ -147,12 +149,18 @@ def _end_rewritten(e: DossierEvent, fold: Fold) -> list[tuple[FindingKind, str, 
 def _late_without_apology(facts: DossierFacts) -> Finding | None:
     """The first instant the dossier stood overdue (§3), if no apology came before it."""
     received = facts.received
-    crossing = next((c for c in facts.changes if c.standing is Standing.OVERDUE), None)
-    if crossing is None:
+    for crossing in facts.changes:  # a loop, not next(genexpr): it runs for every dossier
+        if crossing.standing is Standing.OVERDUE:
+            break
+    else:
         return None
     if facts.apology_at is not None and facts.apology_at <= crossing.at:
         return None
-    due = next((d.due for d in reversed(facts.dues) if d.since <= crossing.at), facts.due)
+    due = facts.due
+    for entry in reversed(facts.dues):
+        if entry.since <= crossing.at:
+            due = entry.due
+            break
     old = due.isoformat() if due else ""
     return Finding(
         received.dossier_id,

@@ -117,6 +117,9 @@ def dossier_state(
 
 def ordered_events(events: Iterable[DossierEvent]) -> list[DossierEvent]:
     """Distinct events (by event_id) in application order."""
+    events = list(events)
+    if len({e.event_id for e in events}) == len(events):
+        return sorted(events, key=event_order)  # no repeats (the usual): one sort
     unique = {e.event_id: e for e in sorted(events, key=event_order, reverse=True)}
     return sorted(unique.values(), key=event_order)
 
@@ -189,9 +192,10 @@ class Fold:
         self._note_flags(e)
 
     def _note_flags(self, e: DossierEvent) -> None:
+        flags_at, fields = self.flags_at, e.__dict__  # for every event: no getattr
         for flag in FLAGS:
-            if self.flags_at[flag] is None and getattr(e, flag):
-                self.flags_at[flag] = e.at
+            if flags_at[flag] is None and fields[flag]:
+                flags_at[flag] = e.at
 
     def _restart(self, e: DossierEvent) -> None:
         if e.type is EventType.SUPPLEMENT_RECEIVED:

@@ -217,6 +217,9 @@ class BatchProcessor:
         now = self.clock()
         out = ProcessedBatch(now)
         histories: dict[str, list[DossierEvent]] = {}
+        # (dossier_id, event_id) of every history: a repeat is found in O(1); one
+        # set, not one per dossier (each kept container costs the collector)
+        seen: set[tuple[str, str]] = set()
         last_message: dict[str, Message] = {}
         # a store that keeps decoded histories (streams.histories) is spared the codec
         load, keep = getattr(store, "events", None), getattr(store, "keep", None)
@@ -227,16 +230,20 @@ class BatchProcessor:
                 letter_id = f"{m.topic}:{m.partition}:{m.offset}"
                 out.dead_letters.append(DeadLetter.of(letter_id, now, m.topic, exc.reason, m.value))
                 continue
-            history = histories.get(event.dossier_id)
+            dossier_id = event.dossier_id
+            history = histories.get(dossier_id)
             if history is None:
-                history = histories[event.dossier_id] = (
-                    load(event.dossier_id) if load else decode_history(store.get(event.dossier_id))
+                history = histories[dossier_id] = (
+                    load(dossier_id) if load else decode_history(store.get(dossier_id))
                 )
-            last_message[event.dossier_id] = m
-            if any(e.event_id == event.event_id for e in history):
+                seen.update((dossier_id, e.event_id) for e in history)
+            last_message[dossier_id] = m
+            key = (dossier_id, event.event_id)
+            if key in seen:
                 out.duplicates += 1  # stored again below: harmless, and closes crash gaps
             else:
                 history.append(event)
+                seen.add(key)
                 out.new_events += 1
             out.events.append(event)
         for dossier_id, history in histories.items():
