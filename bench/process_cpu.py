@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from common import encode, simulated_events
 from schemas.settings import Settings
 from streams.clickhouse.rows import stored_batch
 from streams.histories import DECODED_HISTORIES, DossierHistories
+from streams.pipeline import GC_THRESHOLDS
 from streams.rules.calendar import working_calendar
 from streams.rules.processor import BatchProcessor, Message
 
@@ -40,6 +42,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=Path)
     parser.add_argument(
+        "--collector",
+        choices=("tuned", "default", "both"),
+        default="tuned",
+        help="the garbage collector's thresholds: the consumers' (streams.pipeline."
+        "GC_THRESHOLDS), Python's defaults, or both interleaved",
+    )
+    parser.add_argument(
         "--decoded",
         type=int,
         nargs="+",
@@ -60,13 +69,20 @@ def main() -> None:
             locals(),
             str(args.profile),
         )
-    times: dict[int, list[float]] = {n: [] for n in args.decoded}
+    modes = ("tuned", "default") if args.collector == "both" else (args.collector,)
+    thresholds = {"tuned": GC_THRESHOLDS, "default": (700, 10, 10)}
+    times: dict[tuple[int, str], list[float]] = {(n, m): [] for n in args.decoded for m in modes}
     for _ in range(args.repeat):
-        for n in args.decoded:
-            times[n].append(one_pass(messages, args.batch, settings, n))
-    for n, seconds in times.items():
+        for n, mode in times:
+            gc.set_threshold(*thresholds[mode])
+            gc.collect()
+            times[(n, mode)].append(one_pass(messages, args.batch, settings, n))
+    for (n, mode), seconds in times.items():
         per_event = min(seconds) / len(messages) * 1e6
-        print(f"{n} decoded: {per_event:.1f} µs CPU per event, best of {args.repeat}")
+        print(
+            f"{n} decoded, collector {mode}: {per_event:.1f} µs CPU per event, "
+            f"best of {args.repeat}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from streams.clickhouse.sink import ClickHouseSink, SinkClosed
 from streams.clickhouse.sql import Engine
 from streams.histories import DossierHistories
 from streams.kafka.config import aiokafka_options
-from streams.pipeline import BatchStore, OwnedPartitions, return_freed_memory
+from streams.pipeline import BatchStore, OwnedPartitions, return_freed_memory, tune_collector
 from streams.rules.calendar import working_calendar
 from streams.rules.positions import Partition
 from streams.rules.processor import BatchProcessor, Message
@@ -208,6 +208,8 @@ def run_backfill(
     on_batch: Callable[[BackfillResult], None] = lambda result: None,
 ) -> BackfillResult:
     """Run a backfill until caught up (or, following, until SIGINT/SIGTERM)."""
+
+    tune_collector()
 
     async def main() -> BackfillResult:
         backfill = Backfill(settings, follow=follow, on_batch=on_batch)

@@ -91,9 +91,11 @@ def worker() -> None:
     from faust.worker import Worker
 
     from streams.logs import logging_config
+    from streams.pipeline import tune_collector
     from streams.worker import make_app
 
     settings = _ready_to_consume(Settings())
+    tune_collector()
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     faust_app = make_app(settings)
     config = logging_config(settings.log_level)
