@@ -40,6 +40,8 @@ from common import (
     write_results,
 )
 
+from streams.clickhouse.migrations import migrate
+from streams.clickhouse.sql import DATABASE
 from streams.kafka.topics import ensure_topics
 from streams.progress import stored_offsets, wait_until_stored
 
@@ -52,6 +54,8 @@ def timed_run(
     settings, engine, work: Path, count: int, lines, keys, others: dict[str, int], profile: bool
 ) -> dict:
     """Replay the events through `count` workers of one group; wall and CPU seconds."""
+    engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")  # each run on an empty database
+    migrate(engine)
     directory = work / f"workers-{count}"
     with warm_workers(settings, engine, directory, directory / "worker.log", count) as procs:
         pids = {f"worker {i + 1}": proc.pid for i, proc in enumerate(procs)}
@@ -93,6 +97,8 @@ def commands_run(settings, engine, work: Path, path: Path, total: int, backfills
     directory = work / f"commands-{backfills}"
     directory.mkdir()
     log = directory / "commands.log"
+    engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")  # as on a first run: no
+    migrate(engine)  # stored histories of these dossiers to read back
     ensure_topics(settings)  # as a worker that ran before would have
     cpu_before = {name: cpu_seconds(pid) for name, pid in others.items()}
     began = time.perf_counter()
