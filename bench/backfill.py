@@ -35,6 +35,7 @@ from common import (
     services,
     simulated_events,
     start_worker,
+    stop_worker,
     verdict,
     warm_workers,
     write_results,
@@ -131,6 +132,42 @@ def commands_run(settings, engine, work: Path, path: Path, total: int, backfills
     }
 
 
+def together_run(settings, engine, work: Path, path: Path, total: int, backfills: int, others):
+    """`backfills` × `motcua backfill --follow` already running, then `motcua replay
+    FILE --wait` timed until it returns (every event stored)."""
+    directory = work / f"together-{backfills}"
+    directory.mkdir()
+    log = directory / "commands.log"
+    engine.command(f"DROP DATABASE IF EXISTS {DATABASE}")
+    migrate(engine)
+    ensure_topics(settings)
+    follow = (*MOTCUA_BACKFILL, "--follow")
+    procs = [start_worker(settings, directory, log, follow) for _ in range(backfills)]
+    time.sleep(JOIN_SECONDS)  # start-up and the group join, as for workers already running
+    cpu_before = {name: cpu_seconds(pid) for name, pid in others.items()}
+    cpu_before |= {f"motcua backfill {n}": cpu_seconds(p.pid) for n, p in enumerate(procs, 1)}
+    began = time.perf_counter()
+    argv = ("-m", "motcua", "replay", str(path), "--wait", "--timeout", "3600")
+    replay = start_worker(settings, directory, log, argv)
+    cpu = {"motcua replay --wait": _reaped(replay)}
+    ended = time.perf_counter()
+    cpu |= {f"motcua backfill {n}": cpu_seconds(p.pid) for n, p in enumerate(procs, 1)}
+    cpu |= {name: cpu_seconds(pid) for name, pid in others.items()}
+    cpu = {name: seconds - cpu_before.get(name, 0.0) for name, seconds in cpu.items()}
+    for proc in procs:
+        stop_worker(proc)
+    return {
+        "events": total,
+        "backfills": backfills,
+        "total_seconds": ended - began,
+        "events_per_second": total / (ended - began),
+        "cpu_seconds": cpu,
+    }
+
+
+JOIN_SECONDS = 15.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=300_000)
@@ -138,6 +175,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to run, comma separated")
     parser.add_argument(
         "--backfills", default="1,2", help="`motcua backfill` processes to run, comma separated"
+    )
+    parser.add_argument(
+        "--together",
+        default="2",
+        help="`motcua backfill --follow` processes running while `motcua replay --wait` runs",
     )
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="no py-spy sampling"
@@ -151,7 +193,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="motcua-bench-backfill-"))
     path = work / "events.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
-    runs, commands = [], []
+    runs, commands, together = [], [], []
     with services(work) as (broker, ch):
         engine = ch.engine()
         where = machine(engine)
@@ -166,12 +208,21 @@ def main() -> None:
         for count in (int(n) for n in args.backfills.split(",") if n):
             settings = bench_settings(broker, ch, f"commands{count}")
             commands.append(commands_run(settings, engine, work, path, len(lines), count, others))
+        for count in (int(n) for n in args.together.split(",") if n):
+            settings = bench_settings(broker, ch, f"together{count}")
+            together.append(together_run(settings, engine, work, path, len(lines), count, others))
     common = {"events": len(lines), "dossiers": dossiers, "span": [str(s) for s in span]}
-    report(common, runs, commands, source, where, args.profile)
+    report(common, runs, commands, together, source, where, args.profile)
 
 
 def report(
-    common: dict, runs: list[dict], commands: list[dict], source: str, where: dict, profiled: bool
+    common: dict,
+    runs: list[dict],
+    commands: list[dict],
+    together: list[dict],
+    source: str,
+    where: dict,
+    profiled: bool,
 ) -> None:
     best = max(runs, key=lambda r: r["events_per_second"])
     rate = best["events_per_second"]
@@ -206,6 +257,7 @@ def report(
         " the best measured rate)",
     ]
     lines += command_lines(commands)
+    lines += together_lines(together)
     for r in runs:
         lines.append(
             f"- CPU seconds, {r['workers']} worker(s) (wall {r['total_seconds']:.0f} s, 2 cores): "
@@ -222,7 +274,7 @@ def report(
     if profiled:
         lines += spy.lines(first["profile"], "worker during the timed run (1st run)")
     data = common | {"runs": runs, "events_per_second": rate, "year_seconds_extrapolated": year}
-    data |= {"commands": commands}
+    data |= {"commands": commands, "together": together}
     data |= {"target_seconds": TARGET_SECONDS, "met": met, "source": source}
     write_results("backfill", lines, data, where)
 
@@ -235,6 +287,22 @@ def _year_seconds(run: dict) -> float:
         + run["start_up_seconds"]
         + YEAR_EVENTS / run["steady_events_per_second"]
     )
+
+
+def together_lines(together: list[dict]) -> list[str]:
+    lines = []
+    for r in together:
+        year = YEAR_EVENTS / r["events_per_second"]
+        lines += [
+            f"- `motcua replay FILE --wait` while {r['backfills']} `motcua backfill --follow` "
+            f"run (started {JOIN_SECONDS:.0f} s before, start-up and join not timed): "
+            f"{r['total_seconds']:.1f} s, {r['events_per_second']:,.0f} events/s end to end; "
+            f"a province-year at this rate: {year / 60:.1f} min: target ≤ "
+            f"{TARGET_SECONDS / 60:.0f} min **{verdict(year <= TARGET_SECONDS)}**",
+            "  - CPU seconds: "
+            + ", ".join(f"{name} {s:.1f}" for name, s in r["cpu_seconds"].items()),
+        ]
+    return lines
 
 
 def command_lines(commands: list[dict]) -> list[str]:

@@ -27,21 +27,12 @@ def client_options(settings: Settings) -> dict[str, object]:
 
 
 def aiokafka_options(settings: Settings) -> dict[str, Any]:
-    """aiokafka connection options: the same settings as `client_options`."""
-    options: dict[str, Any] = {
-        "bootstrap_servers": settings.bootstrap_servers.split(","),
-        "security_protocol": settings.security_protocol,
-    }
-    if settings.security_protocol.startswith("SASL"):
-        options |= {
-            "sasl_mechanism": settings.sasl_mechanism,
-            "sasl_plain_username": settings.sasl_username,
-            "sasl_plain_password": settings.sasl_password.get_secret_value(),
-        }
+    """aiokafka connection options: kafka-python's, with TLS as a context."""
+    options: dict[str, Any] = dict(client_options(settings))
+    cafile = options.pop("ssl_cafile", None)
     if "SSL" in settings.security_protocol:
         from aiokafka.helpers import create_ssl_context
 
-        cafile = str(settings.ssl_cafile) if settings.ssl_cafile else None
         options["ssl_context"] = create_ssl_context(cafile=cafile)
     return options
 

@@ -21,11 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.replay import replay_files
 from reports.offline import states_at
 from schemas.events import DossierEvent
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.bulk import BulkProducer
 from streams.progress import stored_offsets, wait_until_stored
 from streams.rules.calendar import working_calendar
 from streams.rules.facts import dossier_facts
@@ -54,15 +52,6 @@ def pipeline(broker, clickhouse, tmp_path):
     p = Pipeline(broker, clickhouse, tmp_path)
     yield p
     p.stop_worker()
-
-
-def _publish(pipeline: Pipeline, lines: list[str], name: str) -> dict[int, int]:
-    path = pipeline.tmp / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    producer = BulkProducer(pipeline.settings)
-    result = replay_files([path], pipeline.settings, producer)
-    producer.close()
-    return result.offsets
 
 
 def _reports_match(pipeline: Pipeline, events) -> tuple[bool, str]:
@@ -167,7 +156,7 @@ def test_kill_9_at_random_points(pipeline: Pipeline) -> None:
     )
     pipeline.stop_worker()
     pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="100")
-    offsets = _publish(pipeline, _events_as_lines(events), "all.jsonl")
+    offsets = pipeline.publish(_events_as_lines(events), "all.jsonl").offsets
     rnd = random.Random(7)
     total = sum(o + 1 for o in offsets.values())
     for _ in range(SCALE["kills"]):
@@ -194,10 +183,10 @@ def test_clickhouse_down_mid_run(pipeline: Pipeline) -> None:
         seed=32, dossiers=SCALE["dossiers"], start=datetime(2026, 3, 2, tzinfo=TZ)
     )
     lines = _events_as_lines(events)
-    first = _publish(pipeline, lines[: len(lines) // 3], "first.jsonl")
+    first = pipeline.publish(lines[: len(lines) // 3], "first.jsonl").offsets
     wait_until_stored(pipeline.engine, pipeline.settings, first, 120)
     pipeline.clickhouse.stop()
-    offsets = _publish(pipeline, lines[len(lines) // 3 :], "rest.jsonl")
+    offsets = pipeline.publish(lines[len(lines) // 3 :], "rest.jsonl").offsets
     time.sleep(SCALE["clickhouse_down"])
     # an outage is waited out (writes and the reads a batch needs retry), not a crash
     assert pipeline.worker.poll() is None, "the worker exited while ClickHouse was down"
@@ -219,7 +208,7 @@ def test_duplicated_and_reordered_within_an_hour(pipeline: Pipeline) -> None:
     noisy = events + rnd.sample(events, k=len(events) // 10)  # 10% duplicated
     # reordered within an hour: sort by a time jittered by up to an hour
     noisy.sort(key=lambda e: e.at + timedelta(seconds=rnd.randrange(3600)))
-    offsets = _publish(pipeline, _events_as_lines(noisy), "noisy.jsonl")
+    offsets = pipeline.publish(_events_as_lines(noisy), "noisy.jsonl").offsets
     wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     _record(
         "10% duplicated, reordered within an hour",
@@ -277,7 +266,7 @@ def test_fuzzed_messages_all_land_in_dead_letters(pipeline: Pipeline) -> None:
     good = _events_as_lines(
         random_province(seed=34, dossiers=20, start=datetime(2026, 3, 2, tzinfo=TZ))
     )
-    offsets_good = _publish(pipeline, good, "good.jsonl")
+    offsets_good = pipeline.publish(good, "good.jsonl").offsets
     wait_until_stored(pipeline.engine, pipeline.settings, offsets, 300)
     wait_until_stored(pipeline.engine, pipeline.settings, offsets_good, 300)
     assert pipeline.worker.poll() is None  # no crash
@@ -315,7 +304,7 @@ def test_rebalances_while_replaying(pipeline: Pipeline) -> None:
     pipeline.stop_worker()
     pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50")
     first = pipeline.worker
-    offsets = _publish(pipeline, thirds[0], "first.jsonl")
+    offsets = pipeline.publish(thirds[0], "first.jsonl").offsets
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the first worker is storing
         if stored_offsets(pipeline.engine, pipeline.settings.events_topic):
@@ -324,9 +313,9 @@ def test_rebalances_while_replaying(pipeline: Pipeline) -> None:
     # joins: the group rebalances (its own metrics port: the first holds the test's)
     pipeline.start_worker(MOTCUA_BATCH_MAX_EVENTS="50", MOTCUA_METRICS_PORT="0")
     second = pipeline.worker
-    offsets |= _publish(pipeline, thirds[1], "second.jsonl")  # while the group rebalances
+    offsets |= pipeline.publish(thirds[1], "second.jsonl").offsets  # while the group rebalances
     time.sleep(8)  # the second worker's join (about half the 10 s session timeout)
-    offsets |= _publish(pipeline, thirds[2], "third.jsonl")  # later offsets: higher
+    offsets |= pipeline.publish(thirds[2], "third.jsonl").offsets  # later offsets: higher
     pipeline.worker = first
     pipeline.stop_worker()  # leaves while the last third is read: its partitions move
     pipeline.worker = second

@@ -17,25 +17,13 @@ from datetime import datetime
 import pytest
 from kafka import KafkaProducer
 
-from ingest.replay import replay_files
 from streams.clickhouse.sql import DATABASE
-from streams.kafka.bulk import BulkProducer
 from streams.progress import stored_offsets, wait_until_stored
 from tests.histories import TZ, random_province
 from tests.integration.test_lost_broker import _assert_whole_history, _halves
 from tests.integration.test_pipeline import ROOT, Pipeline, _events_as_lines
 
 pytestmark = pytest.mark.integration
-
-
-def _publish(pipeline: Pipeline, lines: list[str], name: str) -> dict[int, int]:
-    """Events on the topic, nothing consuming them yet; the offsets published."""
-    path = pipeline.tmp / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    producer = BulkProducer(pipeline.settings)
-    result = replay_files([path], pipeline.settings, producer)
-    producer.close()
-    return result.offsets
 
 
 def _backfill(pipeline: Pipeline, **env: str) -> subprocess.Popen:
@@ -62,7 +50,7 @@ def test_a_history_backfilled_then_continued_by_the_worker_gives_the_whole_repor
     pipeline = Pipeline(broker, clickhouse, tmp_path)
     pipeline.stop_worker()
     try:
-        offsets = _publish(pipeline, _events_as_lines(first), "first.jsonl")
+        offsets = pipeline.publish(_events_as_lines(first), "first.jsonl").offsets
         # a valid event under another dossier's key: the rules refuse it, so the
         # backfill sends it to the dead-letter topic and must store it before stopping
         wrong_key = KafkaProducer(bootstrap_servers=pipeline.settings.bootstrap_servers)
@@ -91,7 +79,7 @@ def test_a_backfill_killed_mid_way_and_run_again_stores_everything_once(
     pipeline = Pipeline(broker, clickhouse, tmp_path)
     pipeline.stop_worker()
     small = {"MOTCUA_BACKFILL_BATCH_EVENTS": "300"}  # many batches: the kill lands between them
-    offsets = _publish(pipeline, _events_as_lines(events), "events.jsonl")
+    offsets = pipeline.publish(_events_as_lines(events), "events.jsonl").offsets
     total = sum(o + 1 for o in offsets.values())
     proc = _backfill(pipeline, **small)
     deadline = time.monotonic() + 120

@@ -18,7 +18,7 @@ from urllib.request import urlopen
 import pytest
 from kafka import KafkaConsumer
 
-from ingest.replay import replay_files
+from ingest.replay import ReplayResult, replay_files
 from reports.offline import states_at
 from reports.render import write_csv
 from schemas.settings import Settings
@@ -111,7 +111,8 @@ class Pipeline:
                 self.worker.kill()
                 self.worker.wait()
 
-    def replay(self, lines: list, name: str = "events.jsonl", timeout: float = 90) -> int:
+    def publish(self, lines: list, name: str = "events.jsonl") -> ReplayResult:
+        """The lines on the topic (as `motcua replay` sends them), not waited for."""
         path = self.tmp / name
         path.write_text(
             "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines)
@@ -119,8 +120,13 @@ class Pipeline:
             encoding="utf-8",
         )
         producer = BulkProducer(self.settings)
-        result = replay_files([path], self.settings, producer)
-        producer.close()
+        try:
+            return replay_files([path], self.settings, producer)
+        finally:
+            producer.close()
+
+    def replay(self, lines: list, name: str = "events.jsonl", timeout: float = 90) -> int:
+        result = self.publish(lines, name)
         try:
             wait_until_stored(self.engine, self.settings, result.offsets, timeout)
         except TimeoutError:
