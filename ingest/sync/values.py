@@ -63,8 +63,13 @@ def _portal_time(value: Any) -> datetime | None:
     text = value.strip() if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"\d{14}", text):
         raise ValueError("expected yyyyMMddHHmmss local time")
-    try:
-        return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=LOCAL_TZ)
+    try:  # TIME_FORMAT's fields by position: strptime cost ~17 µs a value
+        if not text.isascii():  # other scripts' digits match \d; strptime refused them
+            raise ValueError(text)
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]),
+            int(text[8:10]), int(text[10:12]), int(text[12:14]), tzinfo=LOCAL_TZ,
+        )  # fmt: skip
     except ValueError:
         raise ValueError("not a real date-time") from None
 

@@ -935,3 +935,17 @@ def test_hostile_records_are_reported_never_raised(payload: list[dict[str, Any]]
     records, errors = parse_records(orjson.dumps(payload))
     assert len(records) + len(errors) == len(payload)
     dumped(convert(records, LastRecords(), DIRECTORY, SEEN))
+
+
+@settings(max_examples=500)
+@given(st.from_regex(r"[0-9]{14}|[0-9]{8}[0-2][0-9][0-5][0-9]6[0-9]|\d{14}", fullmatch=True))
+def test_a_portal_time_reads_as_strptime_reads_it(text: str) -> None:
+    from ingest.sync.values import TIME_FORMAT, _portal_time
+
+    try:
+        expected = datetime.strptime(text, TIME_FORMAT).replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        with pytest.raises(ValueError, match="not a real date-time"):
+            _portal_time(text)
+        return
+    assert _portal_time(text) == expected and _portal_time(text).tzinfo is LOCAL_TZ
