@@ -13,7 +13,16 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-ORDER = ("throughput", "freshness", "alerts", "backfill", "memory", "boards", "peers")
+ORDER = (
+    "throughput",
+    "freshness",
+    "alerts",
+    "backfill",
+    "ingest_file",
+    "memory",
+    "boards",
+    "peers",
+)
 
 
 def main(names: list[str]) -> int:
