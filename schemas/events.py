@@ -134,7 +134,32 @@ RECEIVED_REQUIRED = (
 )
 
 _received_values = itemgetter(*RECEIVED_REQUIRED)
-_SHARED_LIMITS: dict[tuple[float, TimeUnit], TimeLimit] = {}
+_SHARED_LIMITS: dict[tuple[float, str], TimeLimit] = {}  # TimeUnit is a str
+
+
+def shared_time_limit(value: float, unit: str) -> TimeLimit:
+    """The limit `value` `unit`, one (frozen) instance per distinct limit: few
+    exist, and every receipt in the histories keeps one, so sharing holds
+    three objects fewer per receipt for the garbage collector to walk (parsed
+    and decoded events alike). A known limit costs a lookup, not a validation."""
+    key = (value, unit)
+    shared = _SHARED_LIMITS.get(key)
+    if shared is None:
+        shared = TimeLimit.model_validate({"value": value, "unit": unit})
+        if len(_SHARED_LIMITS) < 10_000:
+            _SHARED_LIMITS[(shared.value, shared.unit)] = shared
+    return shared
+
+
+def _shared_fields_set(present: tuple[str, ...]) -> set[str]:
+    """One fields set per combination of fields given, shared by the events
+    that have it (a model_copy copies it): a set fewer per event held."""
+    fields_set = _FIELDS_SETS.get(present)
+    if fields_set is None:
+        fields_set = set(present)
+        if len(_FIELDS_SETS) < 1000:
+            _FIELDS_SETS[present] = fields_set
+    return fields_set
 
 
 class DossierEvent(BaseModel):
@@ -177,18 +202,7 @@ class DossierEvent(BaseModel):
     @field_validator("time_limit")
     @classmethod
     def _shared_limit(cls, limit: TimeLimit | None) -> TimeLimit | None:
-        # few distinct limits, each kept by every receipt in the histories: one
-        # shared (frozen) instance each, three objects fewer per receipt to hold
-        # and for the garbage collector to walk
-        if limit is None:
-            return None
-        key = (limit.value, limit.unit)
-        shared = _SHARED_LIMITS.get(key)
-        if shared is None:
-            if len(_SHARED_LIMITS) >= 10_000:
-                return limit
-            shared = _SHARED_LIMITS[key] = limit
-        return shared
+        return None if limit is None else shared_time_limit(limit.value, limit.unit)
 
     @classmethod
     def trusted(cls, fields: dict[str, Any]) -> DossierEvent:
@@ -200,14 +214,8 @@ class DossierEvent(BaseModel):
         property test holds it equal to `model_validate` (tests/unit/rules)."""
         event = cls.__new__(cls)
         _set(event, "__dict__", fields)
-        # one set per combination of fields present, shared: a model_copy copies it
         present = tuple(k for k, v in fields.items() if v is not None)
-        fields_set = _FIELDS_SETS.get(present)
-        if fields_set is None:
-            fields_set = set(present)
-            if len(_FIELDS_SETS) < 1000:
-                _FIELDS_SETS[present] = fields_set
-        _set(event, "__pydantic_fields_set__", fields_set)
+        _set(event, "__pydantic_fields_set__", _shared_fields_set(present))
         _set(event, "__pydantic_extra__", None)
         _set(event, "__pydantic_private__", None)
         return event
@@ -217,14 +225,8 @@ class DossierEvent(BaseModel):
         # runs for every event parsed: the values straight from __dict__, a
         # list of the missing ones only when one is
         fields = self.__dict__
-        # one fields set per combination, shared as `trusted` does: a set fewer
-        # per event held in the histories (and walked by the collector)
-        present = tuple(self.__pydantic_fields_set__)
-        shared = _FIELDS_SETS.get(present)
-        if shared is None and len(_FIELDS_SETS) < 1000:
-            shared = _FIELDS_SETS[present] = set(present)
-        if shared is not None:
-            _set(self, "__pydantic_fields_set__", shared)
+        fields_set = tuple(self.__pydantic_fields_set__)
+        _set(self, "__pydantic_fields_set__", _shared_fields_set(fields_set))
         kind = fields["type"]
         if kind is EventType.RECEIVED:
             if None in _received_values(fields):

@@ -31,6 +31,7 @@ from schemas.events import (
     TimeLimit,
     describe_errors,
     parse_event,
+    shared_time_limit,
 )
 from schemas.redact import resummarised
 from streams.rules.calendar import WorkingCalendar
@@ -101,18 +102,8 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-_TIME_LIMITS: dict[tuple, TimeLimit] = {}
-
-
 def _time_limit(value: dict) -> TimeLimit:
-    # few distinct limits: one shared (frozen) instance each
-    key = (value["value"], value["unit"])
-    limit = _TIME_LIMITS.get(key)
-    if limit is None:
-        limit = TimeLimit.model_validate(value)
-        if len(_TIME_LIMITS) < 10_000:
-            _TIME_LIMITS[key] = limit
-    return limit
+    return shared_time_limit(value["value"], value["unit"])
 
 
 # stored value → the field's type, for the fields that are not plain str/bool
