@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import attrgetter
 
 import orjson
 
@@ -151,9 +152,13 @@ SCORECARD_FLAG_COLUMNS = (
 )
 
 
-def fact_version(facts: DossierFacts, computed_at: datetime) -> int:
-    """More events always win; for the same events, the later computation wins."""
-    return (facts.event_count << 32) | int(computed_at.timestamp())
+def fact_version(facts: DossierFacts, computed_at: int) -> int:
+    """More events always win; for the same events, the later computation
+    (`computed_at`: stored seconds) wins."""
+    return (facts.event_count << 32) | computed_at
+
+
+_FLAGS_AT = attrgetter(*SCORECARD_FLAG_COLUMNS)
 
 
 def fact_row(facts: DossierFacts, computed_at: datetime, times: StoredTimes | None = None) -> tuple:
@@ -165,7 +170,7 @@ def fact_row(facts: DossierFacts, computed_at: datetime, times: StoredTimes | No
     # `_value_`, not `.value`: the same str without the enum property (~0.2 µs each)
     return (
         facts.dossier_id,
-        (facts.event_count << 32) | t[computed_at],  # fact_version
+        fact_version(facts, t[computed_at]),
         r.agency_code or "",
         r.agency_name or "",
         r.level._value_ if r.level else "",
@@ -201,12 +206,7 @@ def fact_row(facts: DossierFacts, computed_at: datetime, times: StoredTimes | No
         [f.old for f in findings],
         [f.new for f in findings],
         [" ".join(f.evidence) for f in findings],
-        # SCORECARD_FLAG_COLUMNS
-        t[facts.electronic_result_at],
-        t[facts.components_digitized_at],
-        t[facts.reused_digitized_data_at],
-        t[facts.from_personal_store_at],
-        t[facts.vneid_verified_at],
+        *map(t.__getitem__, _FLAGS_AT(facts)),
         t[facts.complaint_at],
         r.commune_code or "",
         r.commune_name or "",
