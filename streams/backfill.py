@@ -44,8 +44,8 @@ from streams.rules.positions import Partition
 from streams.rules.processor import BatchProcessor, Message
 
 log = logging.getLogger(__name__)
-FETCH_BYTES_PER_PARTITION = 16 * 1024 * 1024  # a 10k-event batch from one partition
-REPORT_EVERY_S = 5.0
+# a partition's share of a 50k-event batch is ~8 MB (4 partitions, ~600 B an event)
+FETCH_BYTES_PER_PARTITION = 16 * 1024 * 1024
 
 
 @dataclass
@@ -186,9 +186,7 @@ class Backfill:
         unknown = owned - self.owned.progress.positions.keys()
         if unknown:  # nothing fetched since the assignment: read where it stands
             async with self.owned.lock:
-                await self.owned.resume(unknown)
-                for key in unknown:
-                    await self._seek(key, self.owned.progress.positions[key].next)
+                await self.owned.seek_to_stored(unknown)
             return False
         tps = [TopicPartition(*key) for key in owned]
         listed = await self.consumer.end_offsets(tps)

@@ -16,6 +16,7 @@ import ctypes.util
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import partial
@@ -97,15 +98,22 @@ class OwnedPartitions:
         mine = [m for m in messages if (m.topic, m.partition) in self.owned]
         unchecked = {(m.topic, m.partition) for m in mine} - self.progress.positions.keys()
         if unchecked:
-            await self.resume(unchecked)
             first: dict[Partition, int] = {}
             for m in mine:
                 first.setdefault((m.topic, m.partition), m.offset)
-            for key in unchecked:
-                at = self.progress.positions[key].next
-                if first[key] != at:
-                    await self._seek(key, at)
+            await self.seek_to_stored(unchecked, first)
         return self.progress.unstored(mine)
+
+    async def seek_to_stored(
+        self, partitions: set[Partition], fetched_from: dict[Partition, int] | None = None
+    ) -> None:
+        """`resume` them, then seek each to its stored position unless the
+        consumer already reads from there (`fetched_from`); under `lock`."""
+        await self.resume(partitions)
+        for key in partitions:
+            at = self.progress.positions[key].next
+            if (fetched_from or {}).get(key) != at:
+                await self._seek(key, at)
 
     async def resume(self, partitions: set[Partition]) -> None:
         """Judge each partition's log against its stored position and set progress."""
@@ -195,25 +203,24 @@ class BatchStore:
             await read_histories(self.sink, self.histories, fresh)
             processed = self.processor.process(fresh, self.histories)
             await self.owned.reread(processed.gaps)
-            touched = {f.dossier_id for f in processed.facts}
-            await self.written()
-            self.histories.drop(self._finished - touched)
+            await self.written(keep={f.dossier_id for f in processed.facts})
             self._finished = {f.dossier_id for f in processed.facts if f.end_at is not None}
             self._writing = asyncio.ensure_future(self._store(processed))
             if not self.overlap:
                 await self.written()
         return processed
 
-    async def written(self) -> None:
-        """Wait until the write in flight is stored (raises what it raised)."""
+    async def written(self, keep: AbstractSet[str] = frozenset()) -> None:
+        """Wait until the write in flight is stored (raises what it raised); the
+        dossiers it finished then leave the cache, but those in `keep` (judged
+        again since, by a batch not stored yet)."""
         writing = self._writing
         if writing is not None:
             await writing  # whoever else waits (a rebalance) waits for the same write
             if self._writing is writing:
                 self._writing = None
-            if not self.overlap:
-                self.histories.drop(self._finished)
-                self._finished = set()
+            self.histories.drop(self._finished - keep)
+            self._finished = set()
 
     async def dead_letters(self, messages: list[Message]) -> ProcessedBatch:
         """Messages of the dead-letter topic: the same gap-checked progress as events."""
