@@ -36,7 +36,7 @@ from dashboards.macros import expand
 from dashboards.panels import Local
 from schemas.settings import Settings
 from streams.clickhouse.engines import ChdbEngine, DriverEngine
-from streams.clickhouse.migrations import load_migrations, migrate
+from streams.clickhouse.migrations import migrate
 from streams.clickhouse.rows import FACT_COLUMNS
 from streams.clickhouse.sql import DATABASE, Engine
 
@@ -167,16 +167,8 @@ FROM
 """
 
 
-# dossier_periods and open_dossiers from the facts, as migration 0006 fills
-# them from facts stored before it (what the workers write is the same: a
-# finished dossier's last event is its end here).
-DERIVED_SQL = tuple(
-    statement
-    for migration in load_migrations()
-    if migration.version == 6
-    for statement in migration.statements
-    if statement.startswith("INSERT")
-)
+# dossier_periods and open_dossiers are filled from the facts insert by ClickHouse
+# (migration 0013's views), as for the workers' rows.
 TABLES = ("dossier_facts", "dossier_periods", "open_dossiers", "alerts")
 
 
@@ -186,7 +178,6 @@ def fill(engine: DriverEngine, rows: int, end: datetime) -> dict[str, float]:
     steps: dict[str, float] = {}
     for name, statements in [
         ("facts", (FACTS_SQL,)),
-        ("derived", DERIVED_SQL),
         ("units", (UNITS_SQL,)),
         ("alerts", (ALERTS_SQL,)),
         ("hotspots", (HOTSPOTS_SQL,)),

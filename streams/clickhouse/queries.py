@@ -8,13 +8,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from schemas.events import Level
-from streams.clickhouse.rows import (
-    FACT_COLUMNS,
-    PERIOD_COLUMNS,
-    UNIT_COLUMNS,
-    period_rows,
-    unit_rows,
-)
+from streams.clickhouse.rows import FACT_COLUMNS, UNIT_COLUMNS, unit_rows
 from streams.clickhouse.sql import DATABASE, NEVER, Engine, period_sql, sql_string, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import LEVEL_NAMES, STORED_COUNTS, PeriodRow, UnitKind
@@ -22,14 +16,12 @@ from streams.rules.units import NO_AREA, NO_COMMUNE, RecordedUnits
 
 
 def insert_facts(engine: Engine, fact_rows: Sequence[tuple]) -> None:
-    """Store fact rows, the units they name, and the tables boards read (the
-    one way facts are written). Every row goes to `open_dossiers`, finished
-    ones too: they supersede the dossier's open row there."""
+    """Store fact rows and the units they name (the one way facts are
+    written). The tables boards read, `open_dossiers` and `dossier_periods`,
+    are filled from each insert by ClickHouse (migration 0013's views)."""
     if fact_rows:
         engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS, fact_rows)
         engine.insert(f"{DATABASE}.units", UNIT_COLUMNS, unit_rows(fact_rows))
-        engine.insert(f"{DATABASE}.open_dossiers", FACT_COLUMNS, fact_rows)
-        engine.insert(f"{DATABASE}.dossier_periods", PERIOD_COLUMNS, period_rows(fact_rows))
 
 
 # Finished dossiers never reopen (streams/rules/lifecycle.py), so all their rows can

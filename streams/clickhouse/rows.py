@@ -12,7 +12,7 @@ import orjson
 
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, Level
-from streams.clickhouse.sql import NEVER, period_of
+from streams.clickhouse.sql import NEVER
 from streams.rules.facts import DossierFacts
 from streams.rules.period import LEVEL_NAMES
 from streams.rules.processor import ProcessedBatch
@@ -256,27 +256,6 @@ def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
             if seen is None or row[_UPDATED_AT] >= seen[3]:
                 latest[(kind, code)] = (kind, code, name, row[_UPDATED_AT])
     return list(latest.values())
-
-
-PERIOD_COLUMNS = ("period", *FACT_COLUMNS)
-_RECEIVED_AT = FACT_COLUMNS.index("received_at")
-_END_AT = FACT_COLUMNS.index("end_at")
-_LAST_EVENT_AT = FACT_COLUMNS.index("last_event_at")
-
-
-def period_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
-    """`dossier_periods` rows of the finished dossiers among fact rows.
-
-    A dossier's periods run to its latest event, not its end: a reordered
-    earlier end can move `end_at` back, but the latest event only ever moves
-    on, so each version covers every period an earlier one did (no stale
-    row is left behind)."""
-    rows = []
-    for row in fact_rows:
-        if row[_END_AT] != NEVER_STORED:
-            first, last = period_of(row[_RECEIVED_AT]), period_of(row[_LAST_EVENT_AT])
-            rows.extend((period, *row) for period in range(first, last + 1))
-    return rows
 
 
 DEAD_LETTER_COLUMNS = ("dead_letter_id", "rejected_at", "source", "reason", "original")

@@ -1,5 +1,6 @@
 """The tables boards and reports read (`dossier_periods`, `open_dossiers`),
-on both engines: filled from the facts of earlier releases by the migration,
+on both engines: filled by ClickHouse from each fact insert (migration 0013's
+views) into the right periods, filled from the facts of earlier releases by the migration,
 kept exact when a reordered event moves a dossier's end back, and unchanged
 in what they report when finished dossiers are dropped from `open_dossiers`.
 Expected numbers come from the offline report (Python, from the events) or
@@ -16,8 +17,8 @@ import pytest
 
 from reports.offline import states_at
 from streams.clickhouse.migrations import MIGRATIONS_DIR, migrate
-from streams.clickhouse.queries import delete_finished_open, report_rows
-from streams.clickhouse.rows import FACT_COLUMNS, fact_row
+from streams.clickhouse.queries import delete_finished_open, insert_facts, report_rows
+from streams.clickhouse.rows import FACT_COLUMNS, fact_row, stored_time
 from streams.clickhouse.sql import DATABASE, NEVER, sql_time
 from streams.rules.calendar import WorkingCalendar
 from streams.rules.period import UnitKind, period_report
@@ -68,6 +69,67 @@ def wait_for_mutations(engine, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
+MARCH_2026 = (2026 - 1970) * 12 + 2  # months since January 1970, January = 0
+
+
+def fact(received: datetime, end: datetime | None, last_event: datetime, dossier: str) -> tuple:
+    """A stored fact row with these times (the rest from a real dossier's facts)."""
+    events = [
+        ev("received", t(2026, 3, 20, 8), due_at=t(2026, 4, 10, 17)),
+        ev("resolved", t(2026, 3, 30, 10)),
+    ]
+    row = dict(zip(FACT_COLUMNS, fact_row(facts_of(events, CAL)[0], NOW), strict=True))
+    row.update(
+        dossier_id=dossier,
+        received_at=stored_time(received),
+        end_at=stored_time(end),
+        last_event_at=stored_time(last_event),
+    )
+    return tuple(row[c] for c in FACT_COLUMNS)
+
+
+def stored_periods(engine, dossier: str) -> list[int]:
+    return [
+        int(p)
+        for (p,) in engine.rows(
+            f"SELECT period FROM {DATABASE}.dossier_periods "
+            f"WHERE dossier_id = '{dossier}' ORDER BY period"
+        )
+    ]
+
+
+def test_a_finished_dossier_is_stored_in_every_period_to_its_latest_event(fresh) -> None:
+    engine = fresh
+    migrate(engine)
+    received = datetime(2026, 3, 20, 1, tzinfo=UTC)
+    ended = datetime(2026, 3, 30, 9, tzinfo=UTC)
+    may = datetime(2026, 5, 2, 1, tzinfo=UTC)  # an event after the end, in May
+    # 31 March 17:00 UTC is 1 April 00:00 in Vietnam: April's, not March's
+    april_vn = datetime(2026, 3, 31, 17, tzinfo=UTC)
+    rows = [
+        fact(received, ended, may, "D-MAY"),
+        fact(received, ended, ended, "D-MARCH"),
+        fact(april_vn, april_vn, april_vn, "D-APRIL"),
+        fact(received, None, may, "D-OPEN"),
+    ]
+    insert_facts(engine, rows)
+
+    assert stored_periods(engine, "D-MAY") == [MARCH_2026, MARCH_2026 + 1, MARCH_2026 + 2]
+    assert stored_periods(engine, "D-MARCH") == [MARCH_2026]
+    assert stored_periods(engine, "D-APRIL") == [MARCH_2026 + 1]
+    assert stored_periods(engine, "D-OPEN") == []
+    # each period row and each open_dossiers row is the fact row as inserted
+    cols = ", ".join(FACT_COLUMNS)
+    facts = engine.rows(f"SELECT {cols} FROM {DATABASE}.dossier_facts ORDER BY dossier_id")
+    assert len(facts) == 4
+    in_open = engine.rows(f"SELECT {cols} FROM {DATABASE}.open_dossiers ORDER BY dossier_id")
+    assert in_open == facts
+    in_periods = engine.rows(
+        f"SELECT DISTINCT {cols} FROM {DATABASE}.dossier_periods ORDER BY dossier_id"
+    )
+    assert in_periods == [f for f in facts if f[0] != "D-OPEN"]
+
+
 def test_migration_fills_them_from_facts_stored_before_it(fresh, tmp_path: Path) -> None:
     engine = fresh
     earlier = tmp_path / "migrations"
@@ -81,7 +143,7 @@ def test_migration_fills_them_from_facts_stored_before_it(fresh, tmp_path: Path)
     rows = [fact_row(f, NOW)[:before] for f in facts]
     engine.insert(f"{DATABASE}.dossier_facts", FACT_COLUMNS[:before], rows)
 
-    assert migrate(engine) == [6, 7, 8, 9, 10, 11, 12]
+    assert migrate(engine) == [6, 7, 8, 9, 10, 11, 12, 13]
     assert_reports_match_offline(engine, EVENTS)
     still_open = sum(f.end_at is None for f in facts)
     assert 0 < still_open < len(facts)
