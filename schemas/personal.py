@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from itertools import compress
-from operator import not_
 from typing import Any
 
 # Exact keys (normalised) that carry personal data.
@@ -126,11 +124,11 @@ def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
     if not clean:
         return {k: _scrub_value(v) for k, v in data.items() if not is_personal_key(str(k))}
     scrubbed = dict(data)
-    # only the nested values (a time_limit) need a look: picked out without a
-    # Python loop over every value
-    nested = map(not_, map(_SCALARS.__contains__, map(type, data.values())))
-    for k in compress(keys, nested):
-        scrubbed[k] = _scrub_value(data[k])
+    # only the nested values (a time_limit) need a look; a plain loop is
+    # about twice as fast here as chained map/compress (bench/process_cpu.py)
+    for k, v in data.items():
+        if type(v) not in _SCALARS:
+            scrubbed[k] = _scrub_value(v)
     return scrubbed
 
 
