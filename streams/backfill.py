@@ -64,8 +64,10 @@ class _Rebalance(ConsumerRebalanceListener):
 
     def __init__(self, owned: OwnedPartitions) -> None:
         self.owned = owned
+        self.revocations = 0  # a batch being topped up starts again after one
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.revocations += 1
         await self.owned.revoke(revoked)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
@@ -108,6 +110,7 @@ class Backfill:
             self._send_dead_letter,
             overlap=True,  # a batch's write runs while the next is judged
         )
+        self.rebalance = _Rebalance(self.owned)
         self.stopping = asyncio.Event()
         self.result = BackfillResult()
 
@@ -129,7 +132,7 @@ class Backfill:
             await self.consumer.start()
             try:
                 topics = [self.settings.events_topic, self.settings.dead_letter_topic]
-                self.consumer.subscribe(topics, listener=_Rebalance(self.owned))
+                self.consumer.subscribe(topics, listener=self.rebalance)
                 await self._consume()
             finally:
                 await self.consumer.stop()
@@ -146,11 +149,8 @@ class Backfill:
             return  # stopping: what was not stored is read again next time
 
     async def _batches(self) -> None:
-        batch_ms = int(self.settings.batch_max_seconds * 1000)
         while not self.stopping.is_set():
-            fetched = await self.consumer.getmany(
-                timeout_ms=batch_ms, max_records=self.settings.backfill_batch_events
-            )
+            fetched = await self._fetch()
             if not fetched:
                 if not self.follow and await self._caught_up():
                     return
@@ -159,6 +159,33 @@ class Backfill:
             self.on_batch(self.result)
             del fetched
             return_freed_memory()
+
+    async def _fetch(self) -> dict[TopicPartition, list[Any]]:
+        """Up to a batch's events, topped up for at most `batch_max_seconds`:
+        `getmany` answers with whatever is fetched already, a few thousand
+        records while a publisher is still sending, and each batch costs its
+        inserts and its folds of the dossiers it touches."""
+        wanted = self.settings.backfill_batch_events
+        wait_s = self.settings.batch_max_seconds
+        fetched = await self.consumer.getmany(timeout_ms=int(wait_s * 1000), max_records=wanted)
+        count = sum(map(len, fetched.values()))
+        deadline = time.monotonic() + wait_s
+        while fetched and count < wanted and not self.stopping.is_set():
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                break
+            revocations = self.rebalance.revocations
+            more = await self.consumer.getmany(timeout_ms=left_ms, max_records=wanted - count)
+            if self.rebalance.revocations != revocations:
+                # what came before may be another owner's now, and a partition
+                # kept reads again from its stored position: start again
+                fetched, count = {}, 0
+            for tp, records in more.items():
+                fetched.setdefault(tp, []).extend(records)
+                count += len(records)
+            if not more:
+                break
+        return fetched
 
     async def _store(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         # aiokafka's records have Message's fields: handed on as they are
