@@ -41,6 +41,7 @@ from common import (
     write_results,
 )
 
+from schemas.settings import Settings
 from streams.clickhouse.migrations import migrate
 from streams.clickhouse.sql import DATABASE
 from streams.kafka.topics import ensure_topics
@@ -84,13 +85,24 @@ def timed_run(
     return run
 
 
-def _reaped(proc) -> float:
-    """Wait for a child; its CPU seconds (user + system) from the kernel."""
+def _reaped(proc, peaks: dict[str, float] | None = None, name: str = "") -> float:
+    """Wait for a child; its CPU seconds (user + system) from the kernel, and
+    its peak resident memory in MiB into `peaks[name]`."""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+    if peaks is not None:
+        peaks[name] = usage.ru_maxrss / 1024  # KiB on Linux
     return usage.ru_utime + usage.ru_stime
+
+
+def _peak_mib(pid: int) -> float:
+    """A running process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def commands_run(settings, engine, work: Path, path: Path, total: int, backfills: int, others):
@@ -112,8 +124,9 @@ def commands_run(settings, engine, work: Path, path: Path, total: int, backfills
         time.sleep(0.1)
         first = sum(o + 1 for o in stored_offsets(engine, settings.events_topic).values())
     first_seen = time.perf_counter()
+    peaks: dict[str, float] = {}
     for n, proc in enumerate(procs, start=1):
-        cpu[f"motcua backfill {n}"] = _reaped(proc)
+        cpu[f"motcua backfill {n}"] = _reaped(proc, peaks, f"motcua backfill {n}")
     ended = time.perf_counter()
     stored = sum(o + 1 for o in stored_offsets(engine, settings.events_topic).values())
     if stored != total:
@@ -129,6 +142,7 @@ def commands_run(settings, engine, work: Path, path: Path, total: int, backfills
         "start_up_seconds": first_seen - began - replayed,
         "steady_events_per_second": (total - first) / (ended - first_seen),
         "cpu_seconds": cpu,
+        "peak_rss_mib": peaks,
     }
 
 
@@ -154,6 +168,7 @@ def together_run(settings, engine, work: Path, path: Path, total: int, backfills
     cpu |= {f"motcua backfill {n}": cpu_seconds(p.pid) for n, p in enumerate(procs, 1)}
     cpu |= {name: cpu_seconds(pid) for name, pid in others.items()}
     cpu = {name: seconds - cpu_before.get(name, 0.0) for name, seconds in cpu.items()}
+    peaks = {f"motcua backfill {n}": _peak_mib(p.pid) for n, p in enumerate(procs, 1)}
     for proc in procs:
         stop_worker(proc)
     return {
@@ -162,6 +177,7 @@ def together_run(settings, engine, work: Path, path: Path, total: int, backfills
         "total_seconds": ended - began,
         "events_per_second": total / (ended - began),
         "cpu_seconds": cpu,
+        "peak_rss_mib": peaks,
     }
 
 
@@ -301,8 +317,15 @@ def together_lines(together: list[dict]) -> list[str]:
             f"{TARGET_SECONDS / 60:.0f} min **{verdict(year <= TARGET_SECONDS)}**",
             "  - CPU seconds: "
             + ", ".join(f"{name} {s:.1f}" for name, s in r["cpu_seconds"].items()),
+            f"  - {_peaks(r)}",
         ]
     return lines
+
+
+def _peaks(run: dict) -> str:
+    per = ", ".join(f"{name} {mib:,.0f}" for name, mib in run["peak_rss_mib"].items())
+    batch = Settings().backfill_batch_events
+    return f"peak resident memory (MiB; batches of {batch:,} events): {per}"
 
 
 def command_lines(commands: list[dict]) -> list[str]:
@@ -339,6 +362,7 @@ def command_lines(commands: list[dict]) -> list[str]:
             f"{r['total_seconds']:.0f} s, 2 cores): "
             + ", ".join(f"{name} {s:.1f}" for name, s in r["cpu_seconds"].items())
         )
+        lines.append(f"  - {_peaks(r)}")
     return lines
 
 
