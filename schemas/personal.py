@@ -109,28 +109,36 @@ def is_personal_key(key: str) -> bool:
     return norm in _EXACT or any(token in norm for token in _TOKENS)
 
 
-# key tuples (a message's keys, in order) → whether none of them is personal:
-# messages repeat a few shapes, so most are then judged by one lookup
-_CLEAN_KEYS: dict[tuple, bool] = {}
+# key tuples (a message's keys, in order) → which of them to keep (None: all):
+# messages repeat a few shapes, so most are then judged by one lookup, and
+# the kept ones copied without a Python loop
+_KEPT_KEYS: dict[tuple, tuple[bool, ...] | None] = {}
+
+
+def _kept(keys: tuple) -> tuple[bool, ...] | None:
+    """Per key, whether it is kept; None when every key is."""
+    try:
+        return _KEPT_KEYS[keys]
+    except KeyError:
+        pass
+    mask = tuple(not is_personal_key(str(k)) for k in keys)
+    kept = None if all(mask) else mask
+    # bounded: a message's keys are input (a few MB of odd keys stay out)
+    if len(_KEPT_KEYS) < 4096 and sum(len(str(k)) for k in keys) <= 2000:
+        _KEPT_KEYS[keys] = kept
+    return kept
 
 
 def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `data` without personal keys, at any depth (lists included)."""
     keys = tuple(data)
-    clean = _CLEAN_KEYS.get(keys)
-    if clean is None:
-        clean = not any(is_personal_key(str(k)) for k in keys)
-        # bounded: a message's keys are input (a few MB of odd keys stay out)
-        if len(_CLEAN_KEYS) < 4096 and sum(len(str(k)) for k in keys) <= 2000:
-            _CLEAN_KEYS[keys] = clean
-    if not clean:
-        return {k: _scrub_value(v) for k, v in data.items() if not is_personal_key(str(k))}
-    scrubbed = dict(data)
-    # only the nested values (a time_limit) need a look: picked out without a
-    # Python loop over every value
-    nested = map(not_, map(_SCALARS.__contains__, map(type, data.values())))
-    for k in compress(keys, nested):
-        scrubbed[k] = _scrub_value(data[k])
+    kept = _kept(keys)
+    scrubbed = dict(data) if kept is None else dict(compress(data.items(), kept))
+    # only the nested values (a time_limit, components) need a look: picked
+    # out without a Python loop over every value
+    nested = map(not_, map(_SCALARS.__contains__, map(type, scrubbed.values())))
+    for k in list(compress(scrubbed, nested)):
+        scrubbed[k] = _scrub_value(scrubbed[k])
     return scrubbed
 
 
