@@ -80,13 +80,21 @@ class Components(BaseModel):
     personal_store: bool  # some component has DuocLayTuKhoDMQG = 1
 
 
+# the eight possible Components, built once each (frozen: shared by the records)
+_COMPONENTS: dict[tuple[bool, bool, bool], Components] = {}
+
+
 def _components(value: Any) -> Components | None:
     if isinstance(value, Components):
         return value
     flags = component_flags(value)
     if flags is None:
         return None
-    return Components(**dict(zip(Components.model_fields, flags, strict=True)))
+    known = _COMPONENTS.get(flags)
+    if known is None:
+        known = Components(**dict(zip(Components.model_fields, flags, strict=True)))
+        _COMPONENTS[flags] = known
+    return known
 
 
 class SyncHistory(BaseModel):
