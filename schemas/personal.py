@@ -143,8 +143,13 @@ def scrub_personal_data(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _scrub_value(value: Any) -> Any:
-    if type(value) in _SCALARS:  # the common case, without ABC checks
+    kind = type(value)
+    if kind in _SCALARS:  # the common cases, without ABC checks
         return value
+    if kind is dict:
+        return scrub_personal_data(value)
+    if kind is list:
+        return [_scrub_value(v) for v in value]
     if isinstance(value, Mapping):
         return scrub_personal_data(value)
     if isinstance(value, list):

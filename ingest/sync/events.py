@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ingest.sync.record import SyncHistory, SyncRecord, with_history
+from ingest.sync.record import SyncHistory, SyncRecord, history_of_steps, with_history
 from ingest.sync.rewrites import corrections, step_key
 from ingest.sync.steps import Step, steps_of
 from ingest.sync.units import UnitDirectory, attribute
@@ -34,7 +34,7 @@ def built_event(fields: dict[str, Any]) -> DossierEvent:
     if (
         at.tzinfo is None
         or (due is not None and due.tzinfo is None)
-        or not all(_fits(v) for v in fields.values())
+        or not all(map(_fits, fields.values()))
         or (fields["type"] is EventType.RECEIVED and _lacks_received(fields))
     ):
         return DossierEvent(**fields)
@@ -144,7 +144,7 @@ def advance(
         fixes = [e for e in fixes if step_key(e) not in history.steps]
         events += fixes
         derived |= {step_key(e) for e in fixes}
-    remembered = SyncHistory.model_construct(steps=history.steps | derived, seen_at=seen_at)
+    remembered = history_of_steps(history.steps | derived, seen_at)
     return events, with_history(current, remembered)
 
 

@@ -312,6 +312,17 @@ class SyncRecord(BaseModel):
         return cls.model_validate_json(data)
 
 
+def history_of_steps(steps: frozenset[str], seen_at: datetime) -> SyncHistory:
+    """`SyncHistory(steps=steps, seen_at=seen_at)` for values already of their
+    types (the steps derived, an aware time), without validating them again."""
+    history = SyncHistory.__new__(SyncHistory)
+    _set(history, "__dict__", {"steps": steps, "seen_at": seen_at})
+    _set(history, "__pydantic_fields_set__", {"steps", "seen_at"})
+    _set(history, "__pydantic_extra__", None)
+    _set(history, "__pydantic_private__", None)
+    return history
+
+
 def with_history(record: SyncRecord, history: SyncHistory) -> SyncRecord:
     """`record.model_copy(update={"history": history})` at a fifth of its cost
     (one per record converted): the same values and fields set."""
