@@ -28,7 +28,8 @@ def built_event(fields: dict[str, Any]) -> DossierEvent:
     cut to whole seconds as validation cuts them) and the same fields set.
     Whatever validation could refuse or change otherwise (text empty or
     longer than the shortest limit, a received event lacking a field, a time
-    without an offset) goes through validation, so it raises as it did.
+    without an offset, a `corrected` event) goes through validation, so it
+    raises as it did.
     A test holds it equal to validation (tests/unit/ingest/test_fast_paths.py)."""
     at, due = fields["at"], fields.get("due_at")
     if (
@@ -36,6 +37,7 @@ def built_event(fields: dict[str, Any]) -> DossierEvent:
         or (due is not None and due.tzinfo is None)
         or not all(map(_fits, fields.values()))
         or (fields["type"] is EventType.RECEIVED and _lacks_received(fields))
+        or fields["type"] is EventType.CORRECTED  # its checks are its own; rewrites.py's
     ):
         return DossierEvent(**fields)
     values = _NO_VALUES | fields
