@@ -7,7 +7,7 @@ deferred to the commit (same rows, same transaction semantics)."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def _same_model(fast: Any, slow: Any) -> None:
 # -- built_event == DossierEvent(**fields) -----------------------------------------
 
 ZONES = st.sampled_from(
-    [LOCAL_TZ, timezone.utc, timezone(timedelta(hours=-5)), timezone(timedelta(seconds=30))]
+    [LOCAL_TZ, UTC, timezone(timedelta(hours=-5)), timezone(timedelta(seconds=30))]
 )
 TIMES = st.builds(
     lambda moment, micro, tz: moment.replace(microsecond=micro, tzinfo=tz),
