@@ -58,6 +58,10 @@ class SqliteRecords:
 
     def put(self, record: SyncRecord) -> None:
         """Part of the open transaction: durable only after `commit()`."""
+        if not self.db.in_transaction:
+            # the write lock now, as the first write would take it: a store
+            # another process holds fails here, before any event is sent
+            self.db.execute("BEGIN IMMEDIATE")
         if len(self._cached) >= CACHED_RECORDS:
             self._write()  # what the cache forgets must be readable from the file
             self._cached.clear()

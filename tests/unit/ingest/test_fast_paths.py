@@ -261,3 +261,21 @@ def test_a_full_cache_writes_its_puts_before_forgetting_them(
         assert store.get(dossier_id) == record
     store.rollback()
     assert all(store.get(d) is None for d in mirror._records)
+
+
+def test_a_store_another_process_holds_fails_at_the_first_put(tmp_path: Path) -> None:
+    # as when each put was written at once: before any event of the batch is sent
+    path = tmp_path / "records.sqlite"
+    store = SqliteRecords(path)
+    other = sqlite3.connect(path)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            store.put(parse_record(_payloads(1)[0]))
+    finally:
+        other.rollback()
+        other.close()
+    store.rollback()
+    store.put(parse_record(_payloads(1)[0]))
+    store.commit()
+    assert len(_stored(path)) == 1
