@@ -194,6 +194,8 @@ def _code(value: Any) -> str | None:
 
 
 def _name(value: Any) -> str | None:
+    if type(value) is str:  # the usual case, without the checks below
+        return value.strip()[:MAX_NAME] or None
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -295,6 +297,8 @@ def _has_file(component: Mapping[str, Any]) -> bool:
 def _yes(value: Any) -> bool:
     if type(value) is int:  # the usual 0 / 1, without _integer's checks
         return value == 1
+    if value is None:  # a flag the component leaves out
+        return False
     return value is True or _integer(value) == 1
 
 
