@@ -3,7 +3,8 @@ events on the topic (issue #14: the publisher must keep up with a
 province-year), side by side in one run on the same records:
 
 (a) conversion alone: parse, scrub, convert against the record history
-    (SQLite), no broker: `ingest.sync.parse_records` + `convert`;
+    (SQLite), no broker: `ingest.sync.parse_records` + `convert`, under the
+    garbage-collector thresholds the command sets (`fewer_collections`);
 (b) the whole import, as the command runs it (`motcua.root.record_publisher`
     + `ingest.file_import.import_file`): (a) plus sending with kafka-python,
     acks=all, confirmed before the records are committed;
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from common import bench_settings, machine, services, verdict, write_results
 
-from ingest.file_import import import_file
+from ingest.file_import import fewer_collections, import_file
 from ingest.record_history import SqliteRecords
 from ingest.replay import replay_files
 from ingest.simulator.knobs import Knobs
@@ -58,11 +59,12 @@ def main() -> None:
     runs: dict[str, dict] = {}
 
     began, cpu = time.perf_counter(), time.process_time()
-    store = SqliteRecords(work / "convert-only.sqlite")
-    parsed, _ = parse_records(path.read_bytes())
-    events = convert(parsed, store, UnitDirectory(), seen_at)
-    store.commit()
-    store.close()
+    with fewer_collections():
+        store = SqliteRecords(work / "convert-only.sqlite")
+        parsed, _ = parse_records(path.read_bytes())
+        events = convert(parsed, store, UnitDirectory(), seen_at)
+        store.commit()
+        store.close()
     runs["convert"] = _run(began, cpu, len(events))
 
     with services(work) as (broker, ch):

@@ -5,15 +5,67 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ingest.sync.record import SyncHistory, SyncRecord
+from ingest.sync.record import SyncHistory, SyncRecord, history_of_steps, with_history
 from ingest.sync.rewrites import corrections, step_key
 from ingest.sync.steps import Step, steps_of
 from ingest.sync.units import UnitDirectory, attribute
 from ingest.sync.values import DEFAULT_SOURCE, local_time
 from schemas.events import (
+    RECEIVED_REQUIRED,
     DossierEvent,
     EventType,
 )
+
+_set = object.__setattr__
+_NO_VALUES = dict.fromkeys(DossierEvent.model_fields)  # every field, in the model's order
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}  # one per shape of `fields`, shared
+_SHORTEST_LIMIT = 200  # Identifier's; Text allows 500
+
+
+def built_event(fields: dict[str, Any]) -> DossierEvent:
+    """`DossierEvent(**fields)` for the values this module derives, without
+    validating them again (~10 µs an event): the same field values (times
+    cut to whole seconds as validation cuts them) and the same fields set.
+    Whatever validation could refuse or change otherwise (text empty or
+    longer than the shortest limit, a received event lacking a field, a time
+    without an offset, a `corrected` event) goes through validation, so it
+    raises as it did.
+    A test holds it equal to validation (tests/unit/ingest/test_fast_paths.py)."""
+    at, due = fields["at"], fields.get("due_at")
+    if (
+        at.tzinfo is None
+        or (due is not None and due.tzinfo is None)
+        or not all(map(_fits, fields.values()))
+        or (fields["type"] is EventType.RECEIVED and _lacks_received(fields))
+        or fields["type"] is EventType.CORRECTED  # its checks are its own; rewrites.py's
+    ):
+        return DossierEvent(**fields)
+    values = _NO_VALUES | fields
+    if at.microsecond:
+        values["at"] = at.replace(microsecond=0)
+    if due is not None and due.microsecond:
+        values["due_at"] = due.replace(microsecond=0)
+    event = DossierEvent.__new__(DossierEvent)
+    _set(event, "__dict__", values)
+    _set(event, "__pydantic_fields_set__", _fields_set(tuple(fields)))
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
+
+
+def _fits(value: Any) -> bool:
+    return type(value) is not str or 0 < len(value) <= _SHORTEST_LIMIT
+
+
+def _lacks_received(fields: dict[str, Any]) -> bool:
+    return any(fields.get(name) is None for name in RECEIVED_REQUIRED)
+
+
+def _fields_set(keys: tuple[str, ...]) -> set[str]:
+    shared = _FIELDS_SETS.get(keys)
+    if shared is None:
+        shared = _FIELDS_SETS[keys] = set(keys)  # a few shapes: the event types'
+    return shared
 
 
 def _event(r: SyncRecord, step: Step, directory: UnitDirectory, source: str) -> DossierEvent:
@@ -35,7 +87,7 @@ def _event(r: SyncRecord, step: Step, directory: UnitDirectory, source: str) -> 
     }
     if step.type is EventType.RECEIVED:
         fields |= _attribution(r, directory, step.at)
-    return DossierEvent(**fields)
+    return built_event(fields)
 
 
 def _attribution(r: SyncRecord, directory: UnitDirectory, received_at: datetime) -> dict[str, Any]:
@@ -81,7 +133,7 @@ def advance(
     seen_at = local_time(seen_at)
     history = history_of(previous, seen_at)
     if previous is not None and history.seen_at is not None and seen_at < history.seen_at:
-        return [], previous.model_copy(update={"history": history})  # stale observation
+        return [], with_history(previous, history)  # stale observation
     new: dict[str, Step] = {}
     for step in steps_of(current, history, seen_at):
         if step.key not in history.steps:
@@ -94,8 +146,8 @@ def advance(
         fixes = [e for e in fixes if step_key(e) not in history.steps]
         events += fixes
         derived |= {step_key(e) for e in fixes}
-    remembered = SyncHistory(steps=history.steps | derived, seen_at=seen_at)
-    return events, current.model_copy(update={"history": remembered})
+    remembered = history_of_steps(history.steps | derived, seen_at)
+    return events, with_history(current, remembered)
 
 
 def record_events(

@@ -49,6 +49,8 @@ from schemas.events import (
 )
 from schemas.personal import scrub_personal_data
 
+_set = object.__setattr__
+
 
 class SupplementRound(BaseModel):
     """One DanhSachHoSoBoSung entry (yêu cầu bổ sung); other keys are ignored."""
@@ -80,13 +82,21 @@ class Components(BaseModel):
     personal_store: bool  # some component has DuocLayTuKhoDMQG = 1
 
 
+# the eight possible Components, built once each (frozen: shared by the records)
+_COMPONENTS: dict[tuple[bool, bool, bool], Components] = {}
+
+
 def _components(value: Any) -> Components | None:
     if isinstance(value, Components):
         return value
     flags = component_flags(value)
     if flags is None:
         return None
-    return Components(**dict(zip(Components.model_fields, flags, strict=True)))
+    known = _COMPONENTS.get(flags)
+    if known is None:
+        known = Components(**dict(zip(Components.model_fields, flags, strict=True)))
+        _COMPONENTS[flags] = known
+    return known
 
 
 class SyncHistory(BaseModel):
@@ -300,6 +310,28 @@ class SyncRecord(BaseModel):
     @classmethod
     def from_json(cls, data: bytes | str) -> SyncRecord:
         return cls.model_validate_json(data)
+
+
+def history_of_steps(steps: frozenset[str], seen_at: datetime) -> SyncHistory:
+    """`SyncHistory(steps=steps, seen_at=seen_at)` for values already of their
+    types (the steps derived, an aware time), without validating them again."""
+    history = SyncHistory.__new__(SyncHistory)
+    _set(history, "__dict__", {"steps": steps, "seen_at": seen_at})
+    _set(history, "__pydantic_fields_set__", {"steps", "seen_at"})
+    _set(history, "__pydantic_extra__", None)
+    _set(history, "__pydantic_private__", None)
+    return history
+
+
+def with_history(record: SyncRecord, history: SyncHistory) -> SyncRecord:
+    """`record.model_copy(update={"history": history})` at a fifth of its cost
+    (one per record converted): the same values and fields set."""
+    copied = SyncRecord.__new__(SyncRecord)
+    _set(copied, "__dict__", record.__dict__ | {"history": history})
+    _set(copied, "__pydantic_fields_set__", record.__pydantic_fields_set__ | {"history"})
+    _set(copied, "__pydantic_extra__", None)
+    _set(copied, "__pydantic_private__", None)
+    return copied
 
 
 def parse_record(data: Any) -> SyncRecord:

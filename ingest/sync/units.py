@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from ingest.sync.values import (
@@ -70,6 +71,7 @@ _WORD_LEVEL = {
 }
 
 
+@lru_cache(maxsize=4096)  # a province's few unit names, on every receipt of a unit not listed
 def infer_level(unit_name: str | None) -> Level:
     """Level of a unit the directory lacks, from its name; province when unclear."""
     match = _UNIT_WORD.search(plain_text(unit_name or ""))

@@ -57,9 +57,28 @@ FINISHING = frozenset(
 )
 
 
+# Portal text → its time, for the texts seen lately: a dossier's records repeat
+# its times (every state carries NgayTiepNhan, NgayHenTra...), and a datetime
+# is immutable, so one can be shared. Cleared when full (a long import).
+_TIMES: dict[str, datetime] = {}
+_TIMES_KEPT = 100_000
+
+
 def _portal_time(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
+    if type(value) is str:
+        known = _TIMES.get(value)
+        if known is None:
+            known = _read_time(value)
+            if len(_TIMES) >= _TIMES_KEPT:
+                _TIMES.clear()
+            _TIMES[value] = known
+        return known
+    return _read_time(value)
+
+
+def _read_time(value: Any) -> datetime:
     text = value.strip() if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"\d{14}", text):
         raise ValueError("expected yyyyMMddHHmmss local time")
@@ -80,6 +99,8 @@ def format_time(value: datetime | None) -> str | None:
 
 def _integer(value: Any) -> int | None:
     """An int given as a JSON number or numeric text; None if it is neither."""
+    if type(value) is int:  # the usual case first (a bool is not one here)
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -117,10 +138,23 @@ def plain_text(text: str) -> str:
     return " ".join(bare.split())
 
 
+_LEVELS: dict[str, OnlineLevel] = {}  # MucDoDVC's text → level: a province uses a few
+
+
 def online_level_of(value: Any) -> OnlineLevel | None:
     if value is None or value == "":
         return None
-    plain = plain_text(str(value))
+    text = str(value)
+    level = _LEVELS.get(text)
+    if level is None:
+        level = _online_level(text)
+        if len(_LEVELS) < 1000 and len(text) <= 100:
+            _LEVELS[text] = level
+    return level
+
+
+def _online_level(text: str) -> OnlineLevel:
+    plain = plain_text(text)
     digits = re.sub(r"\D", "", plain)  # "4", "Mức độ 4"
     if "toan trinh" in plain or plain == "full" or digits == "4":
         return OnlineLevel.FULL
@@ -160,6 +194,8 @@ def _code(value: Any) -> str | None:
 
 
 def _name(value: Any) -> str | None:
+    if type(value) is str:  # the usual case, without the checks below
+        return value.strip()[:MAX_NAME] or None
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -238,15 +274,31 @@ _FILE_TOKENS = ("tep", "file", "duongdan", "url")
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
 
 
+_FILE_KEYS: dict[str, bool] = {}  # component key → names a file: components repeat keys
+
+
+def _names_file(key: Any) -> bool:
+    names = _FILE_KEYS.get(key) if type(key) is str else None
+    if names is None:
+        names = any(t in _NON_ALNUM.sub("", str(key).lower()) for t in _FILE_TOKENS)
+        if type(key) is str and len(_FILE_KEYS) < 10_000 and len(key) <= 200:
+            _FILE_KEYS[key] = names
+    return names
+
+
 def _has_file(component: Mapping[str, Any]) -> bool:
     return any(
         _stated(value) and value is not False and value != 0
         for key, value in component.items()
-        if any(t in _NON_ALNUM.sub("", str(key).lower()) for t in _FILE_TOKENS)
+        if _names_file(key)
     )
 
 
 def _yes(value: Any) -> bool:
+    if type(value) is int:  # the usual 0 / 1, without _integer's checks
+        return value == 1
+    if value is None:  # a flag the component leaves out
+        return False
     return value is True or _integer(value) == 1
 
 

@@ -1,0 +1,281 @@
+"""The ingest path's shortcuts give what the plain definitions give: events
+built without validation (`built_event`), stored records copied without
+pydantic (`with_history`, `history_of_steps`), event bytes by orjson
+(`event_bytes`), the cached portal values, and the record history's writes
+deferred to the commit (same rows, same transaction semantics)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+import ingest.record_history as record_history
+from ingest.publish import event_bytes
+from ingest.record_history import SqliteRecords
+from ingest.simulator.knobs import Knobs
+from ingest.simulator.simulation import Format, Simulation
+from ingest.sync import LastRecords, UnitDirectory, convert, parse_record
+from ingest.sync.events import built_event
+from ingest.sync.record import SyncHistory, SyncRecord, history_of_steps, with_history
+from ingest.sync.values import _online_level, _portal_time, _read_time, online_level_of
+from schemas.events import (
+    LOCAL_TZ,
+    Channel,
+    CorrectedField,
+    DossierEvent,
+    EventType,
+    Level,
+    OnlineLevel,
+    TimeLimit,
+    TimeUnit,
+)
+from streams.rules.calendar import WorkingCalendar
+
+SEEN = datetime(2026, 2, 1, 12, 0, 30, 123456, tzinfo=LOCAL_TZ)
+
+
+def _payloads(count: int) -> list[dict[str, Any]]:
+    sim = Simulation(date(2026, 1, 5), date(2026, 3, 5), Knobs(seed=3), WorkingCalendar())
+    payloads = []
+    for item in sim.stream(Format.SYNC):
+        payloads.append(item.payload)
+        if len(payloads) >= count:
+            break
+    return payloads
+
+
+def _same_model(fast: Any, slow: Any) -> None:
+    assert type(fast) is type(slow)
+    assert fast == slow
+    assert list(fast.__dict__) == list(slow.__dict__)  # field order too
+    assert fast.model_fields_set == slow.model_fields_set
+    assert fast.__pydantic_extra__ == slow.__pydantic_extra__
+    assert fast.__pydantic_private__ == slow.__pydantic_private__
+
+
+# -- built_event == DossierEvent(**fields) -----------------------------------------
+
+ZONES = st.sampled_from(
+    [LOCAL_TZ, UTC, timezone(timedelta(hours=-5)), timezone(timedelta(seconds=30))]
+)
+TIMES = st.builds(
+    lambda moment, micro, tz: moment.replace(microsecond=micro, tzinfo=tz),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)),
+    st.sampled_from([0, 0, 1, 999_999]),
+    st.one_of(ZONES, st.none()),
+)
+TEXTS = st.one_of(
+    st.text(min_size=1, max_size=12),
+    st.sampled_from(["", " ", "x" * 200, "x" * 201, "y" * 500, "y" * 501]),
+)
+FLAGS = st.one_of(st.none(), st.booleans())
+COMMON = {
+    "due_at": st.one_of(st.none(), TIMES),
+    "fee_due": FLAGS,
+    "paid_online": FLAGS,
+    "digitized": FLAGS,
+    "electronic_result": FLAGS,
+    "components_digitized": FLAGS,
+    "reused_digitized_data": FLAGS,
+    "from_personal_store": FLAGS,
+    "vneid_verified": FLAGS,
+    "source": TEXTS,
+}
+ATTRIBUTION = {
+    "agency_code": TEXTS,
+    "agency_name": TEXTS,
+    "level": st.sampled_from(list(Level)),
+    "district_code": TEXTS,
+    "district_name": TEXTS,
+    "procedure_code": st.one_of(st.none(), TEXTS),
+    "procedure_name": st.one_of(st.none(), TEXTS),
+    "field_code": st.one_of(st.none(), TEXTS),
+    "field_name": TEXTS,
+    "channel": st.sampled_from(list(Channel)),
+    "online_level": st.one_of(st.none(), st.sampled_from(list(OnlineLevel))),
+    "commune_code": st.one_of(st.none(), TEXTS),
+    "commune_name": st.one_of(st.none(), TEXTS),
+}
+
+
+@st.composite
+def event_fields(draw: st.DrawFn) -> dict[str, Any]:
+    """Fields as `_event` and `corrections` pass them (their keys, in their order)."""
+    kind = draw(st.sampled_from(list(EventType)))
+    fields = {
+        "event_id": draw(TEXTS),
+        "dossier_id": draw(TEXTS),
+        "type": kind,
+        "at": draw(TIMES),
+    }
+    if kind is EventType.CORRECTED:
+        fields |= {
+            "field": draw(st.sampled_from(list(CorrectedField))),
+            "old": draw(TEXTS),
+            "new": draw(st.one_of(TEXTS, TIMES.map(lambda t: t.isoformat()))),
+            "source": draw(TEXTS),
+        }
+        return fields
+    fields |= {name: draw(values) for name, values in COMMON.items()}
+    if kind is EventType.RECEIVED:
+        fields |= {name: draw(values) for name, values in ATTRIBUTION.items()}
+    return fields
+
+
+@settings(max_examples=400, deadline=None)
+@given(event_fields())
+def test_built_event_equals_validation(fields: dict[str, Any]) -> None:
+    try:
+        slow = DossierEvent(**fields)
+    except ValidationError as exc:
+        with pytest.raises(ValidationError) as fast_error:
+            built_event(fields)
+        plain = {"include_url": False, "include_context": False}
+        assert fast_error.value.errors(**plain) == exc.errors(**plain)
+        return
+    fast = built_event(fields)
+    _same_model(fast, slow)
+    assert fast.model_dump_json(exclude_none=True) == slow.model_dump_json(exclude_none=True)
+
+
+# -- event_bytes == model_dump_json(exclude_none=True) ------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    event_fields(),
+    st.text(st.characters(codec=None), max_size=8),
+    st.one_of(st.none(), st.sampled_from([0.5, 3.0, 20.0, 3650.0])),
+)
+def test_event_bytes_equal_pydantic(fields: dict[str, Any], odd: str, limit: float | None) -> None:
+    fields = fields | {"dossier_id": f"H44-{odd}"}  # any text, surrogates included
+    if limit is not None:
+        fields["time_limit"] = TimeLimit(value=limit, unit=TimeUnit.WORKING_DAYS)
+    try:
+        event = DossierEvent(**fields)
+    except ValidationError:
+        return
+    assert event_bytes(event) == event.model_dump_json(exclude_none=True).encode()
+
+
+def test_event_bytes_of_converted_events_equal_pydantic() -> None:
+    records = [parse_record(p) for p in _payloads(3000)]
+    events = convert(records, LastRecords(), UnitDirectory(), SEEN)
+    assert len(events) > 1000
+    for event in events:
+        assert event_bytes(event) == event.model_dump_json(exclude_none=True).encode()
+        # and the event built without validation is what validation makes of its values
+        _same_model(event, DossierEvent(**{k: event.__dict__[k] for k in event.model_fields_set}))
+
+
+# -- stored records: with_history, history_of_steps ----------------------------------
+
+
+def test_with_history_equals_model_copy() -> None:
+    store = LastRecords()
+    convert([parse_record(p) for p in _payloads(1500)], store, UnitDirectory(), SEEN)
+    for record in store._records.values():
+        history = record.history
+        plain = SyncHistory(steps=history.steps, seen_at=history.seen_at)
+        _same_model(history_of_steps(history.steps, history.seen_at), plain)
+        for base in (record, record.model_copy(update={"history": SyncHistory()})):
+            fast, slow = with_history(base, plain), base.model_copy(update={"history": plain})
+            _same_model(fast, slow)
+            assert fast.to_json() == slow.to_json()
+            assert SyncRecord.from_json(fast.to_json()) == slow
+
+
+# -- cached portal values -----------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(r"\s?\d{14}\s?", fullmatch=True), st.text(max_size=16)))
+def test_cached_portal_time_equals_reading_it(text: str) -> None:
+    for _ in range(2):  # the second one from the cache
+        try:
+            expected = _read_time(text) if text != "" else None
+        except ValueError as exc:
+            with pytest.raises(ValueError, match=str(exc)):
+                _portal_time(text)
+            continue
+        assert _portal_time(text) == expected
+
+
+@given(st.one_of(st.text(max_size=20), st.integers(-10, 10), st.sampled_from(["Toàn trình"])))
+def test_cached_online_level_equals_reading_it(value: str | int) -> None:
+    expected = None if value == "" else _online_level(str(value))
+    assert online_level_of(value) == expected
+    assert online_level_of(value) == expected
+
+
+# -- the record history: puts written at the commit ------------------------------------
+
+
+def _stored(path: Path) -> dict[str, bytes]:
+    with sqlite3.connect(path) as other:  # another connection: what is durable
+        return dict(other.execute("SELECT dossier_id, record FROM last_record"))
+
+
+def test_deferred_puts_are_durable_only_after_commit(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite"
+    records = [parse_record(p) for p in _payloads(600)]
+    store = SqliteRecords(path)
+    mirror = LastRecords()
+    convert(records, store, UnitDirectory(), SEEN)
+    convert(records, mirror, UnitDirectory(), SEEN)
+    assert _stored(path) == {}
+    assert len(store) == len(mirror)  # the open transaction counts its puts
+    assert _stored(path) == {}
+    store.put_cursor("poll", "page-2")
+    store.commit()
+    assert _stored(path) == {k: r.to_json() for k, r in mirror._records.items()}
+    assert store.get_cursor("poll") == "page-2"
+    # a rollback forgets the puts and the cursor of its transaction
+    later = mirror._records[records[0].dossier_id].model_copy(update={"status": 10})
+    store.put(later)
+    store.put_cursor("poll", "page-3")
+    store.rollback()
+    assert store.get(later.dossier_id) == mirror.get(later.dossier_id)
+    assert store.get_cursor("poll") == "page-2"
+    store.commit()
+    assert _stored(path)[later.dossier_id] == mirror._records[later.dossier_id].to_json()
+
+
+def test_a_full_cache_writes_its_puts_before_forgetting_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record_history, "CACHED_RECORDS", 50)
+    records = [parse_record(p) for p in _payloads(800)]
+    store, mirror = SqliteRecords(tmp_path / "records.sqlite"), LastRecords()
+    events = convert(records, store, UnitDirectory(), SEEN)
+    assert events == convert(records, mirror, UnitDirectory(), SEEN)
+    assert len(mirror) > 50
+    for dossier_id, record in mirror._records.items():
+        assert store.get(dossier_id) == record
+    store.rollback()
+    assert all(store.get(d) is None for d in mirror._records)
+
+
+def test_a_store_another_process_holds_fails_at_the_first_put(tmp_path: Path) -> None:
+    # as when each put was written at once: before any event of the batch is sent
+    path = tmp_path / "records.sqlite"
+    store = SqliteRecords(path)
+    other = sqlite3.connect(path)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            store.put(parse_record(_payloads(1)[0]))
+    finally:
+        other.rollback()
+        other.close()
+    store.rollback()
+    store.put(parse_record(_payloads(1)[0]))
+    store.commit()
+    assert len(_stored(path)) == 1
