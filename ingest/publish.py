@@ -24,7 +24,7 @@ from ingest.record_history import SqliteRecords
 from ingest.replay import acknowledged
 from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
 from schemas.deadletter import DeadLetter
-from schemas.events import DossierEvent
+from schemas.events import event_json
 from schemas.settings import Settings
 
 DELIVERY_TIMEOUT_S = 30
@@ -64,32 +64,6 @@ class ImportSummary:
             self.rejections.append((where, reason))
 
 
-def event_bytes(event: DossierEvent) -> bytes:
-    """`event.model_dump_json(exclude_none=True).encode()`, the same bytes at a
-    fraction of the cost: orjson from the field values (the idea of
-    streams/clickhouse/rows.py's `event_payload`, kept here so ingest does not
-    depend on the ClickHouse writer). pydantic writes what orjson would write
-    otherwise: a time with microseconds or an offset not in whole minutes,
-    text orjson refuses (tests/unit/ingest/test_fast_paths.py holds them equal)."""
-    fields = event.__dict__
-    due = fields["due_at"]
-    if _odd_time(fields["at"]) or (due is not None and _odd_time(due)):
-        return event.model_dump_json(exclude_none=True).encode()
-    payload = {k: v for k, v in fields.items() if v is not None}
-    limit = payload.get("time_limit")
-    if limit is not None:
-        payload["time_limit"] = {"value": limit.value, "unit": limit.unit}
-    try:
-        return orjson.dumps(payload, option=orjson.OPT_UTC_Z)
-    except orjson.JSONEncodeError:
-        return event.model_dump_json(exclude_none=True).encode()
-
-
-def _odd_time(t: datetime) -> bool:
-    offset = t.utcoffset()
-    return offset is None or offset.seconds % 60 != 0 or t.microsecond != 0
-
-
 def _item(payload: Any, index: int) -> Any:
     if isinstance(payload, list) and index < len(payload):
         return payload[index]
@@ -127,7 +101,7 @@ class RecordPublisher:
             self.dead_letter(f"{where}#{index}", _item(payload, index), reason, seen_at)
         events = convert(records, self.store, self.directory, seen_at, self.source)
         for event in events:
-            value = event_bytes(event)
+            value = event_json(event)
             key = event.dossier_id.encode()
             sent = self.producer.send(self.settings.events_topic, key=key, value=value)
             self._pending.append(sent)

@@ -11,7 +11,7 @@ from kafka.producer.future import RecordMetadata
 
 from ingest.lines import numbered_lines
 from schemas.deadletter import DeadLetter
-from schemas.events import InvalidEvent, parse_event
+from schemas.events import InvalidEvent, event_json, parse_event
 from schemas.settings import Settings
 from streams.kafka.bulk import BulkProducer
 
@@ -53,8 +53,7 @@ def replay_files(
             )
             producer.send(dead_topic, letter.dead_letter_id.encode(), letter.to_bytes())
             continue
-        value = event.model_dump_json(exclude_none=True).encode()
-        producer.send(events_topic, event.dossier_id.encode(), value)
+        producer.send(events_topic, event.dossier_id.encode(), event_json(event))
         result.published += 1
     for (topic, partition), offset in producer.flush().items():  # raises if refused
         if topic == events_topic:

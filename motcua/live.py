@@ -43,6 +43,7 @@ from ingest.simulator.knobs import Knobs
 from ingest.simulator.pacing import paced
 from ingest.simulator.simulation import Format, Simulation
 from reports.tables import TableSpec, column_widths, fit_columns, total_row
+from schemas.events import event_json
 from schemas.settings import Settings
 from streams.clickhouse.engines import DriverEngine
 from streams.clickhouse.migrations import migrate
@@ -96,7 +97,7 @@ def _feed(sim: Simulation, clock: SimulatedClock, run: LocalRun) -> None:
             sent = producer.send(
                 run.settings.events_topic,
                 key=item.dossier_id.encode(),
-                value=item.payload.model_dump_json(exclude_none=True).encode(),
+                value=event_json(item.payload),
             )
             sent.add_callback(partial(acknowledged, run.acknowledged))
             run.published += 1

@@ -309,3 +309,29 @@ def parse_event(
     if now is not None and event.at > now + MAX_FUTURE:
         raise InvalidEvent(f"at: {event.at.isoformat()} is more than a day in the future")
     return event
+
+
+def event_json(event: DossierEvent) -> bytes:
+    """The canonical bytes of an event, `model_dump_json(exclude_none=True)`,
+    at about half the cost: orjson from the field values (property tests hold
+    them equal: tests/unit/clickhouse/test_event_payload.py,
+    tests/unit/ingest/test_fast_paths.py). pydantic writes the rare cases
+    orjson would write otherwise: an offset with seconds (an LMT zone),
+    microseconds, text orjson refuses."""
+    fields = event.__dict__
+    due = fields["due_at"]
+    if _odd_time(fields["at"]) or (due is not None and _odd_time(due)):
+        return event.model_dump_json(exclude_none=True).encode()
+    payload = {k: v for k, v in fields.items() if v is not None}
+    limit = payload.get("time_limit")
+    if limit is not None:
+        payload["time_limit"] = {"value": limit.value, "unit": limit.unit}
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        return event.model_dump_json(exclude_none=True).encode()
+
+
+def _odd_time(t: datetime) -> bool:
+    offset = t.utcoffset()
+    return offset is None or offset.seconds % 60 != 0 or t.microsecond != 0

@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from operator import attrgetter
 
-import orjson
-
 from schemas.deadletter import DeadLetter
-from schemas.events import DossierEvent, Level
+from schemas.events import DossierEvent, Level, event_json
 from streams.clickhouse.sql import NEVER
 from streams.rules.facts import DossierFacts
 from streams.rules.period import LEVEL_NAMES
@@ -54,28 +52,9 @@ class StoredTimes(dict[datetime | None, int]):
 RAW_EVENT_COLUMNS = ("event_id", "dossier_id", "type", "at", "payload", "stored_at")
 
 
-def _odd_offset(t: datetime) -> bool:
-    offset = t.utcoffset()
-    return offset is None or offset.seconds % 60 != 0 or t.microsecond != 0
-
-
 def event_payload(event: DossierEvent) -> str:
-    """`event.model_dump_json(exclude_none=True)`, the same text at about half
-    the cost (orjson from the field values; a property test holds them equal).
-    pydantic writes the rare cases orjson would write otherwise: an offset
-    with seconds (an LMT zone), microseconds, text orjson refuses."""
-    fields = event.__dict__
-    due = fields["due_at"]
-    if _odd_offset(fields["at"]) or (due is not None and _odd_offset(due)):
-        return event.model_dump_json(exclude_none=True)
-    payload = {k: v for k, v in fields.items() if v is not None}
-    limit = payload.get("time_limit")
-    if limit is not None:
-        payload["time_limit"] = {"value": limit.value, "unit": limit.unit}
-    try:
-        return orjson.dumps(payload, option=orjson.OPT_UTC_Z).decode()
-    except orjson.JSONEncodeError:
-        return event.model_dump_json(exclude_none=True)
+    """The raw_events payload: the event's canonical JSON (`event_json`)."""
+    return event_json(event).decode()
 
 
 def raw_event_row(

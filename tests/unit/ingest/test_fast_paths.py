@@ -1,7 +1,7 @@
 """The ingest path's shortcuts give what the plain definitions give: events
 built without validation (`built_event`), stored records copied without
 pydantic (`with_history`, `history_of_steps`), event bytes by orjson
-(`event_bytes`), the cached portal values, and the record history's writes
+(`schemas.events.event_json`), the cached portal values, and the record history's writes
 deferred to the commit (same rows, same transaction semantics)."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import ingest.record_history as record_history
-from ingest.publish import event_bytes
 from ingest.record_history import SqliteRecords
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.simulation import Format, Simulation
@@ -35,6 +34,7 @@ from schemas.events import (
     OnlineLevel,
     TimeLimit,
     TimeUnit,
+    event_json,
 )
 from streams.rules.calendar import WorkingCalendar
 
@@ -145,7 +145,7 @@ def test_built_event_equals_validation(fields: dict[str, Any]) -> None:
     assert fast.model_dump_json(exclude_none=True) == slow.model_dump_json(exclude_none=True)
 
 
-# -- event_bytes == model_dump_json(exclude_none=True) ------------------------------
+# -- event_json == model_dump_json(exclude_none=True) ------------------------------
 
 
 @settings(max_examples=400, deadline=None)
@@ -154,7 +154,7 @@ def test_built_event_equals_validation(fields: dict[str, Any]) -> None:
     st.text(st.characters(codec=None), max_size=8),
     st.one_of(st.none(), st.sampled_from([0.5, 3.0, 20.0, 3650.0])),
 )
-def test_event_bytes_equal_pydantic(fields: dict[str, Any], odd: str, limit: float | None) -> None:
+def test_event_json_equal_pydantic(fields: dict[str, Any], odd: str, limit: float | None) -> None:
     fields = fields | {"dossier_id": f"H44-{odd}"}  # any text, surrogates included
     if limit is not None:
         fields["time_limit"] = TimeLimit(value=limit, unit=TimeUnit.WORKING_DAYS)
@@ -162,15 +162,15 @@ def test_event_bytes_equal_pydantic(fields: dict[str, Any], odd: str, limit: flo
         event = DossierEvent(**fields)
     except ValidationError:
         return
-    assert event_bytes(event) == event.model_dump_json(exclude_none=True).encode()
+    assert event_json(event) == event.model_dump_json(exclude_none=True).encode()
 
 
-def test_event_bytes_of_converted_events_equal_pydantic() -> None:
+def test_event_json_of_converted_events_equal_pydantic() -> None:
     records = [parse_record(p) for p in _payloads(3000)]
     events = convert(records, LastRecords(), UnitDirectory(), SEEN)
     assert len(events) > 1000
     for event in events:
-        assert event_bytes(event) == event.model_dump_json(exclude_none=True).encode()
+        assert event_json(event) == event.model_dump_json(exclude_none=True).encode()
         # and the event built without validation is what validation makes of its values
         _same_model(event, DossierEvent(**{k: event.__dict__[k] for k in event.model_fields_set}))
 
