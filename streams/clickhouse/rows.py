@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from schemas.deadletter import DeadLetter
 from schemas.events import DossierEvent, Level, event_json
@@ -204,36 +204,46 @@ UNIT_KINDS = {
     "area": ("district_code", "district_name"),
     "commune": ("commune_code", "commune_name"),
 }
-_UNIT_INDEX = {
-    kind: (FACT_COLUMNS.index(code), FACT_COLUMNS.index(name))
-    for kind, (code, name) in UNIT_KINDS.items()
-}
-_UPDATED_AT = FACT_COLUMNS.index("updated_at")
-_LEVEL = FACT_COLUMNS.index("level")
+# what `unit_rows` reads of a fact row, in this order (a projection: a batch's
+# rows repeat a few hundred unit combinations, so each is judged once)
+_UNIT_SOURCE = sorted(
+    {FACT_COLUMNS.index(c) for pair in UNIT_KINDS.values() for c in pair}
+    | {FACT_COLUMNS.index("level"), FACT_COLUMNS.index("updated_at")}
+)
+_UNIT_CELLS = itemgetter(*_UNIT_SOURCE)
+_AT = {FACT_COLUMNS[i]: n for n, i in enumerate(_UNIT_SOURCE)}  # column → projected place
+_UNIT_INDEX = {kind: (_AT[code], _AT[name]) for kind, (code, name) in UNIT_KINDS.items()}
+_UPDATED_AT = _AT["updated_at"]
+_LEVEL = _AT["level"]
 _AGENCY = _UNIT_INDEX["agency"]
 
 
-def _unit(row: tuple, kind: str) -> tuple[str, str]:
+def _unit(cells: tuple, kind: str) -> tuple[str, str]:
     code_at, name_at = _UNIT_INDEX[kind]
-    code = row[code_at]
+    code = cells[code_at]
     if kind == "level":
         return code, LEVEL_NAMES[Level(code)] if code else ""
-    if kind == "commune" and not code and row[_LEVEL] == Level.COMMUNE.value:
-        return row[_AGENCY[0]], row[_AGENCY[1]]  # a commune's own dossier
-    return code, row[name_at] or code
+    if kind == "commune" and not code and cells[_LEVEL] == Level.COMMUNE.value:
+        code_at, name_at = _AGENCY  # a commune's own dossier
+        code = cells[code_at]
+    return code, cells[name_at] or code
 
 
 def unit_rows(fact_rows: Sequence[tuple]) -> list[tuple]:
-    """One `units` row per (kind, code) named in fact rows; the latest name wins."""
+    """One `units` row per (kind, code) named in fact rows; the latest name
+    wins (on equal `updated_at`, the later row)."""
+    # each distinct projection once, ordered by its last occurrence: the
+    # later-row rule then picks what it would have picked over every row
+    distinct = list(dict.fromkeys(map(_UNIT_CELLS, reversed(fact_rows))))
     latest: dict[tuple[str, str], tuple] = {}
-    for row in fact_rows:
+    for cells in reversed(distinct):
         for kind in UNIT_KINDS:
-            code, name = _unit(row, kind)
+            code, name = _unit(cells, kind)
             if not code:
                 continue
             seen = latest.get((kind, code))
-            if seen is None or row[_UPDATED_AT] >= seen[3]:
-                latest[(kind, code)] = (kind, code, name, row[_UPDATED_AT])
+            if seen is None or cells[_UPDATED_AT] >= seen[3]:
+                latest[(kind, code)] = (kind, code, name, cells[_UPDATED_AT])
     return list(latest.values())
 
 

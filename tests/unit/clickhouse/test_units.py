@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas.events import Level
 from streams.clickhouse.rows import FACT_COLUMNS, unit_rows
+from streams.rules.period import LEVEL_NAMES
 
 
 def fact(updated_at: int, **values: object) -> tuple:
@@ -52,3 +57,72 @@ def test_communes_from_the_commune_fields_or_a_commune_level_agency() -> None:
         ("commune", "X1", "UBND phường Việt Trì", 10),
         ("commune", "X2", "Xã Hy Cương", 20),
     ]
+
+
+def test_on_equal_times_the_later_row_names_the_unit() -> None:
+    rows = [fact(5, agency_code="A", agency_name=name) for name in ("Tên 1", "Tên 2", "Tên 1")]
+    assert [u for u in unit_rows(rows) if u[0] == "agency"] == [("agency", "A", "Tên 1", 5)]
+
+
+def _by_definition(rows: list[tuple]) -> set[tuple]:
+    """Each (kind, code): the name of its row with the latest updated_at, the
+    later row on a tie; read straight from the columns."""
+    col = {c: i for i, c in enumerate(FACT_COLUMNS)}
+    best: dict[tuple[str, str], tuple] = {}
+    for n, row in enumerate(rows):
+        cells = {c: row[i] for c, i in col.items()}
+        named = {
+            "district": (cells["district_code"], cells["district_name"]),
+            "area": (cells["district_code"], cells["district_name"]),
+            "agency": (cells["agency_code"], cells["agency_name"]),
+            "field": (cells["field_code"], cells["field_name"]),
+            "level": (cells["level"], LEVEL_NAMES[Level(cells["level"])] if cells["level"] else ""),
+            "commune": (cells["commune_code"], cells["commune_name"]),
+        }
+        if not cells["commune_code"] and cells["level"] == "commune":
+            named["commune"] = (cells["agency_code"], cells["agency_name"])
+        for kind, (code, name) in named.items():
+            if code and (
+                (kind, code) not in best or (cells["updated_at"], n) >= best[(kind, code)][:2]
+            ):
+                best[(kind, code)] = (cells["updated_at"], n, name or code)
+    return {(kind, code, name, at) for (kind, code), (at, _, name) in best.items()}
+
+
+codes = st.sampled_from(["", "C1", "C2"])
+names = st.sampled_from(["", "Tên một", "Tên hai"])
+
+
+@given(
+    st.lists(
+        st.builds(
+            lambda at, level, a, an, d, dn, f, fn, c, cn: fact(
+                at,
+                level=level,
+                agency_code=a,
+                agency_name=an,
+                district_code=d,
+                district_name=dn,
+                field_code=f,
+                field_name=fn,
+                commune_code=c,
+                commune_name=cn,
+            ),
+            st.integers(1, 3),
+            st.sampled_from(["", "province", "district", "commune"]),
+            codes,
+            names,
+            codes,
+            names,
+            codes,
+            names,
+            codes,
+            names,
+        ),
+        max_size=30,
+    )
+)
+def test_units_equal_their_definition(rows: list[tuple]) -> None:
+    units = unit_rows(rows)
+    assert len(units) == len({(k, c) for k, c, _, _ in units})
+    assert set(units) == _by_definition(rows)
