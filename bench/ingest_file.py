@@ -72,7 +72,7 @@ def main() -> None:
         settings = bench_settings(broker, ch, "ingest")
         ensure_topics(settings)
         with record_publisher(
-            settings, work / "import.sqlite", UnitDirectory(), "ingest file"
+            settings, work / "import.sqlite", UnitDirectory(), "ingest file", bulk=True
         ) as p:
             began, cpu = time.perf_counter(), time.process_time()
             summary = import_file(path, p, seen_at)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from kafka import KafkaProducer
 
 from ingest.record_history import SqliteRecords
-from ingest.replay import acknowledged
 from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
 from schemas.deadletter import DeadLetter
 from schemas.events import event_json
@@ -64,6 +63,52 @@ class ImportSummary:
             self.rejections.append((where, reason))
 
 
+class EventSender(Protocol):
+    """Where a publisher's messages go: `streams.kafka.bulk.BulkProducer`
+    (`ingest file`: whole record batches) or `KafkaSender` (kafka-python)."""
+
+    def send(self, topic: str, key: bytes, value: bytes) -> None: ...
+
+    def flush(self) -> dict[tuple[str, int], int]:
+        """Everything sent, acknowledged: (topic, partition) → highest offset."""
+        ...
+
+    def discard(self) -> None:
+        """Forget what was sent and not flushed (a rollback re-derives it)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class KafkaSender:
+    """kafka-python as an EventSender, for `ingest serve` and `ingest poll`: its
+    `send` blocks and fails while the broker is away, which they answer with
+    503 or a retry."""
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self.producer = producer
+        self._pending: list[Any] = []
+
+    def send(self, topic: str, key: bytes, value: bytes) -> None:
+        self._pending.append(self.producer.send(topic, key=key, value=value))
+
+    def flush(self) -> dict[tuple[str, int], int]:
+        self.producer.flush()
+        highest: dict[tuple[str, int], int] = {}
+        pending, self._pending = self._pending, []
+        for future in pending:
+            sent = future.get(timeout=DELIVERY_TIMEOUT_S)
+            place = (sent.topic, sent.partition)
+            highest[place] = max(highest.get(place, -1), sent.offset)
+        return highest
+
+    def discard(self) -> None:
+        self._pending.clear()
+
+    def close(self) -> None:
+        self.producer.close()
+
+
 def _item(payload: Any, index: int) -> Any:
     if isinstance(payload, list) and index < len(payload):
         return payload[index]
@@ -76,19 +121,18 @@ class RecordPublisher:
     def __init__(
         self,
         settings: Settings,
-        producer: KafkaProducer,
+        sender: EventSender,
         store: SqliteRecords,
         directory: UnitDirectory,
         stage: str,
         source: str = DEFAULT_SOURCE,
     ) -> None:
         self.settings = settings
-        self.producer = producer
+        self.sender = sender
         self.store = store
         self.directory = directory
         self.stage = stage  # names the way in on dead letters: "ingest file", "ingest serve"
         self.source = source
-        self._pending: list[Any] = []
         self.offsets: dict[int, int] = {}  # events topic: partition → highest acknowledged
 
     def submit(self, where: str, payload: Any, seen_at: datetime) -> Submitted:
@@ -100,11 +144,9 @@ class RecordPublisher:
         for index, reason in bad:
             self.dead_letter(f"{where}#{index}", _item(payload, index), reason, seen_at)
         events = convert(records, self.store, self.directory, seen_at, self.source)
+        topic = self.settings.events_topic
         for event in events:
-            value = event_json(event)
-            key = event.dossier_id.encode()
-            sent = self.producer.send(self.settings.events_topic, key=key, value=value)
-            self._pending.append(sent)
+            self.sender.send(topic, event.dossier_id.encode(), event_json(event))
         rejected = [Rejection(index, reason) for index, reason in bad]
         return Submitted(records=len(records), events=len(events), rejected=rejected)
 
@@ -114,26 +156,20 @@ class RecordPublisher:
         raw = original if isinstance(original, bytes) else orjson.dumps(original, default=str)
         letter_id = f"{self.stage}:{where}"
         letter = DeadLetter.of(letter_id, seen_at, self.stage, reason, raw)
-        self._pending.append(
-            self.producer.send(
-                self.settings.dead_letter_topic, key=letter_id.encode(), value=letter.to_bytes()
-            )
-        )
+        self.sender.send(self.settings.dead_letter_topic, letter_id.encode(), letter.to_bytes())
 
     def confirm(self) -> None:
         """Delivery confirmed, then the last records committed; else rolled back."""
         try:
-            self.producer.flush()
-            for future in self._pending:
-                sent = future.get(timeout=DELIVERY_TIMEOUT_S)
-                if sent.topic == self.settings.events_topic:
-                    acknowledged(self.offsets, sent)
+            acknowledged = self.sender.flush()
         except BaseException:
             self.rollback()
             raise
-        self._pending.clear()
+        for (topic, partition), offset in acknowledged.items():
+            if topic == self.settings.events_topic:
+                self.offsets[partition] = max(self.offsets.get(partition, -1), offset)
         self.store.commit()
 
     def rollback(self) -> None:
-        self._pending.clear()
+        self.sender.discard()
         self.store.rollback()

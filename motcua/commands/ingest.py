@@ -84,7 +84,7 @@ def ingest_file(
     total = ImportSummary()
     empty: list[Path] = []
     with (
-        record_publisher(settings, state, directory, "ingest file") as publisher,
+        record_publisher(settings, state, directory, "ingest file", bulk=True) as publisher,
         Progress(*columns, console=err, disable=not err.is_terminal) as progress,
     ):
         for path in paths:

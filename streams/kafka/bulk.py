@@ -1,5 +1,5 @@
 """Publishing many messages fast: whole record batches built by aiokafka's C
-builder, for `motcua replay`.
+builder, for `motcua replay` and `motcua ingest file`.
 
 kafka-python's `send` costs ~45 µs of CPU per message (a future, the
 partitioner's pure-Python murmur2, its pure-Python record builder), which
@@ -35,7 +35,7 @@ _PARTITION_CACHE = 200_000  # keys whose partition is remembered (a dossier has 
 
 
 class BulkProducer:
-    """`send` (buffered per partition), `flush` (acknowledged), `close`."""
+    """`send` (buffered per partition), `flush` (acknowledged), `discard`, `close`."""
 
     def __init__(self, settings: Settings) -> None:
         self._loop = asyncio.new_event_loop()
@@ -114,6 +114,11 @@ class BulkProducer:
             topic, partition, last = done.result(timeout=timeout)  # raises if refused
             highest[(topic, partition)] = max(highest.get((topic, partition), -1), last)
         return highest
+
+    def discard(self) -> None:
+        """Stop tracking deliveries not flushed yet (a rollback re-sends them;
+        the broker may still get these, with the same keys and values)."""
+        self._sent = []
 
     def close(self) -> None:
         try:

@@ -13,12 +13,14 @@ import pytest
 from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
-from ingest.publish import RecordPublisher
+from ingest.publish import KafkaSender, RecordPublisher
 from ingest.record_history import SqliteRecords
 from ingest.sync import read_unit_directory
 from motcua import app
 from schemas.settings import Settings
+from streams.kafka.bulk import BulkProducer
 from streams.kafka.clients import make_producer
+from streams.kafka.topics import ensure_topics
 from tests.integration.loopback import topic_values
 
 pytestmark = pytest.mark.integration
@@ -88,14 +90,17 @@ def test_records_become_events_once(broker, tmp_path: Path) -> None:
     assert "PLANTED" not in everything and "0900000009" not in everything
 
 
-def test_confirm_knows_the_acknowledged_offsets(broker, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "kafka-python"])
+def test_confirm_knows_the_acknowledged_offsets(broker, tmp_path: Path, bulk: bool) -> None:
     """What `--wait` waits for: per partition, the highest offset the broker
-    acknowledged, the same as the last message read back from the topic."""
+    acknowledged, the same as the last message read back from the topic;
+    whole record batches (`ingest file`) or kafka-python (serve, poll)."""
     run = uuid.uuid4().hex[:8]
     settings = Settings(
         bootstrap_servers=broker.bootstrap, events_topic=f"ev-{run}", dead_letter_topic=f"dl-{run}"
     )
-    producer = make_producer(settings)
+    ensure_topics(settings)
+    producer = BulkProducer(settings) if bulk else KafkaSender(make_producer(settings))
     store = SqliteRecords(tmp_path / "records.sqlite")
     publisher = RecordPublisher(
         settings, producer, store, read_unit_directory(UNITS), stage="ingest file"

@@ -34,7 +34,7 @@ from ingest.poll import (
     parse_page,
     retry_after,
 )
-from ingest.publish import RecordPublisher
+from ingest.publish import KafkaSender, RecordPublisher
 from ingest.record_history import SqliteRecords
 from ingest.sync import parse_record, read_unit_directory
 from motcua import app
@@ -355,7 +355,9 @@ def test_the_endless_loop_reports_a_bad_page_and_polls_on(broker, tmp_path: Path
     store = SqliteRecords(tmp_path / "records.sqlite")
     producer = make_producer(settings)
     directory = read_unit_directory(UNITS)
-    publisher = RecordPublisher(settings, producer, store, directory, "ingest poll", "tinh")
+    publisher = RecordPublisher(
+        settings, KafkaSender(producer), store, directory, "ingest poll", "tinh"
+    )
     page = {"items": [_record(D2, 2, "20260504100000")], "next_cursor": "c1"}
     script = {
         None: [Answer(200, b'{"items": null}'), Answer.page(page)],

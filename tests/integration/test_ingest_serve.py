@@ -42,7 +42,7 @@ from schemathesis.checks import (  # the check registry's public names
 )
 from typer.testing import CliRunner
 
-from ingest.publish import RecordPublisher
+from ingest.publish import KafkaSender, RecordPublisher
 from ingest.record_history import SqliteRecords
 from ingest.serve import RECORDS_PATH, AccessLogger, make_app, publisher_thread
 from ingest.sync import UnitDirectory, read_unit_directory
@@ -226,7 +226,8 @@ def serving(bootstrap: str, tmp_path: Path, **producer_overrides: Any) -> Iterat
     store = executor.submit(SqliteRecords, tmp_path / f"records-{run}.sqlite").result()
     producer = make_producer(config, **producer_overrides)
     directory = read_unit_directory(UNITS)
-    publisher = RecordPublisher(config, producer, store, directory, stage="ingest serve")
+    sender = KafkaSender(producer)
+    publisher = RecordPublisher(config, sender, store, directory, stage="ingest serve")
     application = make_app(publisher, TOKEN, MAX_BODY, HCM, executor=executor)
     try:
         with LiveServer(application) as server:

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from ingest import file_import
-from ingest.publish import RecordPublisher
+from ingest.publish import KafkaSender, RecordPublisher
 from ingest.record_history import SqliteRecords
 from ingest.sync import read_unit_directory
 from motcua import app
@@ -228,7 +228,7 @@ def test_progress_is_reported_per_chunk_of_rows(broker, tmp_path: Path, monkeypa
     store = SqliteRecords(tmp_path / "records.sqlite")
     producer = make_producer(settings)
     publisher = RecordPublisher(
-        settings, producer, store, read_unit_directory(UNITS), stage="ingest file"
+        settings, KafkaSender(producer), store, read_unit_directory(UNITS), stage="ingest file"
     )
     calls: list[tuple[int, int]] = []
     try:
