@@ -6,7 +6,8 @@ province-year), side by side in one run on the same records:
     (SQLite), no broker: `ingest.sync.parse_records` + `convert`, under the
     garbage-collector thresholds the command sets (`fewer_collections`);
 (b) the whole import, as the command runs it (`motcua.root.record_publisher`
-    + `ingest.file_import.import_file`): (a) plus sending with kafka-python,
+    + `ingest.file_import.import_file`, `bulk=True`): (a) plus the events'
+    JSON and whole record batches (`streams.kafka.bulk.BulkProducer`),
     acks=all, confirmed before the records are committed;
 (c) `motcua replay`'s path (`ingest.replay.replay_files`) on the canonical
     events (b) produced, for comparison.
@@ -103,7 +104,7 @@ def _run(began: float, cpu: float, events: int) -> dict:
 
 LABELS = {
     "convert": "(a) conversion alone (parse, scrub, convert, SQLite), no broker",
-    "import": "(b) `motcua ingest file`: (a) + kafka-python send, confirmed",
+    "import": "(b) `motcua ingest file`: (a) + event JSON and whole record batches, confirmed",
     "replay": "(c) `motcua replay` on the same events (whole record batches)",
 }
 
@@ -125,7 +126,7 @@ def report(records: int, runs: dict[str, dict], where: dict) -> None:
         f"- a province-year ({YEAR_EVENTS:,} events) through `ingest file` at (b)'s rate: "
         f"{YEAR_EVENTS / imported / 60:.0f} min; keeping up needs {needed:,.0f} events/s: "
         f"**{verdict(imported >= needed)}**",
-        f"- sending is {sending:.0%} of (b)'s CPU; the rest is the conversion (a)",
+        f"- serializing and sending are {sending:.0%} of (b)'s CPU; the rest is the conversion (a)",
         "- records: province simulator (ingest/simulator, seed 7, from 2026-01-05), one JSON file",
     ]
     write_results("ingest", lines, {"records": records, "runs": runs}, where)
