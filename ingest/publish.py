@@ -21,10 +21,12 @@ import orjson
 from kafka import KafkaProducer
 
 from ingest.record_history import SqliteRecords
+from ingest.replay import raise_offsets
 from ingest.sync import DEFAULT_SOURCE, UnitDirectory, convert, parse_records
 from schemas.deadletter import DeadLetter
 from schemas.events import event_json
 from schemas.settings import Settings
+from streams.kafka.bulk import highest_offsets
 
 DELIVERY_TIMEOUT_S = 30
 
@@ -94,13 +96,9 @@ class KafkaSender:
 
     def flush(self) -> dict[tuple[str, int], int]:
         self.producer.flush()
-        highest: dict[tuple[str, int], int] = {}
         pending, self._pending = self._pending, []
-        for future in pending:
-            sent = future.get(timeout=DELIVERY_TIMEOUT_S)
-            place = (sent.topic, sent.partition)
-            highest[place] = max(highest.get(place, -1), sent.offset)
-        return highest
+        confirmed = (future.get(timeout=DELIVERY_TIMEOUT_S) for future in pending)
+        return highest_offsets((sent.topic, sent.partition, sent.offset) for sent in confirmed)
 
     def discard(self) -> None:
         self._pending.clear()
@@ -165,9 +163,7 @@ class RecordPublisher:
         except BaseException:
             self.rollback()
             raise
-        for (topic, partition), offset in acknowledged.items():
-            if topic == self.settings.events_topic:
-                self.offsets[partition] = max(self.offsets.get(partition, -1), offset)
+        raise_offsets(self.offsets, acknowledged, self.settings.events_topic)
         self.store.commit()
 
     def rollback(self) -> None:

@@ -23,6 +23,13 @@ def acknowledged(offsets: dict[int, int], sent: RecordMetadata) -> None:
     offsets[sent.partition] = max(offsets.get(sent.partition, -1), sent.offset)
 
 
+def raise_offsets(offsets: dict[int, int], flushed: dict[tuple[str, int], int], topic: str) -> None:
+    """`acknowledged` for a flush's (topic, partition) → highest offset: `topic`'s."""
+    for (sent_topic, partition), offset in flushed.items():
+        if sent_topic == topic:
+            offsets[partition] = max(offsets.get(partition, -1), offset)
+
+
 @dataclass
 class ReplayResult:
     published: int = 0
@@ -55,7 +62,5 @@ def replay_files(
             continue
         producer.send(events_topic, event.dossier_id.encode(), event_json(event))
         result.published += 1
-    for (topic, partition), offset in producer.flush().items():  # raises if refused
-        if topic == events_topic:
-            result.offsets[partition] = offset
+    raise_offsets(result.offsets, producer.flush(), events_topic)  # raises if refused
     return result

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -32,6 +32,14 @@ from streams.kafka.config import aiokafka_options
 T = TypeVar("T")
 DELIVERY_TIMEOUT_S = 60.0
 _PARTITION_CACHE = 200_000  # keys whose partition is remembered (a dossier has several events)
+
+
+def highest_offsets(sent: Iterable[tuple[str, int, int]]) -> dict[tuple[str, int], int]:
+    """(topic, partition, offset) of confirmed sends → (topic, partition) → the highest."""
+    highest: dict[tuple[str, int], int] = {}
+    for topic, partition, offset in sent:
+        highest[(topic, partition)] = max(highest.get((topic, partition), -1), offset)
+    return highest
 
 
 class BulkProducer:
@@ -108,12 +116,8 @@ class BulkProducer:
         """Everything sent, acknowledged: (topic, partition) → highest offset."""
         for target in list(self._builders):
             self._ship(target)
-        highest: dict[tuple[str, int], int] = {}
         sent, self._sent = self._sent, []
-        for done in sent:
-            topic, partition, last = done.result(timeout=timeout)  # raises if refused
-            highest[(topic, partition)] = max(highest.get((topic, partition), -1), last)
-        return highest
+        return highest_offsets(done.result(timeout=timeout) for done in sent)  # raises if refused
 
     def discard(self) -> None:
         """Stop tracking deliveries not flushed yet (a rollback re-sends them;
