@@ -27,13 +27,14 @@ from pathlib import Path
 
 from common import bench_settings, machine, services, verdict, write_results
 
-from ingest.file_import import fewer_collections, import_file
+from ingest.file_import import import_file
 from ingest.record_history import SqliteRecords
 from ingest.replay import replay_files
 from ingest.simulator.knobs import Knobs
 from ingest.simulator.simulation import Format, Simulation
 from ingest.sync import UnitDirectory, convert, parse_records
 from motcua.root import record_publisher
+from streams.collector import fewer_collections
 from streams.kafka.bulk import BulkProducer
 from streams.kafka.topics import ensure_topics
 from streams.rules.calendar import WorkingCalendar

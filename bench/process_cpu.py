@@ -18,8 +18,8 @@ from common import encode, simulated_events
 
 from schemas.settings import Settings
 from streams.clickhouse.rows import stored_batch
+from streams.collector import GC_THRESHOLDS
 from streams.histories import DECODED_HISTORIES, DossierHistories
-from streams.pipeline import GC_THRESHOLDS
 from streams.rules.calendar import working_calendar
 from streams.rules.processor import BatchProcessor, Message
 

@@ -10,9 +10,7 @@ only once the broker has confirmed all its events.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -20,32 +18,12 @@ import orjson
 
 from ingest.publish import ImportSummary, RecordPublisher
 from ingest.tables import RowError, TableMapping, map_row, mapped_fields, read_rows
+from streams.collector import fewer_collections
 
 TABLE_SUFFIXES = frozenset({".csv", ".xlsx"})
 CHUNK_ROWS = 500  # table rows per progress report
 
 Progress = Callable[[int, int], None]  # (records, rejected) since the last call
-
-# The collector's defaults (a young collection every 700 new objects, an
-# older one every 10 of those, a full one every 10 of these) were half of an
-# import's CPU: a file's records,
-# parsed records and events are hundreds of thousands of live objects that
-# every older collection walks again. Nothing an import makes needs the
-# collector (no reference cycles to free quickly: reference counting frees
-# each payload), so while a file is imported collections are rare, as in a
-# stream worker (streams/pipeline.py, GC_THRESHOLDS).
-IMPORT_GC_THRESHOLDS = (50_000, 20, 100)
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Rare garbage collections for the block; the thresholds are put back after."""
-    before = gc.get_threshold()
-    gc.set_threshold(*IMPORT_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _payloads(path: Path) -> Iterable[tuple[str, object]]:

@@ -36,9 +36,10 @@ from schemas.settings import Settings
 from streams.clickhouse.engines import connect as connect_engine
 from streams.clickhouse.sink import ClickHouseSink, SinkClosed
 from streams.clickhouse.sql import Engine
+from streams.collector import tune_collector
 from streams.histories import DossierHistories
 from streams.kafka.config import aiokafka_options
-from streams.pipeline import BatchStore, OwnedPartitions, return_freed_memory, tune_collector
+from streams.pipeline import BatchStore, OwnedPartitions, return_freed_memory
 from streams.rules.calendar import working_calendar
 from streams.rules.positions import Partition
 from streams.rules.processor import BatchProcessor, Message

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
-import gc
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from collections.abc import Set as AbstractSet
@@ -276,19 +275,3 @@ def return_freed_memory() -> None:
     trim = getattr(_LIBC, "malloc_trim", None)
     if trim is not None:
         trim(0)
-
-
-# The collector's defaults (a young collection every 700 new objects, a full
-# one every 100 of those) made it half of a busy consumer's CPU: each full
-# collection walks every cached history, and a batch makes ~120k objects
-# (bench/process_cpu.py: 124 → 78 µs per event with fewer collections).
-# Nothing we keep forms reference cycles that must go quickly: a batch's
-# objects are freed by reference counting, so collections can be rare.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def tune_collector() -> None:
-    """Fewer garbage collections for a long-running consumer; what was
-    allocated at start-up (modules, settings) is frozen out of them."""
-    gc.set_threshold(*GC_THRESHOLDS)
-    gc.freeze()

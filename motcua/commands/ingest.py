@@ -186,6 +186,7 @@ def ingest_serve(
         run,
         token_problem,
     )
+    from streams.collector import fewer_collections
 
     serve_settings = ServeSettings()
     token = serve_settings.ingest_token.get_secret_value()
@@ -208,10 +209,14 @@ def ingest_serve(
     def in_pool(fn, *args):
         return pool.submit(fn, *args).result()
 
+    # rare collections while serving, as in the workers (streams.collector)
     try:
-        with record_publisher(
-            settings, state, directory, STAGE, in_thread=in_pool, **PRODUCER_TIMEOUTS
-        ) as publisher:
+        with (
+            fewer_collections(),
+            record_publisher(
+                settings, state, directory, STAGE, in_thread=in_pool, **PRODUCER_TIMEOUTS
+            ) as publisher,
+        ):
             run(settings, publisher, pool, host, port, max_body_bytes, token, timeout)
     finally:
         pool.shutdown()
@@ -243,6 +248,7 @@ def ingest_poll(
     from rich.markup import escape
 
     from ingest.poll import PageReport, Poller, PollError, PollSettings, PollSource, RetryNotice
+    from streams.collector import fewer_collections
 
     settings, secrets = Settings(), PollSettings()
     directory = unit_directory(units)
@@ -277,7 +283,10 @@ def ingest_poll(
 
     err.print(f"Đang lấy hồ sơ thay đổi từ {escape(url)} (nguồn {escape(source_name)})")
     try:
-        with record_publisher(settings, state, directory, "ingest poll", source_name) as publisher:
+        with (
+            fewer_collections(),  # rare collections, as in the workers (streams.collector)
+            record_publisher(settings, state, directory, "ingest poll", source_name) as publisher,
+        ):
             poller = Poller(source, publisher, clock=clock, on_page=page, on_retry=retry)
             asyncio.run(poller.run(interval=interval, once=once, on_error=failed))
     except PollError as e:

@@ -90,8 +90,8 @@ def worker() -> None:
     Connects as the writer; migrates first only with MOTCUA_WORKER_MIGRATE=true."""
     from faust.worker import Worker
 
+    from streams.collector import tune_collector
     from streams.logs import logging_config
-    from streams.pipeline import tune_collector
     from streams.worker import make_app
 
     settings = _ready_to_consume(Settings())
