@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import orjson
 from pydantic import (
@@ -121,6 +121,16 @@ class SyncHistory(BaseModel):
         return sorted(n for n in rounds if f"{received}:{n}" not in self.steps)
 
 
+def with_result_flag(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The portal's result code and link → the flag (a stored record has the flag)."""
+    stored = isinstance(data.get("MaKetQua"), bool | None) and RESULT_LINK not in data
+    if stored:
+        return data
+    clean = {k: v for k, v in data.items() if k not in ("MaKetQua", RESULT_LINK)}
+    flag = electronic_result_of(data)
+    return clean if flag is None else clean | {"MaKetQua": flag}
+
+
 class SyncRecord(BaseModel):
     """A national-portal sync record (DongBoHoSoMC, EVENTS.md §2). Unknown keys
     are ignored. At TrangThaiHoSo 2 and later (except 3), NgayTiepNhan, MaTTHC
@@ -206,15 +216,7 @@ class SyncRecord(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _result_flag(cls, data: Any) -> Any:
-        """The portal's result code and link → the flag (a stored record has the flag)."""
-        if not isinstance(data, Mapping):
-            return data
-        stored = isinstance(data.get("MaKetQua"), bool | None) and RESULT_LINK not in data
-        if stored:
-            return data
-        clean = {k: v for k, v in data.items() if k not in ("MaKetQua", RESULT_LINK)}
-        flag = electronic_result_of(data)
-        return clean if flag is None else clean | {"MaKetQua": flag}
+        return with_result_flag(data) if isinstance(data, Mapping) else data
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> SyncRecord:
@@ -334,12 +336,140 @@ def with_history(record: SyncRecord, history: SyncHistory) -> SyncRecord:
     return copied
 
 
+# -- reading a record without pydantic ---------------------------------------------
+#
+# Validating a record was half of `ingest file`'s CPU. `read_record` builds the
+# same SyncRecord from each field's own BeforeValidator (the value functions of
+# values.py, taken from the model, so each rule has one definition) when those
+# already give values of the field's type; whatever it is not sure of goes
+# through validation, so every rejection reads as before.
+# A test holds it equal to validation (tests/unit/ingest/test_fast_paths.py).
+
+
+class _Unsure(Exception):
+    """A value the reader leaves to validation."""
+
+
+def _before(model: type[BaseModel], name: str) -> Callable[[Any], Any]:
+    """The field's BeforeValidator: the rule its value is read by."""
+    funcs = [m.func for m in model.model_fields[name].metadata if isinstance(m, BeforeValidator)]
+    if len(funcs) != 1:  # a field without one needs its own reader here
+        raise TypeError(f"{model.__name__}.{name}: no single BeforeValidator to read it by")
+    return cast(Callable[[Any], Any], funcs[0])
+
+
+_ROUND_FIELDS = tuple(
+    (field.alias or name, name, _before(SupplementRound, name))
+    for name, field in SupplementRound.model_fields.items()
+)
+_ROUND_DEFAULTS = {name: None for name in SupplementRound.model_fields}
+
+
+def _round(item: Any) -> SupplementRound:
+    if type(item) is not dict:
+        raise _Unsure
+    values = dict(_ROUND_DEFAULTS)
+    present = set()
+    for alias, name, read in _ROUND_FIELDS:
+        if alias in item:
+            values[name] = read(item[alias])
+            present.add(name)
+    built = SupplementRound.__new__(SupplementRound)
+    _set(built, "__dict__", values)
+    _set(built, "__pydantic_fields_set__", present)
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
+    return built
+
+
+_rounds_given = _before(SyncRecord, "supplements")
+
+
+def _rounds(value: Any) -> tuple[SupplementRound, ...]:
+    """A list of rounds (objects); validation says what else is wrong."""
+    value = _rounds_given(value)
+    if type(value) is tuple and not value:
+        return value
+    if type(value) is not list:
+        raise _Unsure
+    return tuple(map(_round, value))
+
+
+def _result(value: Any) -> bool | None:
+    """MaKetQua once `with_result_flag` has read it: the flag, or absent."""
+    if value is None or type(value) is bool:
+        return value
+    raise _Unsure
+
+
+_SPECIAL = {"supplements": _rounds, "electronic_result": _result}
+# alias → (field name, its reader); the bookkeeping key is never input (parse_record drops it)
+_RECORD_FIELDS = {
+    field.alias or name: (name, _SPECIAL.get(name) or _before(SyncRecord, name))
+    for name, field in SyncRecord.model_fields.items()
+    if name != "history"
+}
+_RECORD_DEFAULTS = {
+    name: field.default for name, field in SyncRecord.model_fields.items() if name != "history"
+}
+_REQUIRED = frozenset(n for n, field in SyncRecord.model_fields.items() if field.is_required())
+_NO_HISTORY = SyncHistory()  # frozen: shared by the records read (`advance` replaces it)
+# a record's keys → the fields it sets: records repeat a few shapes, so the
+# set is shared (frozen models; a copy makes its own, as `with_history` does)
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
+
+
+def _fields_set(keys: tuple[str, ...]) -> set[str]:
+    known = _FIELDS_SETS.get(keys)
+    if known is None:
+        known = {_RECORD_FIELDS[k][0] for k in keys if k in _RECORD_FIELDS}
+        if len(_FIELDS_SETS) < 4096 and len(keys) <= 100:  # bounded: keys are input
+            _FIELDS_SETS[keys] = known
+    return known
+
+
+def read_record(data: Mapping[str, Any]) -> SyncRecord | None:
+    """`SyncRecord.model_validate(data)` without validation for a record whose
+    values the value functions accept; None when validation must decide (a
+    value refused, a required key missing, an unexpected type)."""
+    data = with_result_flag(data)
+    if HISTORY_KEY in data:
+        return None
+    present = _fields_set(tuple(data))
+    if not present >= _REQUIRED:
+        return None
+    values = dict(_RECORD_DEFAULTS)
+    try:
+        for key, value in data.items():
+            field = _RECORD_FIELDS.get(key)
+            if field is not None:
+                values[field[0]] = field[1](value)
+    except Exception:  # validation raises it as it always did, or reports it
+        return None
+    if values["status"] not in NOT_RECEIVED and (
+        values["received_at"] is None
+        or values["procedure_code"] is None
+        or values["field_code"] is None
+    ):
+        return None  # `_received_is_complete` words the reason
+    values["history"] = _NO_HISTORY
+    record = SyncRecord.__new__(SyncRecord)
+    _set(record, "__dict__", values)
+    _set(record, "__pydantic_fields_set__", present)
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
 def parse_record(data: Any) -> SyncRecord:
     """One record from decoded JSON; raises ValueError with a reason naming the field."""
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     clean = scrub_personal_data(data)
     clean.pop(HISTORY_KEY, None)  # bookkeeping is ours, never the sender's
+    fast = read_record(clean)
+    if fast is not None:
+        return fast
     try:
         return SyncRecord.model_validate(clean)
     except ValidationError as exc:
