@@ -30,7 +30,17 @@ from ingest.sync.record import (
     read_record,
     with_history,
 )
-from ingest.sync.values import HISTORY_KEY, _online_level, _portal_time, _read_time, online_level_of
+from ingest.sync.values import (
+    HISTORY_KEY,
+    _names_file,
+    _online_level,
+    _portal_time,
+    _read_time,
+    _stated,
+    _yes,
+    component_flags,
+    online_level_of,
+)
 from schemas.events import (
     LOCAL_TZ,
     Channel,
@@ -448,3 +458,39 @@ def test_read_record_equals_validation_on_messy_records(data: dict[str, Any]) ->
     if fast is not None:
         _same_model(fast, expected)
         assert fast.to_json() == expected.to_json()
+
+
+def _component_flags_plainly(value: Any) -> tuple[bool, bool, bool] | None:
+    """component_flags as first written (METRICS.md §7), before its shortcuts."""
+    if value is None or value == "":
+        return None
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list):
+        raise ValueError("expected a list of components")
+    found = [False, False, False]
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError("expected each component as an object")
+        if _yes(item.get("IsDeleted")) or _yes(item.get("DaXoa")):
+            continue
+        digitized = _yes(item.get("DuocSoHoa"))
+        has_file = any(
+            _stated(v) and v is not False and v != 0 for k, v in item.items() if _names_file(k)
+        )
+        found[0] |= digitized or has_file
+        found[1] |= digitized
+        found[2] |= _yes(item.get("DuocLayTuKhoDMQG"))
+    return found[0], found[1], found[2]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.lists(COMPONENT, max_size=4), COMPONENT, JUNK))
+def test_component_flags_equal_the_plain_rule(value: Any) -> None:
+    try:
+        expected = _component_flags_plainly(value)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)):
+            component_flags(value)
+        return
+    for _ in range(2):  # the second one with the component shapes cached
+        assert component_flags(value) == expected
