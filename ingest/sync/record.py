@@ -113,12 +113,31 @@ class SyncHistory(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return any(key.split(":", 1)[0] in FINISHING for key in self.steps)
+        known = _FINISHED.get(self.steps)
+        if known is None:
+            known = any(key.split(":", 1)[0] in FINISHING for key in self.steps)
+            if len(_FINISHED) < _SHAPES_KEPT:
+                _FINISHED[self.steps] = known
+        return known
 
     def pending(self, requested: EventType, received: EventType) -> list[int]:
         """Round numbers requested and not yet answered."""
-        rounds = {int(k.rsplit(":", 1)[1]) for k in self.steps if k.startswith(f"{requested}:")}
-        return sorted(n for n in rounds if f"{received}:{n}" not in self.steps)
+        asked = (self.steps, requested, received)
+        known = _PENDING.get(asked)
+        if known is None:
+            steps = self.steps
+            rounds = {int(k.rsplit(":", 1)[1]) for k in steps if k.startswith(f"{requested}:")}
+            known = tuple(sorted(n for n in rounds if f"{received}:{n}" not in steps))
+            if len(_PENDING) < _SHAPES_KEPT:
+                _PENDING[asked] = known
+        return list(known)
+
+
+# A history's steps name no dossier ("received:0", "resolved:0"...), so
+# dossiers share a few sets of them: what each set says is worked out once.
+_SHAPES_KEPT = 10_000
+_FINISHED: dict[frozenset[str], bool] = {}
+_PENDING: dict[tuple[frozenset[str], EventType, EventType], tuple[int, ...]] = {}
 
 
 def with_result_flag(data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -30,6 +30,7 @@ from ingest.sync.record import (
     read_record,
     with_history,
 )
+from ingest.sync.steps import Step
 from ingest.sync.values import (
     HISTORY_KEY,
     _names_file,
@@ -494,3 +495,34 @@ def test_component_flags_equal_the_plain_rule(value: Any) -> None:
         return
     for _ in range(2):  # the second one with the component shapes cached
         assert component_flags(value) == expected
+
+
+# -- what a history's steps say, worked out once per set of steps -----------------------
+
+STEP_KEYS = st.builds(
+    lambda kind, n: f"{kind}:{n}", st.sampled_from(list(EventType)), st.integers(0, 4)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.frozensets(STEP_KEYS, max_size=8))
+def test_history_answers_equal_the_plain_rule(steps: frozenset[str]) -> None:
+    finishing = {"resolved", "returned", "rejected", "withdrawn"}
+    finished = any(key.split(":", 1)[0] in finishing for key in steps)
+    pairs = [
+        (EventType.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_RECEIVED),
+        (EventType.PAYMENT_REQUESTED, EventType.PAYMENT_RECEIVED),
+    ]
+    for _ in range(2):  # the second one remembered
+        history = history_of_steps(frozenset(steps), SEEN)  # an equal set, another object
+        assert history.finished is finished
+        for requested, received in pairs:
+            asked = {int(k.rsplit(":", 1)[1]) for k in steps if k.startswith(f"{requested}:")}
+            expected = sorted(n for n in asked if f"{received}:{n}" not in steps)
+            assert history.pending(requested, received) == expected
+
+
+@given(st.sampled_from(list(EventType)), st.integers(0, 30))
+def test_step_key_is_type_and_round(kind: EventType, n: int) -> None:
+    step = Step(kind, n, SEEN)
+    assert step.key == step.key == f"{kind.value}:{n}"
