@@ -433,17 +433,20 @@ _RECORD_DEFAULTS = {
 }
 _REQUIRED = frozenset(n for n, field in SyncRecord.model_fields.items() if field.is_required())
 _NO_HISTORY = SyncHistory()  # frozen: shared by the records read (`advance` replaces it)
-# a record's keys → the fields it sets: records repeat a few shapes, so the
-# set is shared (frozen models; a copy makes its own, as `with_history` does)
-_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
+_Reader = tuple[str, str, Callable[[Any], Any]]  # alias, field name, reader
+# a record's keys → the fields it sets and how to read them: records repeat a
+# few shapes, so the set is shared (frozen models; a copy makes its own, as
+# `with_history` does)
+_SHAPES: dict[tuple[str, ...], tuple[set[str], tuple[_Reader, ...]]] = {}
 
 
-def _fields_set(keys: tuple[str, ...]) -> set[str]:
-    known = _FIELDS_SETS.get(keys)
+def _shape(keys: tuple[str, ...]) -> tuple[set[str], tuple[_Reader, ...]]:
+    known = _SHAPES.get(keys)
     if known is None:
-        known = {_RECORD_FIELDS[k][0] for k in keys if k in _RECORD_FIELDS}
-        if len(_FIELDS_SETS) < 4096 and len(keys) <= 100:  # bounded: keys are input
-            _FIELDS_SETS[keys] = known
+        readers = tuple((k, *_RECORD_FIELDS[k]) for k in keys if k in _RECORD_FIELDS)
+        known = {name for _, name, _ in readers}, readers
+        if len(_SHAPES) < 4096 and len(keys) <= 100:  # bounded: keys are input
+            _SHAPES[keys] = known
     return known
 
 
@@ -454,15 +457,13 @@ def read_record(data: Mapping[str, Any]) -> SyncRecord | None:
     data = with_result_flag(data)
     if HISTORY_KEY in data:
         return None
-    present = _fields_set(tuple(data))
+    present, readers = _shape(tuple(data))
     if not present >= _REQUIRED:
         return None
     values = dict(_RECORD_DEFAULTS)
     try:
-        for key, value in data.items():
-            field = _RECORD_FIELDS.get(key)
-            if field is not None:
-                values[field[0]] = field[1](value)
+        for alias, name, read in readers:
+            values[name] = read(data[alias])
     except Exception:  # validation raises it as it always did, or reports it
         return None
     if values["status"] not in NOT_RECEIVED and (
