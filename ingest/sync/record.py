@@ -150,6 +150,11 @@ def with_result_flag(data: Mapping[str, Any]) -> Mapping[str, Any]:
     return clean if flag is None else clean | {"MaKetQua": flag}
 
 
+# a stored record's codes, as the portal writes them
+_CHANNEL_CODES = {c: n for n, c in CHANNELS.items()}
+_LEVEL_CODES = {"full": 4, "partial": 3, "none": 1}
+
+
 class SyncRecord(BaseModel):
     """A national-portal sync record (DongBoHoSoMC, EVENTS.md §2). Unknown keys
     are ignored. At TrangThaiHoSo 2 and later (except 3), NgayTiepNhan, MaTTHC
@@ -301,11 +306,11 @@ class SyncRecord(BaseModel):
 
     @field_serializer("channel")
     def _channel_code(self, value: Channel) -> int:
-        return {c: n for n, c in CHANNELS.items()}[value]
+        return _CHANNEL_CODES[value]
 
     @field_serializer("online_level")
     def _level_code(self, value: OnlineLevel | None) -> int | None:
-        return None if value is None else {"full": 4, "partial": 3, "none": 1}[value.value]
+        return None if value is None else _LEVEL_CODES[value.value]
 
     @field_serializer("components")
     def _components_list(self, value: Components | None) -> list[dict[str, Any]] | None:

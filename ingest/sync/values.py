@@ -93,8 +93,22 @@ def _read_time(value: Any) -> datetime:
         raise ValueError("not a real date-time") from None
 
 
+# An aware time → its portal text: a stored record writes its dossier's times
+# again and again; equal aware times are one instant, so one local text.
+_TEXTS: dict[datetime, str] = {}
+
+
 def format_time(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+    if value is None:
+        return None
+    text = _TEXTS.get(value) if value.tzinfo is not None else None
+    if text is None:
+        text = value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+        if value.tzinfo is not None:  # a naive one is the system's local time: not kept
+            if len(_TEXTS) >= _TIMES_KEPT:
+                _TEXTS.clear()
+            _TEXTS[value] = text
+    return text
 
 
 def _integer(value: Any) -> int | None:

@@ -40,6 +40,7 @@ from ingest.sync.values import (
     _stated,
     _yes,
     component_flags,
+    format_time,
     online_level_of,
 )
 from schemas.events import (
@@ -526,3 +527,13 @@ def test_history_answers_equal_the_plain_rule(steps: frozenset[str]) -> None:
 def test_step_key_is_type_and_round(kind: EventType, n: int) -> None:
     step = Step(kind, n, SEEN)
     assert step.key == step.key == f"{kind.value}:{n}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(TIMES)
+def test_cached_format_time_equals_formatting_it(moment: datetime) -> None:
+    expected = moment.astimezone(LOCAL_TZ).strftime("%Y%m%d%H%M%S")
+    for _ in range(2):  # the second one from the cache (aware times)
+        assert format_time(moment) == expected
+    same_instant = moment.astimezone(UTC) if moment.tzinfo else moment
+    assert format_time(same_instant) == expected
