@@ -537,3 +537,12 @@ def test_cached_format_time_equals_formatting_it(moment: datetime) -> None:
         assert format_time(moment) == expected
     same_instant = moment.astimezone(UTC) if moment.tzinfo else moment
     assert format_time(same_instant) == expected
+
+
+def test_records_read_alike_share_their_fields_set_safely() -> None:
+    first, second = (parse_record(p) for p in _some_payloads()[:2])
+    assert first.model_fields_set is second.model_fields_set  # one shape of keys
+    before = set(first.model_fields_set)
+    copied = first.model_copy(update={"commune_code": "X"})
+    assert "commune_code" in copied.model_fields_set
+    assert first.model_fields_set == second.model_fields_set == before
