@@ -20,6 +20,7 @@ _set = object.__setattr__
 _NO_VALUES = dict.fromkeys(DossierEvent.model_fields)  # every field, in the model's order
 _FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}  # one per shape of `fields`, shared
 _SHORTEST_LIMIT = 200  # Identifier's; Text allows 500
+_NO_HISTORY = SyncHistory()  # frozen: one for every dossier seen first
 
 
 def built_event(fields: dict[str, Any]) -> DossierEvent:
@@ -35,7 +36,7 @@ def built_event(fields: dict[str, Any]) -> DossierEvent:
     if (
         at.tzinfo is None
         or (due is not None and due.tzinfo is None)
-        or not all(map(_fits, fields.values()))
+        or not all([0 < len(v) <= _SHORTEST_LIMIT for v in fields.values() if type(v) is str])
         or (fields["type"] is EventType.RECEIVED and _lacks_received(fields))
         or fields["type"] is EventType.CORRECTED  # its checks are its own; rewrites.py's
     ):
@@ -53,10 +54,6 @@ def built_event(fields: dict[str, Any]) -> DossierEvent:
     return event
 
 
-def _fits(value: Any) -> bool:
-    return type(value) is not str or 0 < len(value) <= _SHORTEST_LIMIT
-
-
 def _lacks_received(fields: dict[str, Any]) -> bool:
     return any(fields.get(name) is None for name in RECEIVED_REQUIRED)
 
@@ -68,13 +65,9 @@ def _fields_set(keys: tuple[str, ...]) -> set[str]:
     return shared
 
 
-def _event(r: SyncRecord, step: Step, directory: UnitDirectory, source: str) -> DossierEvent:
-    fields: dict[str, Any] = {
-        "event_id": f"{r.dossier_id}:{step.key}",
-        "dossier_id": r.dossier_id,
-        "type": step.type,
-        "at": step.at,
-        "due_at": step.due_at,
+def _record_fields(r: SyncRecord, source: str) -> dict[str, Any]:
+    """What every event of the record carries (worked out once for its events)."""
+    return {
         "fee_due": r.fee_due,
         "paid_online": r.paid_online,
         "digitized": r.digitized,
@@ -85,6 +78,19 @@ def _event(r: SyncRecord, step: Step, directory: UnitDirectory, source: str) -> 
         "vneid_verified": r.vneid_verified,
         "source": source,
     }
+
+
+def _event(
+    r: SyncRecord, step: Step, common: dict[str, Any], directory: UnitDirectory
+) -> DossierEvent:
+    fields: dict[str, Any] = {
+        "event_id": f"{r.dossier_id}:{step.key}",
+        "dossier_id": r.dossier_id,
+        "type": step.type,
+        "at": step.at,
+        "due_at": step.due_at,
+    }
+    fields.update(common)
     if step.type is EventType.RECEIVED:
         fields |= _attribution(r, directory, step.at)
     return built_event(fields)
@@ -115,10 +121,10 @@ def _attribution(r: SyncRecord, directory: UnitDirectory, received_at: datetime)
 def history_of(record: SyncRecord | None, seen_at: datetime) -> SyncHistory:
     """The record's history; a record never stored is taken as fully applied."""
     if record is None:
-        return SyncHistory()
+        return _NO_HISTORY
     if record.history.steps or record.history.seen_at:
         return record.history
-    return SyncHistory(steps=frozenset(s.key for s in steps_of(record, SyncHistory(), seen_at)))
+    return SyncHistory(steps=frozenset(s.key for s in steps_of(record, _NO_HISTORY, seen_at)))
 
 
 def advance(
@@ -139,7 +145,8 @@ def advance(
         if step.key not in history.steps:
             new.setdefault(step.key, step)
     ordered = sorted(new.values(), key=Step.sort_key)
-    events = [_event(current, step, directory, source) for step in ordered]
+    common = _record_fields(current, source) if ordered else {}
+    events = [_event(current, step, common, directory) for step in ordered]
     derived = frozenset(new)
     if previous is not None:  # each rewrite once, however often a record repeats it
         fixes = corrections(previous, current, ordered, source, seen_at=seen_at)

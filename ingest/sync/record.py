@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import orjson
 from pydantic import (
@@ -113,12 +113,46 @@ class SyncHistory(BaseModel):
 
     @property
     def finished(self) -> bool:
-        return any(key.split(":", 1)[0] in FINISHING for key in self.steps)
+        known = _FINISHED.get(self.steps)
+        if known is None:
+            known = any(key.split(":", 1)[0] in FINISHING for key in self.steps)
+            if len(_FINISHED) < _SHAPES_KEPT:
+                _FINISHED[self.steps] = known
+        return known
 
     def pending(self, requested: EventType, received: EventType) -> list[int]:
         """Round numbers requested and not yet answered."""
-        rounds = {int(k.rsplit(":", 1)[1]) for k in self.steps if k.startswith(f"{requested}:")}
-        return sorted(n for n in rounds if f"{received}:{n}" not in self.steps)
+        asked = (self.steps, requested, received)
+        known = _PENDING.get(asked)
+        if known is None:
+            steps = self.steps
+            rounds = {int(k.rsplit(":", 1)[1]) for k in steps if k.startswith(f"{requested}:")}
+            known = tuple(sorted(n for n in rounds if f"{received}:{n}" not in steps))
+            if len(_PENDING) < _SHAPES_KEPT:
+                _PENDING[asked] = known
+        return list(known)
+
+
+# A history's steps name no dossier ("received:0", "resolved:0"...), so
+# dossiers share a few sets of them: what each set says is worked out once.
+_SHAPES_KEPT = 10_000
+_FINISHED: dict[frozenset[str], bool] = {}
+_PENDING: dict[tuple[frozenset[str], EventType, EventType], tuple[int, ...]] = {}
+
+
+def with_result_flag(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The portal's result code and link → the flag (a stored record has the flag)."""
+    stored = isinstance(data.get("MaKetQua"), bool | None) and RESULT_LINK not in data
+    if stored:
+        return data
+    clean = {k: v for k, v in data.items() if k not in ("MaKetQua", RESULT_LINK)}
+    flag = electronic_result_of(data)
+    return clean if flag is None else clean | {"MaKetQua": flag}
+
+
+# a stored record's codes, as the portal writes them
+_CHANNEL_CODES = {c: n for n, c in CHANNELS.items()}
+_LEVEL_CODES = {"full": 4, "partial": 3, "none": 1}
 
 
 class SyncRecord(BaseModel):
@@ -206,15 +240,7 @@ class SyncRecord(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _result_flag(cls, data: Any) -> Any:
-        """The portal's result code and link → the flag (a stored record has the flag)."""
-        if not isinstance(data, Mapping):
-            return data
-        stored = isinstance(data.get("MaKetQua"), bool | None) and RESULT_LINK not in data
-        if stored:
-            return data
-        clean = {k: v for k, v in data.items() if k not in ("MaKetQua", RESULT_LINK)}
-        flag = electronic_result_of(data)
-        return clean if flag is None else clean | {"MaKetQua": flag}
+        return with_result_flag(data) if isinstance(data, Mapping) else data
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> SyncRecord:
@@ -280,11 +306,11 @@ class SyncRecord(BaseModel):
 
     @field_serializer("channel")
     def _channel_code(self, value: Channel) -> int:
-        return {c: n for n, c in CHANNELS.items()}[value]
+        return _CHANNEL_CODES[value]
 
     @field_serializer("online_level")
     def _level_code(self, value: OnlineLevel | None) -> int | None:
-        return None if value is None else {"full": 4, "partial": 3, "none": 1}[value.value]
+        return None if value is None else _LEVEL_CODES[value.value]
 
     @field_serializer("components")
     def _components_list(self, value: Components | None) -> list[dict[str, Any]] | None:
@@ -334,12 +360,143 @@ def with_history(record: SyncRecord, history: SyncHistory) -> SyncRecord:
     return copied
 
 
+# -- reading a record without pydantic ---------------------------------------------
+#
+# Reading a record was half of the conversion's CPU, most of it the value
+# functions themselves; pydantic's own part (~4 of ~17 µs a record) is what
+# `read_record` saves. It builds the same SyncRecord from each field's own
+# BeforeValidator (the value functions of values.py, taken from the model, so
+# each rule has one definition) when those already give values of the field's
+# type; whatever it is not sure of goes through validation, so every rejection
+# reads as before.
+# A test holds it equal to validation (tests/unit/ingest/test_fast_paths.py).
+
+
+class _Unsure(Exception):
+    """A value the reader leaves to validation."""
+
+
+def _before(model: type[BaseModel], name: str) -> Callable[[Any], Any]:
+    """The field's BeforeValidator: the rule its value is read by."""
+    funcs = [m.func for m in model.model_fields[name].metadata if isinstance(m, BeforeValidator)]
+    if len(funcs) != 1:  # a field without one needs its own reader here
+        raise TypeError(f"{model.__name__}.{name}: no single BeforeValidator to read it by")
+    return cast(Callable[[Any], Any], funcs[0])
+
+
+_ROUND_FIELDS = tuple(
+    (field.alias or name, name, _before(SupplementRound, name))
+    for name, field in SupplementRound.model_fields.items()
+)
+_ROUND_DEFAULTS = {name: None for name in SupplementRound.model_fields}
+
+
+def _round(item: Any) -> SupplementRound:
+    if type(item) is not dict:
+        raise _Unsure
+    values = dict(_ROUND_DEFAULTS)
+    present: set[str] = set()
+    for alias, name, read in _ROUND_FIELDS:
+        if alias in item:
+            values[name] = read(item[alias])
+            present.add(name)
+    built = SupplementRound.__new__(SupplementRound)
+    _set(built, "__dict__", values)
+    _set(built, "__pydantic_fields_set__", present)
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
+    return built
+
+
+_rounds_given = _before(SyncRecord, "supplements")
+
+
+def _rounds(value: Any) -> tuple[SupplementRound, ...]:
+    """A list of rounds (objects); validation says what else is wrong."""
+    value = _rounds_given(value)
+    if type(value) is tuple and not value:
+        return value
+    if type(value) is not list:
+        raise _Unsure
+    return tuple(map(_round, value))
+
+
+def _result(value: Any) -> bool | None:
+    """MaKetQua once `with_result_flag` has read it: the flag, or absent."""
+    if value is None or type(value) is bool:
+        return value
+    raise _Unsure
+
+
+_SPECIAL = {"supplements": _rounds, "electronic_result": _result}
+# alias → (field name, its reader); the bookkeeping key is never input (parse_record drops it)
+_RECORD_FIELDS = {
+    field.alias or name: (name, _SPECIAL.get(name) or _before(SyncRecord, name))
+    for name, field in SyncRecord.model_fields.items()
+    if name != "history"
+}
+_RECORD_DEFAULTS = {
+    name: field.default for name, field in SyncRecord.model_fields.items() if name != "history"
+}
+_REQUIRED = frozenset(n for n, field in SyncRecord.model_fields.items() if field.is_required())
+_NO_HISTORY = SyncHistory()  # frozen: shared by the records read (`advance` replaces it)
+_Reader = tuple[str, str, Callable[[Any], Any]]  # alias, field name, reader
+# a record's keys → the fields it sets and how to read them: records repeat a
+# few shapes, so the set is shared (frozen models; a copy makes its own, as
+# `with_history` does)
+_SHAPES: dict[tuple[str, ...], tuple[set[str], tuple[_Reader, ...]]] = {}
+
+
+def _shape(keys: tuple[str, ...]) -> tuple[set[str], tuple[_Reader, ...]]:
+    known = _SHAPES.get(keys)
+    if known is None:
+        readers = tuple((k, *_RECORD_FIELDS[k]) for k in keys if k in _RECORD_FIELDS)
+        known = {name for _, name, _ in readers}, readers
+        if len(_SHAPES) < 4096 and len(keys) <= 100:  # bounded: keys are input
+            _SHAPES[keys] = known
+    return known
+
+
+def read_record(data: Mapping[str, Any]) -> SyncRecord | None:
+    """`SyncRecord.model_validate(data)` without validation for a record whose
+    values the value functions accept; None when validation must decide (a
+    value refused, a required key missing, an unexpected type)."""
+    data = with_result_flag(data)
+    if HISTORY_KEY in data:
+        return None
+    present, readers = _shape(tuple(data))
+    if not present >= _REQUIRED:
+        return None
+    values = dict(_RECORD_DEFAULTS)
+    try:
+        for alias, name, read in readers:
+            values[name] = read(data[alias])
+    except Exception:  # validation raises it as it always did, or reports it
+        return None
+    if values["status"] not in NOT_RECEIVED and (
+        values["received_at"] is None
+        or values["procedure_code"] is None
+        or values["field_code"] is None
+    ):
+        return None  # `_received_is_complete` words the reason
+    values["history"] = _NO_HISTORY
+    record = SyncRecord.__new__(SyncRecord)
+    _set(record, "__dict__", values)
+    _set(record, "__pydantic_fields_set__", present)
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
 def parse_record(data: Any) -> SyncRecord:
     """One record from decoded JSON; raises ValueError with a reason naming the field."""
     if not isinstance(data, Mapping):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     clean = scrub_personal_data(data)
     clean.pop(HISTORY_KEY, None)  # bookkeeping is ours, never the sender's
+    fast = read_record(clean)
+    if fast is not None:
+        return fast
     try:
         return SyncRecord.model_validate(clean)
     except ValidationError as exc:

@@ -12,6 +12,8 @@ from schemas.events import (
 )
 
 _RANK = {t: i for i, t in enumerate(EventType)}  # lifecycle order for ties
+# (type, n) → "type:n": formatting the enum cost more than the rest of a step
+_KEYS: dict[tuple[EventType, int], str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,12 @@ class Step:
 
     @property
     def key(self) -> str:
-        return f"{self.type}:{self.n}"
+        known = _KEYS.get((self.type, self.n))
+        if known is None:
+            known = f"{self.type}:{self.n}"
+            if len(_KEYS) < 10_000:  # bounded: n counts a record's rounds
+                _KEYS[self.type, self.n] = known
+        return known
 
     def sort_key(self) -> tuple[datetime, int, int]:
         return (self.at, _RANK[self.type], self.n)

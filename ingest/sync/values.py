@@ -93,8 +93,22 @@ def _read_time(value: Any) -> datetime:
         raise ValueError("not a real date-time") from None
 
 
+# An aware time → its portal text: a stored record writes its dossier's times
+# again and again; equal aware times are one instant, so one local text.
+_TEXTS: dict[datetime, str] = {}
+
+
 def format_time(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+    if value is None:
+        return None
+    text = _TEXTS.get(value) if value.tzinfo is not None else None
+    if text is None:
+        text = value.astimezone(LOCAL_TZ).strftime(TIME_FORMAT)
+        if value.tzinfo is not None:  # a naive one is the system's local time: not kept
+            if len(_TEXTS) >= _TIMES_KEPT:
+                _TEXTS.clear()
+            _TEXTS[value] = text
+    return text
 
 
 def _integer(value: Any) -> int | None:
@@ -112,7 +126,12 @@ def _integer(value: Any) -> int | None:
     return None
 
 
+_STATUSES = {s.value: s for s in Status}  # Status(n) costs a call through the enum machinery
+
+
 def status_of(value: Any) -> Status:
+    if type(value) is int and value in _STATUSES:  # the usual case first
+        return _STATUSES[value]
     number = _integer(value)
     if number is None or not 1 <= number <= 10:
         raise ValueError("expected a status 1-10")
@@ -286,11 +305,23 @@ def _names_file(key: Any) -> bool:
     return names
 
 
+# a component's keys → those naming a file: components repeat a few shapes
+_FILE_KEYS_OF: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _file_keys(keys: tuple[Any, ...]) -> tuple[Any, ...]:
+    known = _FILE_KEYS_OF.get(keys)
+    if known is None:
+        known = tuple(k for k in keys if _names_file(k))
+        if len(_FILE_KEYS_OF) < 4096 and len(keys) <= 100:  # bounded: keys are input
+            _FILE_KEYS_OF[keys] = known
+    return known
+
+
 def _has_file(component: Mapping[str, Any]) -> bool:
     return any(
         _stated(value) and value is not False and value != 0
-        for key, value in component.items()
-        if _names_file(key)
+        for value in map(component.__getitem__, _file_keys(tuple(component)))
     )
 
 
@@ -311,17 +342,17 @@ def component_flags(value: Any) -> tuple[bool, bool, bool] | None:
     object instead of a list is one component. Only these flags are kept."""
     if value is None or value == "":
         return None
-    items = [value] if isinstance(value, Mapping) else value
+    items = value if type(value) is list else [value] if isinstance(value, Mapping) else value
     if not isinstance(items, list):
         raise ValueError("expected a list of components")
-    found = [False, False, False]
+    has_file = digitized = personal_store = False
     for item in items:
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):  # ABC check: rare types
             raise ValueError("expected each component as an object")
         if _yes(item.get("IsDeleted")) or _yes(item.get("DaXoa")):
             continue
-        digitized = _yes(item.get("DuocSoHoa"))
-        found[0] |= digitized or _has_file(item)
-        found[1] |= digitized
-        found[2] |= _yes(item.get("DuocLayTuKhoDMQG"))
-    return found[0], found[1], found[2]
+        reused = _yes(item.get("DuocSoHoa"))
+        has_file = has_file or reused or _has_file(item)
+        digitized = digitized or reused
+        personal_store = personal_store or _yes(item.get("DuocLayTuKhoDMQG"))
+    return has_file, digitized, personal_store

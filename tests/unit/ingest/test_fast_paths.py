@@ -6,6 +6,7 @@ deferred to the commit (same rows, same transaction semantics)."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,8 +23,26 @@ from ingest.simulator.knobs import Knobs
 from ingest.simulator.simulation import Format, Simulation
 from ingest.sync import LastRecords, UnitDirectory, convert, parse_record
 from ingest.sync.events import built_event
-from ingest.sync.record import SyncHistory, SyncRecord, history_of_steps, with_history
-from ingest.sync.values import _online_level, _portal_time, _read_time, online_level_of
+from ingest.sync.record import (
+    SyncHistory,
+    SyncRecord,
+    history_of_steps,
+    read_record,
+    with_history,
+)
+from ingest.sync.steps import Step
+from ingest.sync.values import (
+    HISTORY_KEY,
+    _names_file,
+    _online_level,
+    _portal_time,
+    _read_time,
+    _stated,
+    _yes,
+    component_flags,
+    format_time,
+    online_level_of,
+)
 from schemas.events import (
     LOCAL_TZ,
     Channel,
@@ -34,8 +53,10 @@ from schemas.events import (
     OnlineLevel,
     TimeLimit,
     TimeUnit,
+    describe_errors,
     event_json,
 )
+from schemas.personal import scrub_personal_data
 from streams.rules.calendar import WorkingCalendar
 
 SEEN = datetime(2026, 2, 1, 12, 0, 30, 123456, tzinfo=LOCAL_TZ)
@@ -279,3 +300,249 @@ def test_a_store_another_process_holds_fails_at_the_first_put(tmp_path: Path) ->
     store.put(parse_record(_payloads(1)[0]))
     store.commit()
     assert len(_stored(path)) == 1
+
+
+# -- read_record == SyncRecord.model_validate -----------------------------------------
+
+
+def _validated(data: dict[str, Any]) -> SyncRecord | str:
+    """What validation makes of a record (as parse_record did before read_record):
+    the model, or the reason it is refused."""
+    clean = scrub_personal_data(data)
+    clean.pop(HISTORY_KEY, None)
+    try:
+        return SyncRecord.model_validate(clean)
+    except ValidationError as exc:
+        return describe_errors(exc)
+
+
+def _sim_payloads(seed: int, count: int, start: date) -> list[dict[str, Any]]:
+    sim = Simulation(start, start + timedelta(days=3650), Knobs(seed=seed), WorkingCalendar())
+    payloads = []
+    for item in sim.stream(Format.SYNC):
+        payloads.append(item.payload)
+        if len(payloads) >= count:
+            break
+    return payloads
+
+
+@pytest.mark.parametrize(
+    ("seed", "start"), [(3, date(2026, 1, 5)), (7, date(2026, 1, 5)), (11, date(2025, 5, 1))]
+)
+def test_read_record_equals_validation_on_simulated_records(seed: int, start: date) -> None:
+    for payload in _sim_payloads(seed, 2500, start):
+        expected = _validated(payload)
+        assert isinstance(expected, SyncRecord)
+        clean = scrub_personal_data(payload)
+        fast = read_record(clean)
+        assert fast is not None  # the simulator's records all take the fast path
+        _same_model(fast, expected)
+        _same_model(parse_record(payload), expected)
+        assert fast.to_json() == expected.to_json()
+        for mine, theirs in zip(fast.supplements, expected.supplements, strict=True):
+            _same_model(mine, theirs)
+
+
+PORTAL_KEYS = [
+    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "DonViXuLy", "KenhThucHien",
+    "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayTra", "NgayDongBo", "TrangThaiHoSo",
+    "DanhSachHoSoBoSung", "DuocThanhToanTrucTuyen", "HoSoCoThanhPhanSoHoa", "MucDoDVC", "CoPhi",
+    "PhiLePhi", "MaKetQua", "DuongDanTepTinKetQua", "TaiLieuNop", "TaiKhoanDuocXacThucVoiVNeID",
+    "MaXa", "TenXa", HISTORY_KEY, "ChuHoSo", "so_dien_thoai", "dossier_id", "Khac",
+]  # fmt: skip
+PORTAL_TIMES = st.one_of(
+    st.from_regex(r"20[0-3]\d[01]\d[0-3]\d[0-2]\d[0-5]\d[0-5]\d", fullmatch=True),
+    st.sampled_from(["", " 20260105120000 ", "2026010512000", "２０２６０１０５１２００００"]),
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 12),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.sampled_from(["", " ", "2", " 4 ", "04", "abc", "x" * 201, "y" * 600, "Toàn trình"]),
+    st.sampled_from(["H44.1-260105-0001", " H44-1 ", "-abc", "nohyphen", "z" * 151 + "-1"]),
+    st.text(max_size=8),
+    PORTAL_TIMES,
+)
+JUNK = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "SoTien",
+                    "TepDinhKem",
+                    "DuocSoHoa",
+                    "DuocLayTuKhoDMQG",
+                    "IsDeleted",
+                    "DaXoa",
+                    "Url",
+                    "HoTen",
+                    "DiaChiFile",
+                    "NgayYeuCauBoSung",
+                    "NgayHenTraTruoc",
+                    "NgayHenTraMoi",
+                    "NgayTiepNhanBoSung",
+                    "Email",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=6,
+)
+ROUND = st.dictionaries(
+    st.sampled_from(
+        ["NgayYeuCauBoSung", "NgayHenTraTruoc", "NgayHenTraMoi", "NgayTiepNhanBoSung", "HoTen"]
+    ),
+    st.one_of(PORTAL_TIMES, st.none(), SCALARS),
+    max_size=5,
+)
+COMPONENT = st.dictionaries(
+    st.sampled_from(
+        [
+            "TenGiayTo",
+            "TepDinhKem",
+            "DuocSoHoa",
+            "DuocLayTuKhoDMQG",
+            "IsDeleted",
+            "DaXoa",
+            "File",
+            "DiaChiTep",
+            "Url",
+        ]
+    ),
+    SCALARS,
+    max_size=5,
+)
+VALUE_OF = {
+    "DanhSachHoSoBoSung": st.one_of(st.lists(ROUND, max_size=3), JUNK),
+    "TaiLieuNop": st.one_of(st.lists(COMPONENT, max_size=3), COMPONENT, JUNK),
+}
+
+
+@functools.cache
+def _some_payloads() -> list[dict[str, Any]]:
+    return _payloads(300)
+
+
+@st.composite
+def messy_records(draw: st.DrawFn) -> dict[str, Any]:
+    """A simulated record with some keys changed, dropped or added."""
+    record = dict(draw(st.sampled_from(_some_payloads())))
+    for key in draw(st.lists(st.sampled_from(PORTAL_KEYS), max_size=5)):
+        if draw(st.integers(0, 5)) == 0:
+            record.pop(key, None)
+        else:
+            record[key] = draw(VALUE_OF.get(key, JUNK))
+    return record
+
+
+@settings(max_examples=1500, deadline=None)
+@given(messy_records())
+def test_read_record_equals_validation_on_messy_records(data: dict[str, Any]) -> None:
+    expected = _validated(data)
+    if isinstance(expected, str):
+        with pytest.raises(ValueError) as refused:
+            parse_record(data)
+        assert str(refused.value) == expected
+        clean = scrub_personal_data(data)
+        clean.pop(HISTORY_KEY, None)
+        assert read_record(clean) is None
+        return
+    _same_model(parse_record(data), expected)
+    clean = scrub_personal_data(data)
+    clean.pop(HISTORY_KEY, None)
+    fast = read_record(clean)
+    if fast is not None:
+        _same_model(fast, expected)
+        assert fast.to_json() == expected.to_json()
+
+
+def _component_flags_plainly(value: Any) -> tuple[bool, bool, bool] | None:
+    """component_flags as first written (METRICS.md §7), before its shortcuts."""
+    if value is None or value == "":
+        return None
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list):
+        raise ValueError("expected a list of components")
+    found = [False, False, False]
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError("expected each component as an object")
+        if _yes(item.get("IsDeleted")) or _yes(item.get("DaXoa")):
+            continue
+        digitized = _yes(item.get("DuocSoHoa"))
+        has_file = any(
+            _stated(v) and v is not False and v != 0 for k, v in item.items() if _names_file(k)
+        )
+        found[0] |= digitized or has_file
+        found[1] |= digitized
+        found[2] |= _yes(item.get("DuocLayTuKhoDMQG"))
+    return found[0], found[1], found[2]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.lists(COMPONENT, max_size=4), COMPONENT, JUNK))
+def test_component_flags_equal_the_plain_rule(value: Any) -> None:
+    try:
+        expected = _component_flags_plainly(value)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)):
+            component_flags(value)
+        return
+    for _ in range(2):  # the second one with the component shapes cached
+        assert component_flags(value) == expected
+
+
+# -- what a history's steps say, worked out once per set of steps -----------------------
+
+STEP_KEYS = st.builds(
+    lambda kind, n: f"{kind}:{n}", st.sampled_from(list(EventType)), st.integers(0, 4)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.frozensets(STEP_KEYS, max_size=8))
+def test_history_answers_equal_the_plain_rule(steps: frozenset[str]) -> None:
+    finishing = {"resolved", "returned", "rejected", "withdrawn"}
+    finished = any(key.split(":", 1)[0] in finishing for key in steps)
+    pairs = [
+        (EventType.SUPPLEMENT_REQUESTED, EventType.SUPPLEMENT_RECEIVED),
+        (EventType.PAYMENT_REQUESTED, EventType.PAYMENT_RECEIVED),
+    ]
+    for _ in range(2):  # the second one remembered
+        history = history_of_steps(frozenset(steps), SEEN)  # an equal set, another object
+        assert history.finished is finished
+        for requested, received in pairs:
+            asked = {int(k.rsplit(":", 1)[1]) for k in steps if k.startswith(f"{requested}:")}
+            expected = sorted(n for n in asked if f"{received}:{n}" not in steps)
+            assert history.pending(requested, received) == expected
+
+
+@given(st.sampled_from(list(EventType)), st.integers(0, 30))
+def test_step_key_is_type_and_round(kind: EventType, n: int) -> None:
+    step = Step(kind, n, SEEN)
+    assert step.key == step.key == f"{kind.value}:{n}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(TIMES)
+def test_cached_format_time_equals_formatting_it(moment: datetime) -> None:
+    expected = moment.astimezone(LOCAL_TZ).strftime("%Y%m%d%H%M%S")
+    for _ in range(2):  # the second one from the cache (aware times)
+        assert format_time(moment) == expected
+    same_instant = moment.astimezone(UTC) if moment.tzinfo else moment
+    assert format_time(same_instant) == expected
+
+
+def test_records_read_alike_share_their_fields_set_safely() -> None:
+    first, second = (parse_record(p) for p in _some_payloads()[:2])
+    assert first.model_fields_set is second.model_fields_set  # one shape of keys
+    before = set(first.model_fields_set)
+    copied = first.model_copy(update={"commune_code": "X"})
+    assert "commune_code" in copied.model_fields_set
+    assert first.model_fields_set == second.model_fields_set == before
