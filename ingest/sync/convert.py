@@ -9,7 +9,7 @@ from typing import Protocol
 from ingest.sync.events import advance
 from ingest.sync.record import SyncRecord
 from ingest.sync.units import UnitDirectory
-from ingest.sync.values import DEFAULT_SOURCE
+from ingest.sync.values import DEFAULT_SOURCE, local_time
 from schemas.events import (
     DossierEvent,
 )
@@ -55,6 +55,7 @@ def convert(
     that is earlier: a replayed archive keeps each record's own time, and a
     source clock running ahead cannot place steps in the future.
     """
+    seen_at = local_time(seen_at)  # a naive time is local: comparable with NgayDongBo
     events: list[DossierEvent] = []
     for record in records:
         observed = min(record.synced_at, seen_at) if record.synced_at else seen_at

@@ -207,6 +207,22 @@ def test_a_record_synced_earlier_than_seen_is_placed_at_its_sync_time() -> None:
     ]
 
 
+def test_a_naive_observation_time_is_local_beside_a_sync_time() -> None:
+    # seen_at without an offset is Vietnam time (EVENTS.md); it used to fail
+    # comparing with NgayDongBo (aware): same steps as the aware times give
+    naive = [
+        (rec(TrangThaiHoSo=4, NgayDongBo="20240524100000"), datetime(2024, 6, 10, 9, 0)),
+        (rec(TrangThaiHoSo=4, NgayDongBo="20250101000000"), datetime(2024, 5, 29, 15, 0)),
+    ]
+    aware = [(r, seen.replace(tzinfo=LOCAL_TZ)) for r, seen in naive]
+    steps = feed(*naive)
+    assert [dumped(s) for s in steps] == [dumped(s) for s in feed(*aware)]
+    assert [brief(s) for s in steps] == [
+        [("received", "2024-05-24T08:15:00+07:00", ":received:0")],
+        [],  # nothing new; its sync time, later than seen, capped at 15:00 local
+    ]
+
+
 def test_first_seen_resolved_yields_received_and_resolved() -> None:
     events = record_events(
         None, rec(TrangThaiHoSo="9", NgayKetThucXuLy="20240530110000"), DIRECTORY, seen_at=SEEN
