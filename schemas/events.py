@@ -27,6 +27,7 @@ from pydantic import (
 
 from schemas.contract import REASON_KEYS
 from schemas.personal import scrub_personal_data
+from schemas.unvalidated import unvalidated
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 _set = object.__setattr__
@@ -151,7 +152,7 @@ def shared_time_limit(value: float, unit: str) -> TimeLimit:
     return shared
 
 
-def _shared_fields_set(present: tuple[str, ...]) -> set[str]:
+def shared_fields_set(present: tuple[str, ...]) -> set[str]:
     """One fields set per combination of fields given, shared by the events
     that have it (a model_copy copies it): a set fewer per event held."""
     fields_set = _FIELDS_SETS.get(present)
@@ -212,13 +213,8 @@ class DossierEvent(BaseModel):
         `model_validate` costs ~10 µs an event; this ~1 (bench/process_cpu.py).
         Never for input from outside: that goes through `parse_event`. A
         property test holds it equal to `model_validate` (tests/unit/rules)."""
-        event = cls.__new__(cls)
-        _set(event, "__dict__", fields)
         present = tuple(k for k, v in fields.items() if v is not None)
-        _set(event, "__pydantic_fields_set__", _shared_fields_set(present))
-        _set(event, "__pydantic_extra__", None)
-        _set(event, "__pydantic_private__", None)
-        return event
+        return unvalidated(cls, fields, shared_fields_set(present))
 
     @model_validator(mode="after")
     def _received_is_complete(self) -> DossierEvent:
@@ -226,7 +222,7 @@ class DossierEvent(BaseModel):
         # list of the missing ones only when one is
         fields = self.__dict__
         fields_set = tuple(self.__pydantic_fields_set__)
-        _set(self, "__pydantic_fields_set__", _shared_fields_set(fields_set))
+        _set(self, "__pydantic_fields_set__", shared_fields_set(fields_set))
         kind = fields["type"]
         if kind is EventType.RECEIVED:
             if None in _received_values(fields):

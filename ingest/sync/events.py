@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ingest.sync.record import SyncHistory, SyncRecord, history_of_steps, with_history
+from ingest.sync.record import (
+    NO_HISTORY,
+    SyncHistory,
+    SyncRecord,
+    history_of_steps,
+    with_history,
+)
 from ingest.sync.rewrites import corrections, step_key
 from ingest.sync.steps import Step, steps_of
 from ingest.sync.units import UnitDirectory, attribute
@@ -14,13 +20,12 @@ from schemas.events import (
     RECEIVED_REQUIRED,
     DossierEvent,
     EventType,
+    shared_fields_set,
 )
+from schemas.unvalidated import unvalidated
 
-_set = object.__setattr__
 _NO_VALUES = dict.fromkeys(DossierEvent.model_fields)  # every field, in the model's order
-_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}  # one per shape of `fields`, shared
 _SHORTEST_LIMIT = 200  # Identifier's; Text allows 500
-_NO_HISTORY = SyncHistory()  # frozen: one for every dossier seen first
 
 
 def built_event(fields: dict[str, Any]) -> DossierEvent:
@@ -46,23 +51,11 @@ def built_event(fields: dict[str, Any]) -> DossierEvent:
         values["at"] = at.replace(microsecond=0)
     if due is not None and due.microsecond:
         values["due_at"] = due.replace(microsecond=0)
-    event = DossierEvent.__new__(DossierEvent)
-    _set(event, "__dict__", values)
-    _set(event, "__pydantic_fields_set__", _fields_set(tuple(fields)))
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
-    return event
+    return unvalidated(DossierEvent, values, shared_fields_set(tuple(fields)))
 
 
 def _lacks_received(fields: dict[str, Any]) -> bool:
     return any(fields.get(name) is None for name in RECEIVED_REQUIRED)
-
-
-def _fields_set(keys: tuple[str, ...]) -> set[str]:
-    shared = _FIELDS_SETS.get(keys)
-    if shared is None:
-        shared = _FIELDS_SETS[keys] = set(keys)  # a few shapes: the event types'
-    return shared
 
 
 def _record_fields(r: SyncRecord, source: str) -> dict[str, Any]:
@@ -121,10 +114,10 @@ def _attribution(r: SyncRecord, directory: UnitDirectory, received_at: datetime)
 def history_of(record: SyncRecord | None, seen_at: datetime) -> SyncHistory:
     """The record's history; a record never stored is taken as fully applied."""
     if record is None:
-        return _NO_HISTORY
+        return NO_HISTORY
     if record.history.steps or record.history.seen_at:
         return record.history
-    return SyncHistory(steps=frozenset(s.key for s in steps_of(record, _NO_HISTORY, seen_at)))
+    return SyncHistory(steps=frozenset(s.key for s in steps_of(record, NO_HISTORY, seen_at)))
 
 
 def advance(

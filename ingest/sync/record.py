@@ -48,8 +48,7 @@ from schemas.events import (
     json_problem,
 )
 from schemas.personal import scrub_personal_data
-
-_set = object.__setattr__
+from schemas.unvalidated import unvalidated
 
 
 class SupplementRound(BaseModel):
@@ -341,23 +340,14 @@ class SyncRecord(BaseModel):
 def history_of_steps(steps: frozenset[str], seen_at: datetime) -> SyncHistory:
     """`SyncHistory(steps=steps, seen_at=seen_at)` for values already of their
     types (the steps derived, an aware time), without validating them again."""
-    history = SyncHistory.__new__(SyncHistory)
-    _set(history, "__dict__", {"steps": steps, "seen_at": seen_at})
-    _set(history, "__pydantic_fields_set__", {"steps", "seen_at"})
-    _set(history, "__pydantic_extra__", None)
-    _set(history, "__pydantic_private__", None)
-    return history
+    return unvalidated(SyncHistory, {"steps": steps, "seen_at": seen_at}, {"steps", "seen_at"})
 
 
 def with_history(record: SyncRecord, history: SyncHistory) -> SyncRecord:
     """`record.model_copy(update={"history": history})` at a fifth of its cost
     (one per record converted): the same values and fields set."""
-    copied = SyncRecord.__new__(SyncRecord)
-    _set(copied, "__dict__", record.__dict__ | {"history": history})
-    _set(copied, "__pydantic_fields_set__", record.__pydantic_fields_set__ | {"history"})
-    _set(copied, "__pydantic_extra__", None)
-    _set(copied, "__pydantic_private__", None)
-    return copied
+    values = record.__dict__ | {"history": history}
+    return unvalidated(SyncRecord, values, record.__pydantic_fields_set__ | {"history"})
 
 
 # -- reading a record without pydantic ---------------------------------------------
@@ -400,12 +390,7 @@ def _round(item: Any) -> SupplementRound:
         if alias in item:
             values[name] = read(item[alias])
             present.add(name)
-    built = SupplementRound.__new__(SupplementRound)
-    _set(built, "__dict__", values)
-    _set(built, "__pydantic_fields_set__", present)
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
-    return built
+    return unvalidated(SupplementRound, values, present)
 
 
 _rounds_given = _before(SyncRecord, "supplements")
@@ -439,7 +424,7 @@ _RECORD_DEFAULTS = {
     name: field.default for name, field in SyncRecord.model_fields.items() if name != "history"
 }
 _REQUIRED = frozenset(n for n, field in SyncRecord.model_fields.items() if field.is_required())
-_NO_HISTORY = SyncHistory()  # frozen: shared by the records read (`advance` replaces it)
+NO_HISTORY = SyncHistory()  # frozen: shared by records read and dossiers seen first
 _Reader = tuple[str, str, Callable[[Any], Any]]  # alias, field name, reader
 # a record's keys → the fields it sets and how to read them: records repeat a
 # few shapes, so the set is shared (frozen models; a copy makes its own, as
@@ -479,13 +464,8 @@ def read_record(data: Mapping[str, Any]) -> SyncRecord | None:
         or values["field_code"] is None
     ):
         return None  # `_received_is_complete` words the reason
-    values["history"] = _NO_HISTORY
-    record = SyncRecord.__new__(SyncRecord)
-    _set(record, "__dict__", values)
-    _set(record, "__pydantic_fields_set__", present)
-    _set(record, "__pydantic_extra__", None)
-    _set(record, "__pydantic_private__", None)
-    return record
+    values["history"] = NO_HISTORY
+    return unvalidated(SyncRecord, values, present)
 
 
 def parse_record(data: Any) -> SyncRecord:

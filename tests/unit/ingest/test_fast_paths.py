@@ -62,8 +62,11 @@ from streams.rules.calendar import WorkingCalendar
 SEEN = datetime(2026, 2, 1, 12, 0, 30, 123456, tzinfo=LOCAL_TZ)
 
 
-def _payloads(count: int) -> list[dict[str, Any]]:
-    sim = Simulation(date(2026, 1, 5), date(2026, 3, 5), Knobs(seed=3), WorkingCalendar())
+def _payloads(
+    count: int, seed: int = 3, start: date = date(2026, 1, 5), days: int = 59
+) -> list[dict[str, Any]]:
+    """The first `count` sync records of a simulation of `days` from `start`."""
+    sim = Simulation(start, start + timedelta(days=days), Knobs(seed=seed), WorkingCalendar())
     payloads = []
     for item in sim.stream(Format.SYNC):
         payloads.append(item.payload)
@@ -316,21 +319,11 @@ def _validated(data: dict[str, Any]) -> SyncRecord | str:
         return describe_errors(exc)
 
 
-def _sim_payloads(seed: int, count: int, start: date) -> list[dict[str, Any]]:
-    sim = Simulation(start, start + timedelta(days=3650), Knobs(seed=seed), WorkingCalendar())
-    payloads = []
-    for item in sim.stream(Format.SYNC):
-        payloads.append(item.payload)
-        if len(payloads) >= count:
-            break
-    return payloads
-
-
 @pytest.mark.parametrize(
     ("seed", "start"), [(3, date(2026, 1, 5)), (7, date(2026, 1, 5)), (11, date(2025, 5, 1))]
 )
 def test_read_record_equals_validation_on_simulated_records(seed: int, start: date) -> None:
-    for payload in _sim_payloads(seed, 2500, start):
+    for payload in _payloads(2500, seed, start, days=3650):
         expected = _validated(payload)
         assert isinstance(expected, SyncRecord)
         clean = scrub_personal_data(payload)
